@@ -1,0 +1,66 @@
+"""The Protocol Buffers event schema (generated from proto/indicators/v1/events.proto) and conversions."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from decimal import Decimal
+
+from google.protobuf.timestamp_pb2 import Timestamp
+
+from indicators_core.gen.indicators.v1 import events_pb2 as pb
+from indicators_core.progress import MonthProgress
+
+Observation = pb.Observation
+Target = pb.Target
+Report = pb.Report
+ReportBatch = pb.ReportBatch
+ProgressResult = pb.ProgressResult
+BASIS_YTD = pb.BASIS_YTD
+BASIS_MONTH = pb.BASIS_MONTH
+
+
+def to_timestamp(moment: datetime) -> Timestamp:
+    stamp = Timestamp()
+    stamp.FromDatetime(moment.astimezone(UTC))
+    return stamp
+
+
+def from_timestamp(stamp: Timestamp) -> datetime:
+    return stamp.ToDatetime(tzinfo=UTC)
+
+
+def decimal_text(value: Decimal | None) -> str:
+    """Decimal to the wire: plain notation, "" for unknown."""
+    if value is None:
+        return ""
+    return format(value, "f")
+
+
+def text_decimal(text: str) -> Decimal | None:
+    return Decimal(text) if text else None
+
+
+def progress_result(zone: str, indicator: str, row: MonthProgress, computed_at: datetime) -> pb.ProgressResult:
+    result = pb.ProgressResult(
+        zone=zone,
+        indicator=indicator,
+        year=row.year,
+        month=row.month,
+        ytd_value=decimal_text(row.ytd_value),
+        month_value=decimal_text(row.month_value),
+        ytd_last_year=decimal_text(row.ytd_last_year),
+        month_last_year=decimal_text(row.month_last_year),
+        yoy_base=decimal_text(row.yoy_base),
+        yoy_base_comparable=row.yoy_base_comparable,
+        yoy_pct=decimal_text(row.yoy_pct),
+        month_yoy_pct=decimal_text(row.month_yoy_pct),
+        target_value=decimal_text(row.target_value),
+        completion_pct=decimal_text(row.completion_pct),
+        time_progress_pct=decimal_text(row.time_progress_pct),
+        progress_gap_pp=decimal_text(row.progress_gap_pp),
+        on_track="" if row.on_track is None else ("true" if row.on_track else "false"),
+        computed_at=to_timestamp(computed_at),
+    )
+    if row.reported_at is not None:
+        result.reported_at.CopyFrom(to_timestamp(row.reported_at))
+    return result

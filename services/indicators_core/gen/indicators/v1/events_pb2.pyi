@@ -1,0 +1,128 @@
+import datetime
+
+from google.protobuf import timestamp_pb2 as _timestamp_pb2
+from google.protobuf.internal import containers as _containers
+from google.protobuf.internal import enum_type_wrapper as _enum_type_wrapper
+from google.protobuf import descriptor as _descriptor
+from google.protobuf import message as _message
+from collections.abc import Iterable as _Iterable, Mapping as _Mapping
+from typing import ClassVar as _ClassVar, Optional as _Optional, Union as _Union
+
+DESCRIPTOR: _descriptor.FileDescriptor
+
+class Basis(int, metaclass=_enum_type_wrapper.EnumTypeWrapper):
+    __slots__ = ()
+    BASIS_UNSPECIFIED: _ClassVar[Basis]
+    BASIS_YTD: _ClassVar[Basis]
+    BASIS_MONTH: _ClassVar[Basis]
+BASIS_UNSPECIFIED: Basis
+BASIS_YTD: Basis
+BASIS_MONTH: Basis
+
+class Observation(_message.Message):
+    __slots__ = ("zone", "indicator", "year", "month", "basis", "value", "yoy_base", "reported_value", "reported_unit")
+    ZONE_FIELD_NUMBER: _ClassVar[int]
+    INDICATOR_FIELD_NUMBER: _ClassVar[int]
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    YOY_BASE_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_VALUE_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_UNIT_FIELD_NUMBER: _ClassVar[int]
+    zone: str
+    indicator: str
+    year: int
+    month: int
+    basis: Basis
+    value: str
+    yoy_base: str
+    reported_value: str
+    reported_unit: str
+    def __init__(self, zone: _Optional[str] = ..., indicator: _Optional[str] = ..., year: _Optional[int] = ..., month: _Optional[int] = ..., basis: _Optional[_Union[Basis, str]] = ..., value: _Optional[str] = ..., yoy_base: _Optional[str] = ..., reported_value: _Optional[str] = ..., reported_unit: _Optional[str] = ...) -> None: ...
+
+class Target(_message.Message):
+    __slots__ = ("zone", "indicator", "year", "value", "reported_value", "reported_unit")
+    ZONE_FIELD_NUMBER: _ClassVar[int]
+    INDICATOR_FIELD_NUMBER: _ClassVar[int]
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_VALUE_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_UNIT_FIELD_NUMBER: _ClassVar[int]
+    zone: str
+    indicator: str
+    year: int
+    value: str
+    reported_value: str
+    reported_unit: str
+    def __init__(self, zone: _Optional[str] = ..., indicator: _Optional[str] = ..., year: _Optional[int] = ..., value: _Optional[str] = ..., reported_value: _Optional[str] = ..., reported_unit: _Optional[str] = ...) -> None: ...
+
+class Report(_message.Message):
+    __slots__ = ("batch_id", "row_index", "source", "reported_at", "observation", "target")
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    ROW_INDEX_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
+    OBSERVATION_FIELD_NUMBER: _ClassVar[int]
+    TARGET_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    row_index: int
+    source: str
+    reported_at: _timestamp_pb2.Timestamp
+    observation: Observation
+    target: Target
+    def __init__(self, batch_id: _Optional[str] = ..., row_index: _Optional[int] = ..., source: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., observation: _Optional[_Union[Observation, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ...) -> None: ...
+
+class ReportBatch(_message.Message):
+    __slots__ = ("batch_id", "source", "reported_at", "reports")
+    BATCH_ID_FIELD_NUMBER: _ClassVar[int]
+    SOURCE_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
+    REPORTS_FIELD_NUMBER: _ClassVar[int]
+    batch_id: str
+    source: str
+    reported_at: _timestamp_pb2.Timestamp
+    reports: _containers.RepeatedCompositeFieldContainer[Report]
+    def __init__(self, batch_id: _Optional[str] = ..., source: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reports: _Optional[_Iterable[_Union[Report, _Mapping]]] = ...) -> None: ...
+
+class ProgressResult(_message.Message):
+    __slots__ = ("zone", "indicator", "year", "month", "ytd_value", "month_value", "ytd_last_year", "month_last_year", "yoy_base", "yoy_base_comparable", "yoy_pct", "month_yoy_pct", "target_value", "completion_pct", "time_progress_pct", "progress_gap_pp", "on_track", "reported_at", "computed_at")
+    ZONE_FIELD_NUMBER: _ClassVar[int]
+    INDICATOR_FIELD_NUMBER: _ClassVar[int]
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    YTD_VALUE_FIELD_NUMBER: _ClassVar[int]
+    MONTH_VALUE_FIELD_NUMBER: _ClassVar[int]
+    YTD_LAST_YEAR_FIELD_NUMBER: _ClassVar[int]
+    MONTH_LAST_YEAR_FIELD_NUMBER: _ClassVar[int]
+    YOY_BASE_FIELD_NUMBER: _ClassVar[int]
+    YOY_BASE_COMPARABLE_FIELD_NUMBER: _ClassVar[int]
+    YOY_PCT_FIELD_NUMBER: _ClassVar[int]
+    MONTH_YOY_PCT_FIELD_NUMBER: _ClassVar[int]
+    TARGET_VALUE_FIELD_NUMBER: _ClassVar[int]
+    COMPLETION_PCT_FIELD_NUMBER: _ClassVar[int]
+    TIME_PROGRESS_PCT_FIELD_NUMBER: _ClassVar[int]
+    PROGRESS_GAP_PP_FIELD_NUMBER: _ClassVar[int]
+    ON_TRACK_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
+    COMPUTED_AT_FIELD_NUMBER: _ClassVar[int]
+    zone: str
+    indicator: str
+    year: int
+    month: int
+    ytd_value: str
+    month_value: str
+    ytd_last_year: str
+    month_last_year: str
+    yoy_base: str
+    yoy_base_comparable: bool
+    yoy_pct: str
+    month_yoy_pct: str
+    target_value: str
+    completion_pct: str
+    time_progress_pct: str
+    progress_gap_pp: str
+    on_track: str
+    reported_at: _timestamp_pb2.Timestamp
+    computed_at: _timestamp_pb2.Timestamp
+    def __init__(self, zone: _Optional[str] = ..., indicator: _Optional[str] = ..., year: _Optional[int] = ..., month: _Optional[int] = ..., ytd_value: _Optional[str] = ..., month_value: _Optional[str] = ..., ytd_last_year: _Optional[str] = ..., month_last_year: _Optional[str] = ..., yoy_base: _Optional[str] = ..., yoy_base_comparable: _Optional[bool] = ..., yoy_pct: _Optional[str] = ..., month_yoy_pct: _Optional[str] = ..., target_value: _Optional[str] = ..., completion_pct: _Optional[str] = ..., time_progress_pct: _Optional[str] = ..., progress_gap_pp: _Optional[str] = ..., on_track: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...

@@ -1,0 +1,31 @@
+"""Kafka topic keys and creation."""
+
+from __future__ import annotations
+
+import logging
+
+from kafka.admin import KafkaAdminClient, NewTopic
+from kafka.errors import TopicAlreadyExistsError
+
+log = logging.getLogger(__name__)
+
+
+def series_key(zone: str, indicator: str) -> bytes:
+    """The partition key of a series: every report of one zone and indicator goes to one partition, in order."""
+    return f"{zone}|{indicator}".encode()
+
+
+def ensure_topics(bootstrap: str, names: list[str], partitions: int) -> None:
+    """Create the topics that do not exist yet (idempotent; safe to race)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="indicators-admin", request_timeout_ms=15000)
+    try:
+        existing = set(admin.list_topics())
+        missing = [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in names if name not in existing]
+        if missing:
+            try:
+                admin.create_topics(missing)
+                log.info("created topics %s", [t.name for t in missing])
+            except TopicAlreadyExistsError:
+                pass
+    finally:
+        admin.close()
