@@ -12,14 +12,14 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
-from enum import Enum
+from enum import StrEnum
 
 HUNDRED = Decimal(100)
 TWELVE = Decimal(12)
 PCT_PLACES = Decimal("1e-12")
 
 
-class Basis(str, Enum):
+class Basis(StrEnum):
     YTD = "ytd"  # 累计, January to the month inclusive
     MONTH = "month"  # 当月, the month alone
 

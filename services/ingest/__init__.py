@@ -1,0 +1,1 @@
+"""The ingest service: the door for upstream systems."""

@@ -1,0 +1,159 @@
+"""The ingest API: upstream systems post monthly statistics and annual targets here."""
+
+from __future__ import annotations
+
+import hmac
+import logging
+import time
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from datetime import UTC, datetime
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.responses import JSONResponse, Response
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from starlette.concurrency import run_in_threadpool
+
+from indicators_core.catalog import Catalog, load_catalog
+from ingest import metrics
+from ingest.config import IngestSettings
+from ingest.publisher import BatchPublisher, BrokerUnavailable, build_batch
+from ingest.validation import (
+    BatchInvalid,
+    ObservationRow,
+    TargetRow,
+    parse_json_body,
+    validate_observations,
+    validate_targets,
+)
+
+log = logging.getLogger("ingest")
+
+
+class Unauthorized(Exception):
+    pass
+
+
+def _problem(status: int, detail: str, errors: list[dict[str, Any]] | None = None, **headers: str) -> JSONResponse:
+    body: dict[str, Any] = {"detail": detail}
+    if errors is not None:
+        body["errors"] = errors
+    return JSONResponse(body, status_code=status, headers=headers or None)
+
+
+def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher | None = None) -> FastAPI:
+    settings = settings or IngestSettings()
+    catalog: Catalog = load_catalog(settings.catalog_path)
+    writers = settings.writers()
+    publisher = publisher or BatchPublisher(
+        bootstrap=settings.kafka_bootstrap,
+        topic=settings.topic_batches,
+        all_topics=[settings.topic_batches, settings.topic_reports, settings.topic_results],
+        partitions=settings.topic_partitions,
+        publish_timeout_s=settings.publish_timeout_s,
+        connect_timeout_s=settings.broker_connect_timeout_s,
+    )
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if settings.admin_key_generated:
+            assert settings.admin_key is not None  # noqa: S101
+            log.warning("no INDICATORS_ADMIN_KEY set; generated admin key: %s", settings.admin_key.get_secret_value())
+        try:
+            await run_in_threadpool(publisher._connect)
+        except BrokerUnavailable as error:
+            # Start anyway: requests answer 503 until the broker is back.
+            log.warning("%s; batches will be refused with 503 until it is reachable", error)
+        yield
+        await run_in_threadpool(publisher.close)
+
+    app = FastAPI(
+        title="Development-zone indicators: ingest",
+        description="Upstream systems post monthly statistics and annual targets. A batch is all-or-nothing.",
+        version="1.0",
+        lifespan=lifespan,
+    )
+
+    def source_of(request: Request) -> str:
+        header = request.headers.get("authorization", "")
+        scheme, _, key = header.partition(" ")
+        if scheme.lower() == "bearer" and key:
+            for known_key, name in writers.items():
+                if hmac.compare_digest(known_key.encode(), key.strip().encode()):
+                    return name
+        metrics.AUTH_FAILURES.inc()
+        raise Unauthorized("missing Authorization: Bearer <key>" if not header else "the key is not valid")
+
+    @app.exception_handler(Unauthorized)
+    async def _unauthorized(request: Request, error: Unauthorized) -> JSONResponse:
+        return _problem(401, f"{error}; nothing was published", **{"WWW-Authenticate": "Bearer"})
+
+    async def accept(kind: str, rows: Sequence[ObservationRow | TargetRow], source: str) -> JSONResponse:
+        reported_at = datetime.now(UTC)
+        batch = build_batch(rows, source, reported_at)
+        try:
+            await run_in_threadpool(publisher.publish, batch)
+        except BrokerUnavailable as error:
+            metrics.BATCHES.labels(kind, "unavailable").inc()
+            log.error("batch %s from %s refused: %s", batch.batch_id, source, error)
+            return _problem(503, f"{error}; the batch was not accepted, send it again", **{"Retry-After": "5"})
+        metrics.BATCHES.labels(kind, "accepted").inc()
+        metrics.ROWS_PUBLISHED.labels(kind, source).inc(len(rows))
+        metrics.LAST_RECEIVED.labels(source).set(time.time())
+        return JSONResponse(
+            {"accepted": len(rows), "batch_id": batch.batch_id, "reported_at": reported_at.isoformat()},
+            status_code=202,
+        )
+
+    def rejected(kind: str, error: BatchInvalid) -> JSONResponse:
+        metrics.BATCHES.labels(kind, "rejected").inc()
+        for problem in error.errors:
+            metrics.ROWS_REJECTED.labels(kind, problem.field).inc()
+        rows = sorted({p.row for p in error.errors if p.row is not None})
+        detail = (
+            f"{len(rows)} row(s) rejected ({len(error.errors)} problem(s)); nothing was published"
+            if rows
+            else f"{error.errors[0].field}: {error.errors[0].reason}; nothing was published"
+        )
+        return _problem(422, detail, [p.as_dict() for p in error.errors])
+
+    @app.post("/v1/observations", status_code=202, summary="Post a batch of monthly statistics")
+    async def post_observations(request: Request) -> Response:
+        source = source_of(request)
+        try:
+            payload = parse_json_body(await request.body())
+            if isinstance(payload, dict) and isinstance(payload.get("observations"), list):
+                metrics.ROWS_RECEIVED.labels("observation").inc(len(payload["observations"]))
+            rows = validate_observations(payload, catalog, datetime.now(UTC).date(), settings.max_batch_rows)
+        except BatchInvalid as error:
+            return rejected("observation", error)
+        return await accept("observation", rows, source)
+
+    @app.put("/v1/targets", status_code=202, summary="Set annual targets (absolute figures)")
+    async def put_targets(request: Request) -> Response:
+        source = source_of(request)
+        try:
+            payload = parse_json_body(await request.body())
+            if isinstance(payload, dict) and isinstance(payload.get("targets"), list):
+                metrics.ROWS_RECEIVED.labels("target").inc(len(payload["targets"]))
+            rows = validate_targets(payload, catalog, settings.max_batch_rows)
+        except BatchInvalid as error:
+            return rejected("target", error)
+        return await accept("target", rows, source)
+
+    @app.get("/healthz", summary="The process is up")
+    async def healthz() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @app.get("/readyz", summary="The broker is reachable")
+    async def readyz() -> JSONResponse:
+        if await run_in_threadpool(publisher.ready):
+            return JSONResponse({"status": "ready"})
+        return _problem(503, f"Kafka at {settings.kafka_bootstrap} is unreachable")
+
+    @app.get("/metrics", include_in_schema=False)
+    async def prometheus_metrics() -> Response:
+        return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
+
+    return app
