@@ -15,9 +15,14 @@ def series_key(zone: str, indicator: str) -> bytes:
     return f"{zone}|{indicator}".encode()
 
 
-def ensure_topics(bootstrap: str, names: list[str], partitions: int) -> None:
+def ensure_topics(bootstrap: str, names: list[str], partitions: int, timeout_s: float = 15.0) -> None:
     """Create the topics that do not exist yet (idempotent; safe to race)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap, client_id="indicators-admin", request_timeout_ms=15000)
+    admin = KafkaAdminClient(
+        bootstrap_servers=bootstrap,
+        client_id="indicators-admin",
+        request_timeout_ms=int(timeout_s * 1000),
+        bootstrap_timeout_ms=int(timeout_s * 1000),
+    )
     try:
         existing = set(admin.list_topics())
         missing = [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in names if name not in existing]

@@ -15,7 +15,7 @@ from collections.abc import Sequence
 from datetime import datetime
 
 from kafka import KafkaProducer
-from kafka.errors import KafkaError, NoBrokersAvailable
+from kafka.errors import KafkaError
 
 from indicators_core import events
 from indicators_core.events import decimal_text, to_timestamp
@@ -88,7 +88,7 @@ class BatchPublisher:
         with self._lock:
             if self._producer is None:
                 try:
-                    ensure_topics(self.bootstrap, self.all_topics, self.partitions)
+                    ensure_topics(self.bootstrap, self.all_topics, self.partitions, timeout_s=self.connect_timeout_s)
                     self._producer = KafkaProducer(
                         bootstrap_servers=self.bootstrap,
                         client_id="indicators-ingest",
@@ -98,10 +98,11 @@ class BatchPublisher:
                         max_request_size=MAX_MESSAGE_BYTES,
                         linger_ms=0,
                         max_block_ms=int(self.connect_timeout_s * 1000),
+                        bootstrap_timeout_ms=int(self.connect_timeout_s * 1000),
                         request_timeout_ms=int(self.publish_timeout_s * 1000),
                         delivery_timeout_ms=int(self.publish_timeout_s * 1000) + 1000,
                     )
-                except (NoBrokersAvailable, KafkaError, OSError) as error:
+                except (KafkaError, OSError) as error:
                     raise BrokerUnavailable(f"Kafka at {self.bootstrap} is unreachable ({error})") from error
             return self._producer
 

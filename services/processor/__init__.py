@@ -1,0 +1,1 @@
+"""The stream processor (faust-streaming): reports in, progress figures out."""
