@@ -121,6 +121,10 @@ class _RowChecker:
             return None
         if isinstance(value, int | Decimal):
             number = Decimal(value)
+        elif isinstance(value, float):
+            # Only reached by callers that parsed JSON themselves; the shortest
+            # repr is the decimal the sender wrote.
+            number = Decimal(repr(value))
         elif isinstance(value, str):
             try:
                 number = Decimal(value.strip().replace(",", ""))
