@@ -164,3 +164,15 @@ async def metrics_page(self: Any, request: Any) -> Any:
 @app.page("/healthz")
 async def healthz_page(self: Any, request: Any) -> Any:
     return self.json({"status": "ok"})
+
+
+@app.page("/readyz")
+async def readyz_page(self: Any, request: Any) -> Any:
+    """Ready once the consumer has partitions of the reports topic assigned."""
+    try:
+        assigned = {tp.topic for tp in app.consumer.assignment()}
+    except Exception as error:  # the consumer is not started yet
+        return self.json({"status": "starting", "reason": str(error)}, status=503)
+    if settings.topic_reports in assigned and settings.topic_batches in assigned:
+        return self.json({"status": "ready", "topics": sorted(assigned)})
+    return self.json({"status": "starting", "topics": sorted(assigned)}, status=503)

@@ -1,0 +1,230 @@
+"""The local stack: `make run` starts everything on one machine, without Docker.
+
+Order, each step waiting for the previous one to be ready: PostgreSQL (our own
+cluster in the data folder), Kafka (KRaft, jars from Maven Central), then the
+ingest, processor and query services. Ctrl-C stops them in reverse order; a
+second run keeps the data (and the generated admin key).
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import signal
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Mapping
+from pathlib import Path
+
+import httpx
+from pydantic import SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+from stack.kafka import KafkaBroker, default_jars_dir
+from stack.postgres import PostgresServer
+
+
+class StackSettings(BaseSettings):
+    """Where the local stack keeps its data and which loopback ports it uses (all overridable)."""
+
+    model_config = SettingsConfigDict(env_prefix="INDICATORS_", extra="ignore")
+
+    data_dir: Path = Path(".data")
+    admin_key: SecretStr | None = None
+    ingest_host: str = "127.0.0.1"
+    ingest_port: int = 8000
+    query_host: str = "127.0.0.1"
+    query_port: int = 8001
+    processor_web_port: int = 8002
+    kafka_port: int = 19092
+    kafka_controller_port: int = 19093
+    postgres_port: int = 15432
+    database_name: str = "indicators"
+    ready_timeout_s: float = 180.0
+
+
+class ServiceError(RuntimeError):
+    pass
+
+
+class ServiceProcess:
+    """One of our services as a child process, with its output in a log file."""
+
+    def __init__(self, name: str, argv: list[str], env: Mapping[str, str], ready_url: str, log_path: Path):
+        self.name = name
+        self.argv = argv
+        self.env = dict(env)
+        self.ready_url = ready_url
+        self.log_path = log_path
+        self.process: subprocess.Popen[bytes] | None = None
+
+    def start(self) -> None:
+        self.log_path.parent.mkdir(parents=True, exist_ok=True)
+        with self.log_path.open("ab") as log:
+            # Own session: Ctrl-C in the terminal reaches the supervisor only,
+            # which then stops the children in order.
+            self.process = subprocess.Popen(
+                self.argv, env=self.env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True
+            )
+
+    def log_tail(self, lines: int = 40) -> str:
+        try:
+            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
+        except OSError:
+            return "(no log)"
+
+    def wait_ready(self, timeout: float) -> None:
+        deadline = time.monotonic() + timeout
+        last = "no answer yet"
+        while time.monotonic() < deadline:
+            if self.process is None or self.process.poll() is not None:
+                code = None if self.process is None else self.process.returncode
+                raise ServiceError(f"{self.name} exited ({code}) before it was ready; its log:\n{self.log_tail()}")
+            try:
+                response = httpx.get(self.ready_url, timeout=2)
+                if response.status_code == 200:
+                    return
+                last = f"{response.status_code} {response.text[:200]}"
+            except httpx.HTTPError as error:
+                last = str(error)
+            time.sleep(0.3)
+        raise ServiceError(f"{self.name} not ready at {self.ready_url} after {timeout:.0f} s ({last}); its log:\n{self.log_tail()}")
+
+    def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
+        if self.process is None or self.process.poll() is not None:
+            return
+        try:
+            os.killpg(self.process.pid, sig)
+        except ProcessLookupError:
+            return
+        try:
+            self.process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            os.killpg(self.process.pid, signal.SIGKILL)
+            self.process.wait(timeout=10)
+
+
+def service_processes(
+    env: Mapping[str, str], log_dir: Path, ingest_port: int, query_port: int, processor_port: int,
+    ingest_host: str = "127.0.0.1", query_host: str = "127.0.0.1",
+) -> dict[str, ServiceProcess]:
+    """The three services, configured through INDICATORS_* variables in `env`."""
+    python = sys.executable
+    full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
+    return {
+        "ingest": ServiceProcess(
+            "ingest", [python, "-m", "ingest"],
+            {**full_env, "INDICATORS_INGEST_HOST": ingest_host, "INDICATORS_INGEST_PORT": str(ingest_port)},
+            f"http://{ingest_host}:{ingest_port}/readyz", log_dir / "ingest.log",
+        ),
+        "processor": ServiceProcess(
+            "processor", [python, "-m", "processor", "worker", "--loglevel", "warning"],
+            {**full_env, "INDICATORS_PROCESSOR_WEB_PORT": str(processor_port)},
+            f"http://127.0.0.1:{processor_port}/readyz", log_dir / "processor.log",
+        ),
+        "query": ServiceProcess(
+            "query", [python, "-m", "query"],
+            {**full_env, "INDICATORS_QUERY_HOST": query_host, "INDICATORS_QUERY_PORT": str(query_port)},
+            f"http://{query_host}:{query_port}/readyz", log_dir / "query.log",
+        ),
+    }
+
+
+def admin_key_for(settings: StackSettings) -> str:
+    """The configured key, or one generated on the first run and kept in the data folder."""
+    if settings.admin_key is not None:
+        return settings.admin_key.get_secret_value()
+    key_file = settings.data_dir / "admin-key"
+    if key_file.exists():
+        return key_file.read_text().strip()
+    key = secrets.token_urlsafe(24)
+    key_file.parent.mkdir(parents=True, exist_ok=True)
+    key_file.write_text(key + "\n")
+    key_file.chmod(0o600)
+    return key
+
+
+class LocalStack:
+    def __init__(self, settings: StackSettings):
+        self.settings = settings
+        data = settings.data_dir.resolve()
+        self.data_dir = data
+        self.postgres = PostgresServer(data / "postgres", port=settings.postgres_port)
+        self.kafka = KafkaBroker(
+            data / "kafka", port=settings.kafka_port, controller_port=settings.kafka_controller_port,
+            jars_dir=default_jars_dir(),
+        )
+        self.services: dict[str, ServiceProcess] = {}
+        self.admin_key = admin_key_for(settings)
+
+    def start(self) -> None:
+        say(f"PostgreSQL on 127.0.0.1:{self.settings.postgres_port} (data in {self.data_dir / 'postgres'}) …")
+        self.postgres.start()
+        database_url = self.postgres.create_database(self.settings.database_name)
+        say(f"Kafka on {self.kafka.bootstrap} (KRaft; data in {self.data_dir / 'kafka'}) …")
+        self.kafka.start()
+        env = {
+            "INDICATORS_KAFKA_BOOTSTRAP": self.kafka.bootstrap,
+            "INDICATORS_DATABASE_URL": database_url,
+            "INDICATORS_ADMIN_KEY": self.admin_key,
+            "INDICATORS_PROCESSOR_DATA_DIR": str(self.data_dir / "faust"),
+        }
+        self.services = service_processes(
+            env, self.data_dir / "logs", self.settings.ingest_port, self.settings.query_port,
+            self.settings.processor_web_port, self.settings.ingest_host, self.settings.query_host,
+        )
+        for service in self.services.values():
+            say(f"{service.name} … (log: {service.log_path})")
+            service.start()
+        for service in self.services.values():
+            service.wait_ready(self.settings.ready_timeout_s)
+
+    def stop(self) -> None:
+        for service in reversed(list(self.services.values())):
+            service.stop()
+        self.kafka.stop()
+        self.postgres.stop()
+
+    def urls(self) -> str:
+        s = self.settings
+        return (
+            f"ready: ingest http://{s.ingest_host}:{s.ingest_port}  query http://{s.query_host}:{s.query_port}"
+            f"  processor http://127.0.0.1:{s.processor_web_port}/metrics  admin key {self.admin_key}"
+        )
+
+    def watch(self, stop: threading.Event) -> None:
+        """Block until Ctrl-C or a service dies (then say which, with its log)."""
+        while not stop.wait(1):
+            for service in self.services.values():
+                if service.process is not None and service.process.poll() is not None:
+                    say(f"{service.name} exited ({service.process.returncode}); its log:\n{service.log_tail()}")
+                    return
+
+
+def say(message: str) -> None:
+    print(f"[stack] {message}", flush=True)
+
+
+def main() -> int:
+    settings = StackSettings()
+    local = LocalStack(settings)
+    stop = threading.Event()
+
+    def request_stop(signum: int, frame: object) -> None:
+        stop.set()
+
+    signal.signal(signal.SIGINT, request_stop)
+    signal.signal(signal.SIGTERM, request_stop)
+    try:
+        local.start()
+        print(local.urls(), flush=True)
+        local.watch(stop)
+    except Exception as error:
+        say(f"failed: {error}")
+        return 1
+    finally:
+        say("stopping …")
+        local.stop()
+        say("stopped; data kept in " + str(local.data_dir))
+    return 0

@@ -1,0 +1,96 @@
+"""Session fixtures: a real PostgreSQL and a real Kafka, started by the project's own code on free ports.
+
+They start only when a test asks for them, so `make test-unit` stays fast.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+from stack.kafka import KafkaBroker, default_jars_dir
+from stack.ports import free_port
+from stack.postgres import PostgresServer
+
+from stack.run import service_processes
+from tests.support import Pipeline
+
+ARTIFACTS = Path(os.environ.get("INDICATORS_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
+
+
+@pytest.fixture(scope="session")
+def postgres_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PostgresServer]:
+    server = PostgresServer(tmp_path_factory.mktemp("postgres"))
+    server.start()
+    yield server
+    server.stop()
+
+
+@pytest.fixture(scope="session")
+def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker]:
+    broker = KafkaBroker(tmp_path_factory.mktemp("kafka"), jars_dir=default_jars_dir())
+    broker.start()
+    yield broker
+    broker.stop()
+
+
+@pytest.fixture(scope="session")
+def database_url(postgres_server: PostgresServer) -> str:
+    return postgres_server.create_database("indicators_test")
+
+
+@pytest.fixture(scope="session")
+def pipeline(kafka_broker: KafkaBroker, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+    """Ingest, processor and query as real processes on free ports, against the session's Kafka and PostgreSQL."""
+    database = postgres_server.create_database("indicators_pipeline")
+    admin_key = "test-admin-key-0123456789"
+    env = {
+        "INDICATORS_KAFKA_BOOTSTRAP": kafka_broker.bootstrap,
+        "INDICATORS_DATABASE_URL": database,
+        "INDICATORS_ADMIN_KEY": admin_key,
+        "INDICATORS_PROCESSOR_DATA_DIR": str(tmp_path_factory.mktemp("faust")),
+        # Small chunks keep the tests' waits short; the benchmark uses the defaults.
+        "INDICATORS_TAKE_WITHIN_S": "0.05",
+    }
+    ingest_port, query_port, processor_port = free_port(), free_port(), free_port()
+    log_dir = ARTIFACTS / "logs"
+    services = service_processes(env, log_dir, ingest_port, query_port, processor_port)
+    for service in services.values():
+        service.start()
+    try:
+        for service in services.values():
+            service.wait_ready(180)
+        yield Pipeline(
+            ingest_url=f"http://127.0.0.1:{ingest_port}",
+            query_url=f"http://127.0.0.1:{query_port}",
+            processor_url=f"http://127.0.0.1:{processor_port}",
+            admin_key=admin_key,
+            database_url=database,
+            kafka_bootstrap=kafka_broker.bootstrap,
+            topic_batches="indicators.batches",
+            services=services,
+        )
+    finally:
+        for service in reversed(list(services.values())):
+            service.stop()
+
+
+@pytest.fixture(scope="session")
+def unreachable_ingest_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """An ingest service whose broker address has nothing listening."""
+    port = free_port()
+    env = {
+        "INDICATORS_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
+        "INDICATORS_ADMIN_KEY": "test-admin-key-0123456789",
+        "INDICATORS_BROKER_CONNECT_TIMEOUT_S": "2",
+    }
+    service = service_processes(env, ARTIFACTS / "logs-unreachable", port, free_port(), free_port())["ingest"]
+    service.ready_url = f"http://127.0.0.1:{port}/healthz"
+    service.start()
+    try:
+        service.wait_ready(60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        service.stop()
