@@ -1,0 +1,1 @@
+"""The query service: progress against goals, read by boards (Grafana) and people."""

@@ -1,0 +1,18 @@
+"""`python -m query`: serve the query API with uvicorn."""
+
+import logging
+
+import uvicorn
+
+from query.config import QuerySettings
+from query.main import create_app
+
+
+def main() -> None:
+    settings = QuerySettings()
+    logging.basicConfig(level=settings.log_level, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+    uvicorn.run(create_app(settings), host=settings.query_host, port=settings.query_port, log_level="warning")
+
+
+if __name__ == "__main__":
+    main()

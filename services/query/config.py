@@ -1,0 +1,22 @@
+"""Settings of the query service (environment prefix INDICATORS_, e.g. INDICATORS_QUERY_PORT)."""
+
+from __future__ import annotations
+
+from pydantic import Field
+
+from indicators_core.settings import CommonSettings
+
+
+class QuerySettings(CommonSettings):
+    query_host: str = "127.0.0.1"
+    query_port: int = 8001
+    # Decimals of percentages (*_pct, progress_gap_pp) when a request does not say (?digits=).
+    default_pct_digits: int = Field(default=1, ge=0, le=4)
+    db_pool_min: int = Field(default=1, ge=0)
+    db_pool_max: int = Field(default=8, ge=1)
+    # How long a request waits for a free connection before answering 503.
+    db_pool_timeout_s: float = Field(default=5.0, gt=0)
+    # A query running longer than this is cancelled by PostgreSQL (a board must not pile up requests).
+    db_statement_timeout_ms: int = Field(default=10_000, ge=0)
+    # At start, how long to wait for PostgreSQL (saying so) before giving up with an error.
+    db_connect_timeout_s: float = Field(default=60.0, gt=0)
