@@ -10,10 +10,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+
 from stack.kafka import KafkaBroker, default_jars_dir
 from stack.ports import free_port
 from stack.postgres import PostgresServer
-
 from stack.run import service_processes
 from tests.support import Pipeline
 

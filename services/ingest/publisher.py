@@ -122,10 +122,11 @@ class BatchPublisher:
             metrics.PUBLISH_SECONDS.observe(time.perf_counter() - started)
 
     def ready(self) -> bool:
+        """The broker answers a metadata request for the batches topic (bounded by the connect timeout)."""
         try:
             producer = self._connect()
-            return bool(producer.bootstrap_connected())
-        except BrokerUnavailable:
+            return bool(producer.partitions_for(self.topic))
+        except (BrokerUnavailable, KafkaError, OSError):
             return False
 
     def close(self) -> None:

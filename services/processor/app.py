@@ -158,7 +158,8 @@ async def compute_progress(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
 
 @app.page("/metrics")
 async def metrics_page(self: Any, request: Any) -> Any:
-    return self.bytes(generate_latest(), content_type=CONTENT_TYPE_LATEST)
+    # aiohttp refuses a charset inside content_type; the full header goes in as a header.
+    return self.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
 
 @app.page("/healthz")

@@ -21,6 +21,7 @@ from pathlib import Path
 import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
 from stack.kafka import KafkaBroker, default_jars_dir
 from stack.postgres import PostgresServer
 
@@ -119,7 +120,7 @@ def service_processes(
             f"http://{ingest_host}:{ingest_port}/readyz", log_dir / "ingest.log",
         ),
         "processor": ServiceProcess(
-            "processor", [python, "-m", "processor", "worker", "--loglevel", "warning"],
+            "processor", [python, "-m", "processor", "worker", "--loglevel", "warn"],
             {**full_env, "INDICATORS_PROCESSOR_WEB_PORT": str(processor_port)},
             f"http://127.0.0.1:{processor_port}/readyz", log_dir / "processor.log",
         ),
