@@ -14,7 +14,7 @@ from pathlib import Path
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 
-from stack.ports import free_port
+from stack.ports import ensure_port_free, free_port
 
 KAFKA_VERSION = "3.9.1"
 REPO_ROOT = Path(__file__).resolve().parents[2]
@@ -130,6 +130,8 @@ class KafkaBroker:
         return config
 
     def start(self, timeout: float = 90) -> None:
+        ensure_port_free(self.port, "Kafka", "INDICATORS_KAFKA_PORT")
+        ensure_port_free(self.controller_port, "the Kafka controller", "INDICATORS_KAFKA_CONTROLLER_PORT")
         libs = ensure_kafka_jars(self.jars_dir)
         self.data_dir.mkdir(parents=True, exist_ok=True)
         config = self._write_config()

@@ -12,7 +12,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
-from stack.ports import free_port
+from stack.ports import ensure_port_free, free_port
 
 CANDIDATE_BINDIRS = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin"), Path("/usr/lib/postgresql/17/bin")]
 
@@ -82,6 +82,7 @@ class PostgresServer:
             os.chown(self.log_path, owner.pw_uid, owner.pw_gid)
 
     def start(self, timeout: float = 60) -> None:
+        ensure_port_free(self.port, "PostgreSQL", "INDICATORS_POSTGRES_PORT")
         self.root.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(parents=True, exist_ok=True)
         self._prepare_ownership()

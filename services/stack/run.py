@@ -211,21 +211,31 @@ def main() -> int:
     settings = StackSettings()
     local = LocalStack(settings)
     stop = threading.Event()
+    started = threading.Event()
 
     def request_stop(signum: int, frame: object) -> None:
+        if not started.is_set():
+            # Still starting: interrupt the start-up wait, then stop what did start.
+            raise KeyboardInterrupt
         stop.set()
 
     signal.signal(signal.SIGINT, request_stop)
     signal.signal(signal.SIGTERM, request_stop)
+    code = 0
     try:
         local.start()
+        started.set()
         print(local.urls(), flush=True)
         local.watch(stop)
+    except KeyboardInterrupt:
+        say("interrupted while starting")
     except Exception as error:
         say(f"failed: {error}")
-        return 1
+        code = 1
     finally:
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         say("stopping …")
         local.stop()
         say("stopped; data kept in " + str(local.data_dir))
-    return 0
+    return code
