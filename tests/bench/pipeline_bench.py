@@ -55,6 +55,7 @@ def main() -> None:
     parser.add_argument("--batches", type=int, default=60)
     parser.add_argument("--rows", type=int, default=96, help="observations per batch (≤ 8 indicators × 12 months × years)")
     parser.add_argument("--clients", type=int, default=4)
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds each client waits between batches (paced load)")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="indicators-bench-") as tmp:
@@ -122,6 +123,7 @@ def run(args: argparse.Namespace, ingest_url: str, key: str, database_url: str) 
         sent_at[zone] = time.perf_counter()
         response = client.post(f"{ingest_url}/v1/observations", json={"observations": rows})
         response.raise_for_status()
+        time.sleep(args.pause)
 
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
@@ -136,7 +138,8 @@ def run(args: argparse.Namespace, ingest_url: str, key: str, database_url: str) 
     total_rows = args.rows * args.batches
 
     print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"load: {args.batches} batches × {args.rows} observations, {args.clients} concurrent clients")
+    print(f"load: {args.batches} batches × {args.rows} observations, {args.clients} concurrent clients, "
+          f"{args.pause} s pause between a client's batches")
     print(f"HTTP accepted: {total_rows / (posted - started):.0f} observations/s")
     print(f"sustained HTTP→database: {total_rows / (finished - started):.0f} observations/s "
           f"({total_rows} rows in {finished - started:.2f} s)")
