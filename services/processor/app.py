@@ -24,7 +24,7 @@ import psycopg
 from google.protobuf.message import DecodeError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
-from tenacity import AsyncRetrying, before_sleep_log, retry_if_exception_type, wait_exponential
+from tenacity import AsyncRetrying, RetryCallState, before_sleep_log, retry_if_exception_type, wait_exponential
 
 from indicators_core import events
 from indicators_core.catalog import load_catalog
@@ -60,6 +60,14 @@ results_topic = app.topic(settings.topic_results, partitions=settings.topic_part
 dead_letter_topic = app.topic(f"{settings.topic_reports}.dead-letter", partitions=1, **raw)
 
 _store: ProgressStore | None = None
+_log_retry = before_sleep_log(log, logging.WARNING)
+
+
+def _before_retry(retry_state: RetryCallState) -> None:
+    """PostgreSQL is down: say so, count it, and wait; the events stay unacknowledged in Kafka."""
+    metrics.DB_RETRIES.inc()
+    _log_retry(retry_state)
+
 _store_lock = asyncio.Lock()
 
 
@@ -71,7 +79,7 @@ async def get_store() -> ProgressStore:
             async for attempt in AsyncRetrying(
                 retry=retry_if_exception_type(psycopg.OperationalError),
                 wait=wait_exponential(max=settings.db_retry_max_wait_s),
-                before_sleep=before_sleep_log(log, logging.WARNING),
+                before_sleep=_before_retry,
             ):
                 with attempt:
                     await asyncio.to_thread(apply_migrations, settings.database_url)
@@ -111,11 +119,9 @@ async def store_with_retry(reports: list[events.Report]) -> list[SeriesResult]:
     async for attempt in AsyncRetrying(
         retry=retry_if_exception_type(psycopg.OperationalError),
         wait=wait_exponential(max=settings.db_retry_max_wait_s),
-        before_sleep=before_sleep_log(log, logging.WARNING),
+        before_sleep=_before_retry,
     ):
         with attempt:
-            if attempt.retry_state.attempt_number > 1:
-                metrics.DB_RETRIES.inc()
             started = time.perf_counter()
             results = await store.apply(reports)
             metrics.DB_WRITE_SECONDS.observe(time.perf_counter() - started)

@@ -242,3 +242,21 @@ def test_every_service_exposes_metrics(pipeline: Pipeline):
     assert "indicators_processor_latency_seconds_count" in processor
     query = httpx.get(f"{pipeline.query_url}/metrics", timeout=10).text
     assert "indicators_query_db_seconds" in query
+
+
+def test_a_database_outage_is_waited_out_and_loses_nothing(pipeline: Pipeline, postgres_server):
+    a = zone("停库区")
+    postgres_server.stop()
+    try:
+        # Ingest needs only Kafka: the batch is accepted while PostgreSQL is down.
+        response = pipeline.post_observations([obs(a, "signed_investment", "2025-06", "150.8")])
+        assert response.status_code == 202
+        time.sleep(3)  # the processor is now retrying its transaction
+    finally:
+        postgres_server.start()
+    item = wait_progress(pipeline, a, "signed_investment", 2025, 6, lambda i: True)
+    assert item["ytd_value"] == 150.8
+    processor_metrics = httpx.get(f"{pipeline.processor_url}/metrics", timeout=10).text
+    retries = next(float(line.split()[-1]) for line in processor_metrics.splitlines()
+                   if line.startswith("indicators_processor_db_retries_total "))
+    assert retries >= 1  # it waited and retried; it did not drop the report
