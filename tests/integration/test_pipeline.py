@@ -6,15 +6,20 @@ once per session by tests/conftest.py) without seeing each other's figures.
 
 from __future__ import annotations
 
+import os
 import signal
+import subprocess
+import sys
 import time
 import uuid
+from datetime import date
 from decimal import Decimal
 
 import httpx
 import psycopg
 import pytest
 
+from stack.sample import ZONES, build
 from tests.support import Pipeline, batches_published, wait_for
 
 pytestmark = pytest.mark.integration
@@ -260,3 +265,22 @@ def test_a_database_outage_is_waited_out_and_loses_nothing(pipeline: Pipeline, p
     retries = next(float(line.split()[-1]) for line in processor_metrics.splitlines()
                    if line.startswith("indicators_processor_db_retries_total "))
     assert retries >= 1  # it waited and retried; it did not drop the report
+
+
+def test_make_sample_posts_a_realistic_year_that_the_pipeline_stores(pipeline: Pipeline):
+    observations, targets = build(date.today())
+    result = subprocess.run(
+        [sys.executable, "-m", "stack.sample"],
+        env={**os.environ, "INDICATORS_INGEST_URL": pipeline.ingest_url,
+             "INDICATORS_ADMIN_KEY": pipeline.admin_key},
+        capture_output=True, text=True, timeout=120, check=False,
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().startswith(f"posted {len(observations)} observations and {len(targets)} targets")
+
+    def stored() -> int:
+        with psycopg.connect(pipeline.database_url) as conn:
+            (count,) = conn.execute("SELECT count(*) FROM progress WHERE zone = ANY(%s)", (list(ZONES),)).fetchone()
+        return int(count)
+
+    wait_for(lambda: stored() == len(observations), timeout=120, what="every sample month stored", last=stored)

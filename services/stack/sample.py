@@ -1,0 +1,107 @@
+"""`make sample`: post a realistic year of data for several zones to a running stack.
+
+Last year's twelve months and this year's months so far (1-2月 released together; no January
+for investment, as upstreams really report), cumulative (累计) figures, and this year's annual
+targets. Zones differ on purpose: some on track (飘红), some lagging, one shrinking. Seeded, so
+the same figures every time; posting twice changes nothing.
+"""
+
+from __future__ import annotations
+
+import os
+import random
+import sys
+from datetime import date
+from decimal import Decimal
+from pathlib import Path
+
+import httpx
+
+# zone → (scale of its economy, this year's growth factor, target ambition)
+ZONES = {
+    "高新区": (Decimal("1.00"), Decimal("1.082"), Decimal("1.06")),
+    "经开区": (Decimal("0.80"), Decimal("1.035"), Decimal("1.12")),
+    "综保区": (Decimal("0.35"), Decimal("1.150"), Decimal("1.10")),
+    "临港产业园": (Decimal("0.55"), Decimal("0.940"), Decimal("1.08")),
+    "生态工业园": (Decimal("0.25"), Decimal("1.060"), Decimal("1.05")),
+}
+# indicator → (last year's full-year value for a zone of scale 1, unit, decimals)
+INDICATORS = {
+    "industrial_output": (Decimal("980"), "亿元", 2),
+    "fixed_asset_investment": (Decimal("120"), "亿元", 2),
+    "manufacturing_investment": (Decimal("55"), "亿元", 2),
+    "import_export": (Decimal("260"), "亿元", 2),
+    "export": (Decimal("150"), "亿元", 2),
+    "foreign_capital": (Decimal("1800"), "万美元", 0),
+    "signed_projects": (Decimal("50"), "个", 0),
+    "major_project_investment": (Decimal("380"), "亿元", 2),
+}
+NO_JANUARY = {"fixed_asset_investment", "manufacturing_investment"}
+
+
+def cumulative_shares(rng: random.Random) -> list[Decimal]:
+    """Share of the year done by the end of each month: a slow start (Spring Festival), a strong December."""
+    weights = [Decimal(str(round(w * rng.uniform(0.92, 1.08), 3))) for w in (6, 6, 8, 8, 8.5, 9.5, 8, 8, 9, 8.5, 9, 11.5)]
+    total = sum(weights)
+    running = Decimal(0)
+    shares = []
+    for weight in weights:
+        running += weight
+        shares.append(running / total)
+    return shares
+
+
+def build(today: date) -> tuple[list[dict], list[dict]]:
+    rng = random.Random(20260501)  # noqa: S311 -- sample figures, not secrets
+    this_year, last_year = today.year, today.year - 1
+    last_month = today.month - 1 if today.day >= 15 else today.month - 2  # released mid next month
+    observations: list[dict] = []
+    targets: list[dict] = []
+    for zone, (scale, growth, ambition) in ZONES.items():
+        for indicator, (base, unit, places) in INDICATORS.items():
+            quantum = Decimal(1).scaleb(-places)
+            full_last = base * scale * Decimal(str(round(rng.uniform(0.9, 1.1), 3)))
+            shares_last, shares_this = cumulative_shares(rng), cumulative_shares(rng)
+            for year, full, shares, months in (
+                (last_year, full_last, shares_last, 12),
+                (this_year, full_last * growth, shares_this, last_month),
+            ):
+                for month in range(1, months + 1):
+                    if month == 1:
+                        continue  # 1-2月 are released together
+                    value = (full * shares[month - 1]).quantize(quantum)
+                    observations.append({"zone": zone, "indicator": indicator, "period": f"{year}-{month:02d}",
+                                         "value": str(value), "unit": unit})
+            target = (full_last * ambition).quantize(Decimal(1) if places == 0 else Decimal("0.1"))
+            targets.append({"zone": zone, "indicator": indicator, "year": this_year, "value": str(target), "unit": unit})
+    return observations, targets
+
+
+def main() -> int:
+    ingest_url = os.environ.get("INDICATORS_INGEST_URL", "http://127.0.0.1:8000")
+    key = os.environ.get("INDICATORS_ADMIN_KEY") or _key_from_data_dir()
+    observations, targets = build(date.today())
+    headers = {"Authorization": f"Bearer {key}"}
+    with httpx.Client(headers=headers, timeout=60) as client:
+        for start in range(0, len(observations), 1000):
+            response = client.post(f"{ingest_url}/v1/observations", json={"observations": observations[start:start + 1000]})
+            if response.status_code != 202:
+                print(f"observations refused: {response.status_code} {response.text}", file=sys.stderr)
+                return 1
+        response = client.put(f"{ingest_url}/v1/targets", json={"targets": targets})
+        if response.status_code != 202:
+            print(f"targets refused: {response.status_code} {response.text}", file=sys.stderr)
+            return 1
+    print(f"posted {len(observations)} observations and {len(targets)} targets for {len(ZONES)} zones to {ingest_url}")
+    return 0
+
+
+def _key_from_data_dir() -> str:
+    key_file = Path(os.environ.get("INDICATORS_DATA_DIR", ".data")) / "admin-key"
+    if not key_file.exists():
+        raise SystemExit("no admin key: set INDICATORS_ADMIN_KEY or start the stack with `make run` first")
+    return key_file.read_text().strip()
+
+
+if __name__ == "__main__":
+    sys.exit(main())
