@@ -48,6 +48,9 @@ app = faust.App(
     topic_replication_factor=1,
     producer_acks=-1,
     consumer_auto_offset_reset="earliest",
+    # A crashed worker's partitions move to a live one after this long, not Faust's default minute.
+    broker_session_timeout=15.0,
+    broker_heartbeat_interval=3.0,
     web_host=settings.processor_web_host,
     web_port=settings.processor_web_port,
     web_in_thread=False,
