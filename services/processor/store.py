@@ -63,6 +63,12 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT DO NOTHING
 """
 
+# One round trip for all of a chunk's series; the keys are locked in sorted order.
+LOCK_SERIES = """
+SELECT count(pg_advisory_xact_lock(hashtextextended(key, 0)))
+FROM (SELECT key FROM unnest(%s::text[]) AS key ORDER BY key) AS sorted_keys
+"""
+
 # All series of a chunk are read in one round trip each, not one per series.
 SELECT_OBSERVATIONS = """
 SELECT o.zone, o.indicator, o.period, o.basis, o.value, o.yoy_base, o.reported_at
@@ -159,10 +165,7 @@ class ProgressStore:
             # partition over while the old owner is mid-chunk); sorted order
             # means two workers never wait on each other in a cycle.
             async with conn.cursor() as cur:
-                for zone, indicator in sorted(changes):
-                    await cur.execute(
-                        "SELECT pg_advisory_xact_lock(hashtextextended(%s, 0))", (f"{zone}|{indicator}",)
-                    )
+                await cur.execute(LOCK_SERIES, ([f"{zone}|{indicator}" for zone, indicator in sorted(changes)],))
                 observations = [r for r in reports if r.HasField("observation")]
                 targets = [r for r in reports if r.HasField("target")]
                 if observations:
