@@ -38,21 +38,20 @@ class Pipeline:
     topic_batches: str
     services: dict[str, ServiceProcess] = field(default_factory=dict)
 
-    def post_observations(self, rows: list[dict], key: str | None = None) -> httpx.Response:
-        return httpx.post(
-            f"{self.ingest_url}/v1/observations",
-            json={"observations": rows},
+    def _write(self, method: str, path: str, body_key: str, rows: list[dict], key: str | None) -> httpx.Response:
+        return httpx.request(
+            method,
+            f"{self.ingest_url}{path}",
+            json={body_key: rows},
             headers={"Authorization": f"Bearer {key or self.admin_key}"},
             timeout=30,
         )
 
+    def post_observations(self, rows: list[dict], key: str | None = None) -> httpx.Response:
+        return self._write("POST", "/v1/observations", "observations", rows, key)
+
     def put_targets(self, rows: list[dict], key: str | None = None) -> httpx.Response:
-        return httpx.put(
-            f"{self.ingest_url}/v1/targets",
-            json={"targets": rows},
-            headers={"Authorization": f"Bearer {key or self.admin_key}"},
-            timeout=30,
-        )
+        return self._write("PUT", "/v1/targets", "targets", rows, key)
 
     def revision_count(self, zone: str) -> int:
         with psycopg.connect(self.database_url) as conn:

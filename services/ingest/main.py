@@ -5,7 +5,7 @@ from __future__ import annotations
 import hmac
 import logging
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from datetime import UTC, datetime
 from typing import Any
@@ -118,29 +118,31 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
         )
         return _problem(422, detail, [p.as_dict() for p in error.errors])
 
-    @app.post("/v1/observations", status_code=202, summary="Post a batch of monthly statistics")
-    async def post_observations(request: Request) -> Response:
+    async def receive(
+        request: Request, kind: str, body_key: str, validate: Callable[[Any], Sequence[ObservationRow | TargetRow]]
+    ) -> Response:
         source = source_of(request)
         try:
             payload = parse_json_body(await request.body())
-            if isinstance(payload, dict) and isinstance(payload.get("observations"), list):
-                metrics.ROWS_RECEIVED.labels("observation").inc(len(payload["observations"]))
-            rows = validate_observations(payload, catalog, datetime.now(UTC).date(), settings.max_batch_rows)
+            if isinstance(payload, dict) and isinstance(payload.get(body_key), list):
+                metrics.ROWS_RECEIVED.labels(kind).inc(len(payload[body_key]))
+            rows = validate(payload)
         except BatchInvalid as error:
-            return rejected("observation", error)
-        return await accept("observation", rows, source)
+            return rejected(kind, error)
+        return await accept(kind, rows, source)
+
+    @app.post("/v1/observations", status_code=202, summary="Post a batch of monthly statistics")
+    async def post_observations(request: Request) -> Response:
+        return await receive(
+            request, "observation", "observations",
+            lambda payload: validate_observations(payload, catalog, datetime.now(UTC).date(), settings.max_batch_rows),
+        )
 
     @app.put("/v1/targets", status_code=202, summary="Set annual targets (absolute figures)")
     async def put_targets(request: Request) -> Response:
-        source = source_of(request)
-        try:
-            payload = parse_json_body(await request.body())
-            if isinstance(payload, dict) and isinstance(payload.get("targets"), list):
-                metrics.ROWS_RECEIVED.labels("target").inc(len(payload["targets"]))
-            rows = validate_targets(payload, catalog, settings.max_batch_rows)
-        except BatchInvalid as error:
-            return rejected("target", error)
-        return await accept("target", rows, source)
+        return await receive(
+            request, "target", "targets", lambda payload: validate_targets(payload, catalog, settings.max_batch_rows)
+        )
 
     @app.get("/healthz", summary="The process is up")
     async def healthz() -> dict[str, str]:

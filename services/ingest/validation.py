@@ -176,6 +176,17 @@ class _RowChecker:
         for field in sorted(set(row) - allowed):
             self.fail(field, f"unknown field '{field}' (allowed: {', '.join(sorted(allowed))})")
 
+    def series(self, row: Any, allowed: set[str], catalog: Catalog) -> tuple[str | None, Indicator | None] | None:
+        """The checks every row starts with: an object, known fields, a zone, a known indicator.
+
+        None when the row is not an object at all (nothing more can be checked).
+        """
+        if not isinstance(row, dict):
+            self.fail("row", "must be an object")
+            return None
+        self.unknown_fields(row, allowed)
+        return self.zone(row), self.indicator(row, catalog)
+
 
 def validate_observations(payload: Any, catalog: Catalog, today: date, max_rows: int) -> list[ObservationRow]:
     """Check every row of a `{"observations": [...]}` body; raise BatchInvalid listing every problem."""
@@ -185,12 +196,10 @@ def validate_observations(payload: Any, catalog: Catalog, today: date, max_rows:
     first_row_of_key: dict[tuple[str, str, int, int], int] = {}
     for index, row in enumerate(rows):
         check = _RowChecker(index, errors)
-        if not isinstance(row, dict):
-            check.fail("row", "must be an object")
+        series = check.series(row, OBSERVATION_FIELDS, catalog)
+        if series is None:
             continue
-        check.unknown_fields(row, OBSERVATION_FIELDS)
-        zone = check.zone(row)
-        indicator = check.indicator(row, catalog)
+        zone, indicator = series
         year = month = None
         period = row.get("period")
         match = PERIOD_RE.match(period) if isinstance(period, str) else None
@@ -246,12 +255,10 @@ def validate_targets(payload: Any, catalog: Catalog, max_rows: int) -> list[Targ
     first_row_of_key: dict[tuple[str, str, int], int] = {}
     for index, row in enumerate(rows):
         check = _RowChecker(index, errors)
-        if not isinstance(row, dict):
-            check.fail("row", "must be an object")
+        series = check.series(row, TARGET_FIELDS, catalog)
+        if series is None:
             continue
-        check.unknown_fields(row, TARGET_FIELDS)
-        zone = check.zone(row)
-        indicator = check.indicator(row, catalog)
+        zone, indicator = series
         year = row.get("year")
         if year is None:
             check.fail("year", "is required")

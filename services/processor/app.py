@@ -77,6 +77,8 @@ _store_lock = asyncio.Lock()
 async def get_store() -> ProgressStore:
     """The store, opened on first use: waits (and says so) while PostgreSQL is not up yet."""
     global _store
+    if _store is not None:  # the hot path: every chunk asks
+        return _store
     async with _store_lock:
         if _store is None:
             async for attempt in AsyncRetrying(

@@ -14,6 +14,7 @@ from pathlib import Path
 from kafka.admin import KafkaAdminClient
 from kafka.errors import KafkaError
 
+from stack.logs import log_tail
 from stack.ports import ensure_port_free, free_port
 
 KAFKA_VERSION = "3.9.1"
@@ -152,7 +153,7 @@ class KafkaBroker:
         last_error = ""
         while time.monotonic() < deadline:
             if self.process is not None and self.process.poll() is not None:
-                raise KafkaStartError(f"Kafka exited ({self.process.returncode}); its log:\n{self._log_tail()}")
+                raise KafkaStartError(f"Kafka exited ({self.process.returncode}); its log:\n{log_tail(self.log_path)}")
             try:
                 admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000,
                                          bootstrap_timeout_ms=5000)
@@ -165,13 +166,8 @@ class KafkaBroker:
                 last_error = str(error)
                 time.sleep(0.5)
         self.stop()
-        raise KafkaStartError(f"Kafka not ready on {self.bootstrap} after {timeout:.0f} s ({last_error}); its log:\n{self._log_tail()}")
+        raise KafkaStartError(f"Kafka not ready on {self.bootstrap} after {timeout:.0f} s ({last_error}); its log:\n{log_tail(self.log_path)}")
 
-    def _log_tail(self, lines: int = 30) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
 
     def stop(self, timeout: float = 30) -> None:
         if self.process is None or self.process.poll() is not None:

@@ -12,6 +12,7 @@ from pathlib import Path
 import psycopg
 from psycopg import sql
 
+from stack.logs import log_tail
 from stack.ports import ensure_port_free, free_port
 
 CANDIDATE_BINDIRS = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin"), Path("/usr/lib/postgresql/17/bin")]
@@ -102,7 +103,7 @@ class PostgresServer:
         )
         if result.returncode != 0:
             raise PostgresStartError(f"PostgreSQL did not start on port {self.port}:\n{result.stdout[-1000:]}"
-                                     f"{result.stderr[-1000:]}\n{self._log_tail()}")
+                                     f"{result.stderr[-1000:]}\n{log_tail(self.log_path)}")
         self.started = True
         deadline = time.monotonic() + timeout
         while True:
@@ -114,11 +115,6 @@ class PostgresServer:
                     raise PostgresStartError(f"PostgreSQL on port {self.port} refuses connections: {error}") from error
                 time.sleep(0.3)
 
-    def _log_tail(self, lines: int = 20) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
 
     def url(self, dbname: str) -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{dbname}"

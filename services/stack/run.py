@@ -23,6 +23,7 @@ from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stack.kafka import KafkaBroker, default_jars_dir
+from stack.logs import log_tail
 from stack.postgres import PostgresServer
 
 
@@ -70,10 +71,7 @@ class ServiceProcess:
             )
 
     def log_tail(self, lines: int = 40) -> str:
-        try:
-            return "\n".join(self.log_path.read_text(errors="replace").splitlines()[-lines:])
-        except OSError:
-            return "(no log)"
+        return log_tail(self.log_path, lines)
 
     def wait_ready(self, timeout: float) -> None:
         deadline = time.monotonic() + timeout
