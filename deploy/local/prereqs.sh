@@ -1,6 +1,9 @@
 #!/usr/bin/env bash
 # Installs what the local stack and the tests need from Debian's packages when
-# it is missing: a JDK and Maven (Kafka), PostgreSQL 15 server binaries.
+# it is missing: a JDK and Maven (Kafka), PostgreSQL 15 server binaries,
+# promtool (checks the Prometheus rules and scrape config), Chromium (renders
+# the built-in board headless in its test) and Node.js with npm (serves the
+# TimescaleDB WASM build the Timescale tests run against).
 # Run by `make setup`; safe to run again.
 set -euo pipefail
 
@@ -9,6 +12,9 @@ command -v java >/dev/null 2>&1 || missing+=(default-jdk-headless)
 command -v mvn >/dev/null 2>&1 || missing+=(maven)
 [ -x /usr/lib/postgresql/15/bin/initdb ] || missing+=(postgresql-15)
 getent passwd postgres >/dev/null 2>&1 || missing+=(postgresql-15)
+command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
   exit 0
@@ -24,7 +30,10 @@ echo "installing system packages: ${missing[*]}"
 export DEBIAN_FRONTEND=noninteractive
 apt-get update -qq
 apt-get install -y -qq --no-install-recommends "${missing[@]}" >/dev/null
-# The Debian package starts a system cluster; this project never uses it.
+# The Debian packages start system services; this project never uses them.
+if command -v systemctl >/dev/null 2>&1; then
+  systemctl stop prometheus prometheus-node-exporter 2>/dev/null || true
+fi
 if command -v pg_lsclusters >/dev/null 2>&1; then
   pg_lsclusters -h 2>/dev/null | while read -r version name _; do
     pg_ctlcluster "$version" "$name" stop 2>/dev/null || true

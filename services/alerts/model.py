@@ -1,0 +1,65 @@
+"""The alert vocabulary shared by the evaluator (rules, lifecycle) and delivery (outbox, channels).
+
+The evaluator produces `AlertTransition`s and, in the same transaction, hands
+them to the outbox, which matches them against subscriptions. Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date, datetime
+from enum import StrEnum
+
+
+class Severity(StrEnum):
+    INFO = "info"
+    WARNING = "warning"
+    CRITICAL = "critical"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @property
+    def zh(self) -> str:
+        return _SEVERITY_ZH[self]
+
+
+_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
+_SEVERITY_ZH = {Severity.INFO: "提示", Severity.WARNING: "预警", Severity.CRITICAL: "严重"}
+
+
+class Rule(StrEnum):
+    BEHIND_SCHEDULE = "behind_schedule"  # completion below time progress by more than the gap
+    NEGATIVE_GROWTH = "negative_growth"  # YoY below 0, or below the growth target
+    SHARP_SWING = "sharp_swing"  # monthly value far outside the series' own history
+    LATE_REPORT = "late_report"  # no data for last month by the configured day
+    IMPLAUSIBLE = "implausible"  # part > whole, or a cumulative value that falls
+
+
+class Transition(StrEnum):
+    FIRED = "fired"
+    ESCALATED = "escalated"
+    DEESCALATED = "deescalated"
+    RESOLVED = "resolved"
+
+
+@dataclass(frozen=True)
+class AlertKey:
+    rule: Rule
+    zone: str
+    indicator: str
+    period: date  # first day of the month the alert is about
+
+
+@dataclass(frozen=True)
+class AlertTransition:
+    """One change of one alert: what the history records and what subscribers are sent."""
+
+    key: AlertKey
+    version: int
+    transition: Transition
+    severity: Severity
+    message: str  # Chinese, with the figures
+    figures: dict[str, str] = field(default_factory=dict)  # exact decimals as strings
+    occurred_at: datetime | None = None
