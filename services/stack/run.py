@@ -189,7 +189,8 @@ class LocalStack:
         s = self.settings
         return (
             f"ready: ingest http://{s.ingest_host}:{s.ingest_port}  query http://{s.query_host}:{s.query_port}"
-            f"  processor http://127.0.0.1:{s.processor_web_port}/metrics  admin key {self.admin_key}"
+            f"  processor http://127.0.0.1:{s.processor_web_port}/metrics  admin key {self.admin_key}\n"
+            f"board (半年红): http://{s.query_host}:{s.query_port}/board"
         )
 
     def watch(self, stop: threading.Event) -> None:
