@@ -3,7 +3,8 @@
 # it is missing: a JDK and Maven (Kafka), PostgreSQL 15 server binaries,
 # promtool (checks the Prometheus rules and scrape config), amtool (checks the
 # Alertmanager config), Chromium (renders
-# the built-in board headless in its test) and Node.js with npm (serves the
+# the built-in board headless in its test) with a Chinese font (Noto CJK; without
+# one the board's labels render as empty boxes) and Node.js with npm (serves the
 # TimescaleDB WASM build the Timescale tests run against).
 # Run by `make setup`; safe to run again.
 set -euo pipefail
@@ -16,6 +17,7 @@ getent passwd postgres >/dev/null 2>&1 || missing+=(postgresql-15)
 command -v promtool >/dev/null 2>&1 || missing+=(prometheus)
 command -v amtool >/dev/null 2>&1 || missing+=(prometheus-alertmanager)
 command -v chromium >/dev/null 2>&1 || missing+=(chromium)
+fc-list :lang=zh 2>/dev/null | grep -q . || missing+=(fonts-noto-cjk)
 command -v npm >/dev/null 2>&1 || missing+=(nodejs npm)
 
 if [ ${#missing[@]} -eq 0 ]; then
