@@ -5,7 +5,10 @@ from __future__ import annotations
 import logging
 from pathlib import Path
 
+import psycopg
 from yoyo import get_backend, read_migrations
+
+from indicators_core.catalog import Catalog, load_catalog
 
 MIGRATIONS_DIR = Path(__file__).with_name("migrations")
 log = logging.getLogger(__name__)
@@ -26,14 +29,40 @@ def with_connect_timeout(database_url: str, seconds: int = 10) -> str:
     return f"{database_url}{'&' if '?' in database_url else '?'}connect_timeout={seconds}"
 
 
-def apply_migrations(database_url: str) -> list[str]:
-    """Apply pending migrations under yoyo's lock; returns the ids applied now."""
+def sync_catalog(conn: psycopg.Connection, catalog: Catalog) -> None:
+    """Make the table indicator_catalog equal to the catalog file, in one transaction.
+
+    Readers that see only the database (Grafana) take names and units from it;
+    the file stays the one source of truth, so the table is rewritten, never edited.
+    """
+    rows = [
+        (indicator.code, indicator.name_zh, indicator.unit, indicator.part_of, position)
+        for position, indicator in enumerate(catalog.indicators.values(), start=1)
+    ]
+    with conn.transaction():
+        conn.execute("DELETE FROM indicator_catalog WHERE NOT code = ANY(%s::text[])", ([row[0] for row in rows],))
+        with conn.cursor() as cur:
+            cur.executemany(
+                "INSERT INTO indicator_catalog (code, name_zh, unit, part_of, position) VALUES (%s, %s, %s, %s, %s) "
+                "ON CONFLICT (code) DO UPDATE SET name_zh = EXCLUDED.name_zh, unit = EXCLUDED.unit, "
+                "part_of = EXCLUDED.part_of, position = EXCLUDED.position",
+                rows,
+            )
+
+
+def apply_migrations(database_url: str, catalog: Catalog | None = None) -> list[str]:
+    """Apply pending migrations and sync indicator_catalog, under yoyo's lock; returns the ids applied now.
+
+    `catalog` is the one the service runs with (default: the packaged file).
+    """
     backend = get_backend(yoyo_url(with_connect_timeout(database_url)))
     try:
         migrations = read_migrations(str(MIGRATIONS_DIR))
         with backend.lock():
             pending = backend.to_apply(migrations)
             backend.apply_migrations(pending)
+            with psycopg.connect(with_connect_timeout(database_url)) as conn:
+                sync_catalog(conn, catalog or load_catalog())
     finally:
         backend.connection.close()
     applied = [m.id for m in pending]
