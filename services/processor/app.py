@@ -21,6 +21,8 @@ from typing import Any
 
 import faust
 import psycopg
+from aiokafka.errors import KafkaError
+from faust.exceptions import ConsumerNotStarted
 from google.protobuf.message import DecodeError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
@@ -165,6 +167,32 @@ async def compute_progress(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         )
         metrics.RESULTS_PUBLISHED.inc(len(results))
         yield None
+
+
+_lag_reader = metrics.ConsumerLagReader(settings.kafka_bootstrap, app.conf.id)
+
+
+@app.timer(interval=settings.lag_refresh_s)
+async def refresh_consumer_lag() -> None:
+    """Lag of this worker's partitions of the topics it consumes, for the pipeline-health board and alerts."""
+    try:
+        assigned = [(tp.topic, tp.partition) for tp in app.consumer.assignment()]
+    except ConsumerNotStarted:
+        return
+    consumed = {settings.topic_batches, settings.topic_reports}
+    try:
+        lag = await _lag_reader.read(tp for tp in assigned if tp[0] in consumed)
+    except (KafkaError, OSError) as error:
+        # Unknown is not zero: the series go away until the broker answers again.
+        log.warning("consumer lag not refreshed: %r", error)
+        metrics.CONSUMER_LAG.clear()
+        return
+    metrics.publish_consumer_lag(lag)
+
+
+@app.on_before_shutdown.connect
+async def close_lag_reader(sender: faust.App, **kwargs: Any) -> None:
+    await _lag_reader.close()
 
 
 @app.page("/metrics")

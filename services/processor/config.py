@@ -19,3 +19,5 @@ class ProcessorSettings(CommonSettings):
     db_pool_max: int = 4
     # Wait between attempts while the database is down (never drop an event).
     db_retry_max_wait_s: float = 30.0
+    # How often the consumer lag gauge is read from the broker (Prometheus scrapes every 15 s).
+    lag_refresh_s: float = 10.0
