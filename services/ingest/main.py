@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import hmac
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
@@ -15,6 +14,7 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
+from indicators_core.auth import bearer_key_owner, unauthorized_reason
 from indicators_core.catalog import Catalog, load_catalog
 from ingest import metrics
 from ingest.config import IngestSettings
@@ -77,13 +77,11 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
 
     def source_of(request: Request) -> str:
         header = request.headers.get("authorization", "")
-        scheme, _, key = header.partition(" ")
-        if scheme.lower() == "bearer" and key:
-            for known_key, name in writers.items():
-                if hmac.compare_digest(known_key.encode(), key.strip().encode()):
-                    return name
+        name = bearer_key_owner(header, writers)
+        if name is not None:
+            return name
         metrics.AUTH_FAILURES.inc()
-        raise Unauthorized("missing Authorization: Bearer <key>" if not header else "the key is not valid")
+        raise Unauthorized(unauthorized_reason(header))
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(request: Request, error: Unauthorized) -> JSONResponse:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field
+from pydantic import Field, SecretStr
 
 from indicators_core.settings import CommonSettings
 
@@ -20,3 +20,6 @@ class QuerySettings(CommonSettings):
     db_statement_timeout_ms: int = Field(default=10_000, ge=0)
     # At start, how long to wait for PostgreSQL (saying so) before giving up with an error.
     db_connect_timeout_s: float = Field(default=60.0, gt=0)
+    # The same INDICATORS_ADMIN_KEY as ingest: it manages alert subscriptions. Unset, the
+    # subscription API refuses every request (the read API needs no key).
+    admin_key: SecretStr | None = None
