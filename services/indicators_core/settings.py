@@ -23,5 +23,6 @@ class CommonSettings(BaseSettings):
     topic_batches: str = "indicators.batches"
     topic_reports: str = "indicators.reports"
     topic_results: str = "indicators.results"
+    topic_alerts: str = "indicators.alerts"  # AlertEvent: every alert transition, after it is committed
     topic_partitions: int = 6
     log_level: str = "INFO"
