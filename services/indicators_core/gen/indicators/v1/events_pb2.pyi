@@ -126,3 +126,38 @@ class ProgressResult(_message.Message):
     reported_at: _timestamp_pb2.Timestamp
     computed_at: _timestamp_pb2.Timestamp
     def __init__(self, zone: _Optional[str] = ..., indicator: _Optional[str] = ..., year: _Optional[int] = ..., month: _Optional[int] = ..., ytd_value: _Optional[str] = ..., month_value: _Optional[str] = ..., ytd_last_year: _Optional[str] = ..., month_last_year: _Optional[str] = ..., yoy_base: _Optional[str] = ..., yoy_base_comparable: _Optional[bool] = ..., yoy_pct: _Optional[str] = ..., month_yoy_pct: _Optional[str] = ..., target_value: _Optional[str] = ..., completion_pct: _Optional[str] = ..., time_progress_pct: _Optional[str] = ..., progress_gap_pp: _Optional[str] = ..., on_track: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+
+class AlertEvent(_message.Message):
+    __slots__ = ("rule", "zone", "indicator", "indicator_name", "year", "month", "version", "transition", "severity", "message", "figures", "occurred_at")
+    class FiguresEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    RULE_FIELD_NUMBER: _ClassVar[int]
+    ZONE_FIELD_NUMBER: _ClassVar[int]
+    INDICATOR_FIELD_NUMBER: _ClassVar[int]
+    INDICATOR_NAME_FIELD_NUMBER: _ClassVar[int]
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    VERSION_FIELD_NUMBER: _ClassVar[int]
+    TRANSITION_FIELD_NUMBER: _ClassVar[int]
+    SEVERITY_FIELD_NUMBER: _ClassVar[int]
+    MESSAGE_FIELD_NUMBER: _ClassVar[int]
+    FIGURES_FIELD_NUMBER: _ClassVar[int]
+    OCCURRED_AT_FIELD_NUMBER: _ClassVar[int]
+    rule: str
+    zone: str
+    indicator: str
+    indicator_name: str
+    year: int
+    month: int
+    version: int
+    transition: str
+    severity: str
+    message: str
+    figures: _containers.ScalarMap[str, str]
+    occurred_at: _timestamp_pb2.Timestamp
+    def __init__(self, rule: _Optional[str] = ..., zone: _Optional[str] = ..., indicator: _Optional[str] = ..., indicator_name: _Optional[str] = ..., year: _Optional[int] = ..., month: _Optional[int] = ..., version: _Optional[int] = ..., transition: _Optional[str] = ..., severity: _Optional[str] = ..., message: _Optional[str] = ..., figures: _Optional[_Mapping[str, str]] = ..., occurred_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
