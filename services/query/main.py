@@ -44,6 +44,7 @@ from query.schemas import (
     ProgressResponse,
     SeriesResponse,
 )
+from query.subscriptions import subscriptions_router
 from query.wording import judge
 
 log = logging.getLogger("query")
@@ -262,6 +263,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         lifespan=lifespan,
     )
     app.add_middleware(RequestMetrics)
+    app.include_router(subscriptions_router(settings))
 
     def repository(request: Request) -> ProgressRepository:
         return request.app.state.repository
