@@ -10,7 +10,9 @@ CREATE TABLE alerts (
     rule        text        NOT NULL,
     zone        text        NOT NULL,
     indicator   text        NOT NULL,
-    period      date        NOT NULL,  -- first day of the month the alert is about
+    -- First day of the month the alert is about; January 1 for the year-to-date
+    -- rules (behind_schedule, negative_growth): one alert per year, following its latest month.
+    period      date        NOT NULL,
     state       text        NOT NULL CHECK (state IN ('firing', 'resolved')),
     severity    text        NOT NULL CHECK (severity IN ('info', 'warning', 'critical')),
     version     integer     NOT NULL CHECK (version >= 1),
@@ -36,8 +38,12 @@ CREATE TABLE alert_events (
     message     text        NOT NULL,
     figures     jsonb       NOT NULL,
     occurred_at timestamptz NOT NULL,
+    -- Set once the event is on the alerts topic; the evaluator publishes again
+    -- what a crash between commit and publish left NULL.
+    published_at timestamptz,
     PRIMARY KEY (rule, zone, indicator, period, version)
 );
+CREATE INDEX alert_events_unpublished_idx ON alert_events (occurred_at) WHERE published_at IS NULL;
 
 -- Who wants which alerts, and where. NULL filters mean "all".
 CREATE TABLE subscriptions (
