@@ -20,7 +20,7 @@ from contextlib import asynccontextmanager
 from dataclasses import dataclass, fields, replace
 from datetime import datetime
 from typing import Any
-from urllib.parse import parse_qsl, urlencode, urlsplit, urlunsplit
+from urllib.parse import parse_qsl, quote_plus, urlsplit, urlunsplit
 from uuid import UUID, uuid4
 
 import psycopg
@@ -237,12 +237,9 @@ def shown_target(channel: str, target: str) -> str:
     if channel not in URL_CHANNELS:
         return target
     parts = urlsplit(target)
-    query = urlencode(
-        [
-            (k, v[:SHOWN_TOKEN_CHARS] + "…" if len(v) > SHOWN_TOKEN_CHARS else v)
-            for k, v in parse_qsl(parts.query, keep_blank_values=True)
-        ],
-        safe="…",
+    query = "&".join(
+        f"{quote_plus(name)}={quote_plus(value[:SHOWN_TOKEN_CHARS])}{'…' if len(value) > SHOWN_TOKEN_CHARS else ''}"
+        for name, value in parse_qsl(parts.query, keep_blank_values=True)
     )
     netloc = parts.netloc
     if parts.password is not None:
