@@ -79,4 +79,6 @@ def observation_rows() -> list[dict]:
 
 
 def target_rows() -> list[dict]:
-    return [{"zone": zone, "indicator": indicator, "year": year, "value": value} for zone, indicator, year, value in TARGETS]
+    return [
+        {"zone": zone, "indicator": indicator, "year": year, "value": value} for zone, indicator, year, value in TARGETS
+    ]
