@@ -15,3 +15,9 @@ LAST_RECEIVED = Gauge(
     "indicators_ingest_last_received_timestamp_seconds", "When each upstream last had a batch accepted", ["source"]
 )
 AUTH_FAILURES = Counter("indicators_ingest_auth_failures_total", "Requests refused for a missing or wrong key")
+
+# Every outcome starts at 0: Prometheus' increase() does not count a series' first sample, so
+# a counter born at 1 on the first refused batch would hide that batch from the stall alert.
+for _kind in ("observation", "target"):
+    for _outcome in ("accepted", "rejected", "unavailable"):
+        BATCHES.labels(_kind, _outcome)
