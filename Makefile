@@ -7,6 +7,9 @@ VENV := .venv
 PY := $(VENV)/bin/python
 STAMP := $(VENV)/.installed-$(shell cat requirements.txt constraints.txt pyproject.toml | sha1sum | cut -c1-12)
 PROTOS := $(shell find proto -name '*.proto')
+# TimescaleDB in WASM PostgreSQL for the Timescale tests (npm, from the lockfile)
+PGLITE_DIR := deploy/local/pglite
+PGLITE_STAMP := $(PGLITE_DIR)/node_modules/.installed
 
 .DEFAULT_GOAL := help
 
@@ -21,8 +24,13 @@ $(STAMP): requirements.txt constraints.txt pyproject.toml
 	$(PY) -m pip install -q --no-deps -e .
 	@rm -f $(VENV)/.installed-* && touch $@
 
-setup: $(STAMP) ## Install Python dependencies and system prerequisites (java, maven, PostgreSQL 15)
+setup: $(STAMP) ## Install Python dependencies, system prerequisites (java, maven, PostgreSQL 15, node) and the TimescaleDB WASM build
 	@bash deploy/local/prereqs.sh
+	@$(MAKE) -s --no-print-directory $(PGLITE_STAMP)
+
+$(PGLITE_STAMP): $(PGLITE_DIR)/package.json $(PGLITE_DIR)/package-lock.json
+	cd $(PGLITE_DIR) && npm ci --no-audit --no-fund --ignore-scripts
+	@touch $@
 
 run: setup ## Start the whole local stack (Kafka, PostgreSQL, ingest, processor, query); Ctrl-C stops it
 	$(PY) -m stack run
