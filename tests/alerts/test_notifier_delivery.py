@@ -1,0 +1,432 @@
+"""The notifier as a real process against a real PostgreSQL, sending to real receivers on loopback.
+
+Each test has a database of its own, so a notifier sees only that test's
+deliveries. Receivers are small threaded HTTP servers (and an aiosmtpd SMTP
+server) that answer from a script and record what they got.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import os
+import re
+import signal
+import sys
+import threading
+import time
+import urllib.parse
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email import message_from_bytes, policy
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from pathlib import Path
+from typing import Any
+from uuid import UUID
+
+import httpx
+import psycopg
+import pytest
+from aiosmtpd.controller import Controller
+
+from alerts.model import Severity, Transition
+from stack.ports import free_port
+from stack.postgres import PostgresServer
+from stack.run import ServiceProcess
+from tests.alerts.test_outbox_db import behind, fire, fresh_database, insert_subscription
+from tests.support import wait_for
+
+pytestmark = pytest.mark.integration
+
+ARTIFACTS = Path(os.environ.get("INDICATORS_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
+SECRET = "通知-webhook-secret-0123456789"
+HANG = "hang"  # an answer that never comes (until the test ends)
+
+
+@dataclass
+class Received:
+    path: str
+    headers: dict[str, str]
+    body: bytes
+    at: float
+    answered: int | None = None  # the status sent back; None when it hung
+
+    def json(self) -> Any:
+        return json.loads(self.body)
+
+
+@dataclass
+class Receiver:
+    """A loopback HTTP server answering POSTs from a script (the last answer repeats)."""
+
+    answers: Sequence[tuple[int, bytes] | str]
+    received: list[Received] = field(default_factory=list)
+    release: threading.Event = field(default_factory=threading.Event)
+
+    def __post_init__(self) -> None:
+        receiver = self
+
+        class Handler(BaseHTTPRequestHandler):
+            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
+                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
+                record = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
+                with lock:
+                    receiver.received.append(record)
+                    answer = receiver.answers[min(len(receiver.received), len(receiver.answers)) - 1]
+                if answer == HANG:
+                    receiver.release.wait(120)
+                    return
+                status, payload = answer if not callable(answer) else answer(record)
+                try:
+                    self.send_response(status)
+                    self.send_header("Content-Type", "application/json")
+                    self.send_header("Content-Length", str(len(payload)))
+                    self.end_headers()
+                    self.wfile.write(payload)
+                    record.answered = status
+                except OSError:
+                    pass  # the sender is gone (killed, or timed out)
+
+            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+                pass
+
+        lock = threading.Lock()
+        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
+        self.server.daemon_threads = True
+        threading.Thread(target=self.server.serve_forever, daemon=True).start()
+
+    @property
+    def url(self) -> str:
+        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
+
+    def close(self) -> None:
+        self.release.set()
+        self.server.shutdown()
+        self.server.server_close()
+
+    def accepted(self) -> list[Received]:
+        return [r for r in self.received if r.answered is not None and 200 <= r.answered < 300]
+
+
+@contextmanager
+def receivers(*scripts: Sequence[Any]) -> Iterator[list[Receiver]]:
+    started = [Receiver(list(script)) for script in scripts]
+    try:
+        yield started
+    finally:
+        for receiver in started:
+            receiver.close()
+
+
+OK = (200, b'{"ok":true}')
+
+
+def notifier(database_url: str, name: str, **settings: Any) -> ServiceProcess:
+    """A notifier process with short timings (tests wait seconds, not minutes)."""
+    port = free_port()
+    env = {
+        "INDICATORS_DATABASE_URL": database_url,
+        "INDICATORS_NOTIFIER_PORT": str(port),
+        "INDICATORS_NOTIFIER_POLL_INTERVAL_S": "0.1",
+        "INDICATORS_NOTIFIER_SEND_TIMEOUT_S": "2",
+        "INDICATORS_NOTIFIER_LEASE_S": "4",
+        "INDICATORS_NOTIFIER_BACKOFF_BASE_S": "0.2",
+        "INDICATORS_NOTIFIER_BACKOFF_MAX_S": "1",
+        "INDICATORS_NOTIFIER_MAX_ATTEMPTS": "5",
+        **{f"INDICATORS_NOTIFIER_{key.upper()}": str(value) for key, value in settings.items()},
+    }
+    return ServiceProcess(
+        "notifier",
+        [sys.executable, "-m", "notifier"],
+        {**os.environ, **env, "PYTHONUNBUFFERED": "1"},
+        f"http://127.0.0.1:{port}/readyz",
+        ARTIFACTS / "logs" / f"notifier-{name}.log",
+    )
+
+
+@contextmanager
+def running(*processes: ServiceProcess) -> Iterator[None]:
+    try:
+        for process in processes:
+            process.start()
+        for process in processes:
+            process.wait_ready(90)
+        yield
+    finally:
+        for process in processes:
+            process.stop()
+
+
+def delivery(database_url: str, delivery_id: int) -> dict[str, Any]:
+    with psycopg.connect(database_url, row_factory=psycopg.rows.dict_row) as conn:
+        row = conn.execute("SELECT * FROM deliveries WHERE id = %s", (delivery_id,)).fetchone()
+    assert row is not None
+    return row
+
+
+def wait_status(database_url: str, delivery_id: int, status: str, timeout: float = 30) -> dict[str, Any]:
+    return wait_for(
+        lambda: (row := delivery(database_url, delivery_id))["status"] == status and row,
+        timeout,
+        f"delivery {delivery_id} {status}",
+        last=lambda: delivery(database_url, delivery_id),
+    )
+
+
+def verify_webhook(received: Received, secret: str) -> None:
+    """What a receiver does: recompute the signature over "{timestamp}.{body}" and compare in constant time."""
+    timestamp = received.headers["x-indicators-timestamp"]
+    expected = (
+        "sha256=" + hmac.new(secret.encode(), f"{timestamp}.".encode() + received.body, hashlib.sha256).hexdigest()
+    )
+    assert hmac.compare_digest(expected, received.headers["x-indicators-signature"])
+    assert abs(time.time() - int(timestamp)) < 300  # and refuse old timestamps (replays)
+
+
+@pytest.fixture
+def database(postgres_server: PostgresServer) -> str:
+    return fresh_database(postgres_server, "notifier")
+
+
+def test_a_receiver_failing_twice_gets_the_message_exactly_once(database: str) -> None:
+    with receivers([(503, b"busy"), (500, b"oops"), OK]) as [flaky]:
+        insert_subscription(database, "甲区管委会", "webhook", flaky.url, SECRET, zones=["通知甲区"])
+        with running(notifier(database, "flaky")):
+            [delivery_id] = fire(database, [behind("通知甲区", completion="36.2", gap="5.5")])
+            row = wait_status(database, delivery_id, "sent")
+            time.sleep(1.5)  # room for a wrong second send to show up
+        assert row["attempts"] == 3
+        assert row["last_error"] == "HTTP 500: oops"
+        assert [r.answered for r in flaky.received] == [503, 500, 200]
+        [message] = flaky.accepted()
+        verify_webhook(message, SECRET)
+        assert {r.headers["x-indicators-delivery"] for r in flaky.received} == {str(delivery_id)}
+        body = message.json()
+        [event] = body["events"]
+        assert (event["zone"], event["indicator_name"], event["period"], event["severity_zh"]) == (
+            "通知甲区",
+            "规上工业产值",
+            "2015-05",
+            "预警",
+        )
+        assert event["message"] == "通知甲区1-5月累计完成目标的36.2%，落后序时进度5.5个百分点"
+        assert event["figures"] == {
+            "completion_pct": "36.2",
+            "time_progress_pct": "41.666666666667",
+            "progress_gap_pp": "-5.5",
+        }
+
+
+def test_a_dead_endpoint_does_not_delay_another_subscriber(database: str) -> None:
+    with receivers([HANG], [OK]) as [dead, alive]:
+        insert_subscription(database, "失联的", "webhook", dead.url, SECRET)
+        insert_subscription(database, "正常的", "webhook", alive.url, SECRET)
+        with running(notifier(database, "dead", send_timeout_s=6, lease_s=10)):
+            started = time.monotonic()
+            dead_id, alive_id = fire(database, [behind("通知乙区")])
+            wait_status(database, alive_id, "sent", timeout=30)
+            alive_at = alive.accepted()[0].at
+            # Both were claimed together: the dead one was hanging while the other was delivered.
+            wait_for(lambda: dead.received, 10, "the dead endpoint's request")
+            assert alive_at - started < 3.0, f"the live subscriber waited {alive_at - started:.1f} s"
+            retried = wait_for(
+                lambda: (row := delivery(database, dead_id))["last_error"] and row, 20, "the dead endpoint's timeout"
+            )
+        assert retried["status"] == "pending"  # backing off, not given up
+        assert retried["last_error"] == "no answer within 6 s"
+
+
+def test_killed_before_sending_delivers_once_after_restart(database: str) -> None:
+    with receivers([OK]) as [hook]:
+        insert_subscription(database, "甲区", "webhook", hook.url, SECRET)
+        first = notifier(database, "kill-before")
+        with running(first):
+            first.stop(signal.SIGKILL)
+            [delivery_id] = fire(database, [behind("通知丙区")])
+            time.sleep(1)
+            assert hook.received == [] and delivery(database, delivery_id)["status"] == "pending"
+            first.start()
+            first.wait_ready(90)
+            row = wait_status(database, delivery_id, "sent")
+            time.sleep(1.5)
+        assert row["attempts"] == 1
+        assert len(hook.received) == 1
+        verify_webhook(hook.received[0], SECRET)
+
+
+def test_killed_mid_send_is_sent_again_when_the_lease_expires(database: str) -> None:
+    # At least once: the receiver got the first request, but the notifier died before
+    # recording it as sent. The delivery id lets a receiver drop the duplicate.
+    with receivers([HANG, OK]) as [hook]:
+        insert_subscription(database, "甲区", "webhook", hook.url, SECRET)
+        first = notifier(database, "kill-mid", send_timeout_s=20, lease_s=25)
+        with running(first):
+            [delivery_id] = fire(database, [behind("通知丁区")])
+            wait_for(lambda: hook.received, 15, "the first request")
+            first.stop(signal.SIGKILL)
+            claimed = delivery(database, delivery_id)
+            assert claimed["status"] == "pending" and claimed["claimed_until"] is not None
+            restarted = notifier(database, "kill-mid-restart", send_timeout_s=2, lease_s=4)
+            with running(restarted):
+                row = wait_status(database, delivery_id, "sent", timeout=60)
+        assert row["attempts"] == 2
+        assert [r.headers["x-indicators-delivery"] for r in hook.received] == [str(delivery_id)] * 2
+        assert hook.received[0].body == hook.received[1].body  # the same message, deduplicable
+
+
+def test_gives_up_after_the_bound_and_says_so(database: str) -> None:
+    from tests.alerts.test_subscriptions_api import ADMIN_KEY
+
+    with receivers([(500, b"internal error")]) as [broken]:
+        subscription_id = insert_subscription(database, "坏掉的", "webhook", broken.url, SECRET)
+        process = notifier(database, "give-up", max_attempts=3)
+        with running(process):
+            [delivery_id] = fire(database, [behind("通知戊区")])
+            row = wait_status(database, delivery_id, "failed")
+            metrics = httpx.get(process.ready_url.replace("/readyz", "/metrics"), timeout=10).text
+        assert row["attempts"] == 3 and len(broken.received) == 3
+        assert row["last_error"] == "HTTP 500: internal error"
+        assert 'indicators_notifier_deliveries_total{channel="webhook",outcome="failed"} 1.0' in metrics
+        assert 'indicators_notifier_deliveries_total{channel="webhook",outcome="retrying"} 2.0' in metrics
+        assert 'indicators_notifier_deliveries_total{channel="webhook",outcome="sent"} 0.0' in metrics
+        assert re.search(r"^indicators_notifier_deliveries_failed 1\.0$", metrics, re.M)
+        assert re.search(r"^indicators_notifier_deliveries_pending 0\.0$", metrics, re.M)
+        # ... and in the API.
+        listed = api_deliveries(database, ADMIN_KEY, subscription_id)
+        assert [(d["id"], d["status"], d["attempts"], d["last_error"]) for d in listed] == [
+            (delivery_id, "failed", 3, "HTTP 500: internal error")
+        ]
+
+
+def api_deliveries(database_url: str, admin_key: str, subscription_id: UUID) -> list[dict[str, Any]]:
+    """GET /v1/subscriptions/{id}/deliveries of the query app, in-process."""
+    import asyncio
+
+    from query.config import QuerySettings
+    from query.main import create_app
+
+    async def get() -> list[dict[str, Any]]:
+        app = create_app(QuerySettings(database_url=database_url, admin_key=admin_key))
+        async with app.router.lifespan_context(app):
+            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as api:
+                response = await api.get(
+                    f"/v1/subscriptions/{subscription_id}/deliveries", headers={"Authorization": f"Bearer {admin_key}"}
+                )
+        assert response.status_code == 200, response.text
+        return response.json()["items"]
+
+    return asyncio.run(get())
+
+
+def test_dingtalk_robot_signed_and_errcode_checked(database: str) -> None:
+    secret = "SECdingtalk0123456789"
+
+    def robot(received: Received) -> tuple[int, bytes]:
+        # As DingTalk does: refuse a wrong sign; the first call is refused anyway (rate limit) with HTTP 200.
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(received.path).query))
+        string_to_sign = f"{query['timestamp']}\n{secret}".encode()
+        sign = base64.b64encode(hmac.new(secret.encode(), string_to_sign, hashlib.sha256).digest()).decode()
+        if query["sign"] != sign:
+            return 200, b'{"errcode":310000,"errmsg":"sign not match"}'
+        return 200, b'{"errcode":0,"errmsg":"ok"}'
+
+    with receivers([(200, b'{"errcode":130101,"errmsg":"send too fast"}'), robot]) as [dingtalk]:
+        target = dingtalk.url + "?access_token=token123"
+        insert_subscription(database, "钉钉群", "dingtalk", target, secret)
+        with running(notifier(database, "dingtalk")):
+            [delivery_id] = fire(database, [behind("通知甲区")])
+            row = wait_status(database, delivery_id, "sent")
+        assert row["attempts"] == 2 and row["last_error"] == "errcode 130101: send too fast"
+        sent = dingtalk.received[-1]
+        query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(sent.path).query))
+        assert query["access_token"] == "token123" and abs(time.time() * 1000 - int(query["timestamp"])) < 60_000
+        payload = sent.json()
+        assert payload["msgtype"] == "markdown"
+        assert payload["markdown"]["title"] == "【预警】通知甲区规上工业产值落后序时进度（2015年5月）"
+        assert "> 通知甲区1-5月累计完成目标的36.2%，落后序时进度5.5个百分点" in payload["markdown"]["text"]
+
+
+def test_wecom_digest_of_three_is_one_message(database: str) -> None:
+    with receivers([(200, b'{"errcode":0,"errmsg":"ok"}')]) as [wecom]:
+        insert_subscription(database, "企业微信群", "wecom", wecom.url + "?key=k", zones=["通知乙区"])
+        with running(notifier(database, "wecom")):
+            [delivery_id] = fire(
+                database,
+                [
+                    behind("通知乙区", "industrial_output", gap="5.5"),
+                    behind("通知乙区", "fixed_asset_investment", gap="12.3", severity=Severity.CRITICAL),
+                    behind("通知乙区", "export", gap="2.0", version=2, transition=Transition.RESOLVED),
+                ],
+            )
+            wait_status(database, delivery_id, "sent")
+            time.sleep(1)
+        [message] = wecom.received
+        content = message.json()["markdown"]["content"]
+        assert content.startswith("### 开发区经济运行监测预警：3条（严重1条、预警1条、已恢复1条）\n")
+        # Most severe first, the recovery last.
+        headings = re.findall(r"^#### (.+)$", content, re.M)
+        assert headings == [
+            "【严重】通知乙区 · 固定资产投资 · 2015年5月",
+            "【预警】通知乙区 · 规上工业产值 · 2015年5月",
+            "【已恢复】通知乙区 · 出口额 · 2015年5月",
+        ]
+        assert len(content.encode()) <= 4096
+
+
+class Mailbox:
+    """aiosmtpd handler: keeps every message it is given."""
+
+    def __init__(self) -> None:
+        self.messages: list[tuple[str, list[str], bytes]] = []
+
+    async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 (aiosmtpd's name)
+        self.messages.append(
+            (envelope.mail_from, list(envelope.rcpt_tos), envelope.original_content or envelope.content)
+        )
+        return "250 Message accepted for delivery"
+
+
+def test_email_arrives_with_chinese_subject_and_body(database: str) -> None:
+    mailbox = Mailbox()
+    port = free_port()
+    smtp = Controller(mailbox, hostname="127.0.0.1", port=port)
+    smtp.start()
+    try:
+        insert_subscription(database, "张三邮箱", "email", "zhang.san@example.com", zones=["通知丙区"])
+        with running(
+            notifier(database, "email", smtp_host="127.0.0.1", smtp_port=port, smtp_from="alerts@indicators.local")
+        ):
+            [delivery_id] = fire(database, [behind("通知丙区", completion="30.1", gap="11.6")])
+            wait_status(database, delivery_id, "sent")
+    finally:
+        smtp.stop()
+    [(mail_from, rcpt_tos, raw)] = mailbox.messages
+    assert (mail_from, rcpt_tos) == ("alerts@indicators.local", ["zhang.san@example.com"])
+    message = message_from_bytes(raw, policy=policy.default)
+    assert message["Subject"] == "【预警】通知丙区规上工业产值落后序时进度（2015年5月）"
+    assert message.get_content_charset() == "utf-8"
+    body = message.get_content()
+    assert "1. 【预警】通知丙区 · 规上工业产值 · 2015年5月" in body
+    assert "通知丙区1-5月累计完成目标的30.1%，落后序时进度11.6个百分点" in body
+
+
+def test_two_notifiers_never_send_one_delivery_twice(database: str) -> None:
+    def slow(received: Received) -> tuple[int, bytes]:
+        time.sleep(0.1)
+        return OK
+
+    with receivers([slow]) as [hook]:
+        zones = [f"通知{n:02d}区" for n in range(30)]
+        for zone in zones:
+            insert_subscription(database, zone, "webhook", hook.url, SECRET, zones=[zone])
+        with running(notifier(database, "pair-a", concurrency=4), notifier(database, "pair-b", concurrency=4)):
+            ids = fire(database, [behind(zone) for zone in zones])
+            assert len(ids) == 30
+            for delivery_id in ids:
+                wait_status(database, delivery_id, "sent", timeout=60)
+            time.sleep(1)
+        delivered = sorted(int(r.headers["x-indicators-delivery"]) for r in hook.received)
+        assert delivered == sorted(ids)  # each exactly once
