@@ -49,7 +49,10 @@ class AlertKey:
     rule: Rule
     zone: str
     indicator: str
-    period: date  # first day of the month the alert is about
+    # First day of the month the alert is about. The year-to-date rules (behind_schedule,
+    # negative_growth) have one alert per year: January 1, judged on the year's latest month
+    # (that month is in the figures, "month").
+    period: date
 
 
 @dataclass(frozen=True)

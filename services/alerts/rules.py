@@ -1,0 +1,426 @@
+"""The alert rules: pure functions from figures to a finding (is the condition on, how severe, in words).
+
+Each rule returns a `Finding` for one alert identity (rule + zone + indicator +
+period), active or not, with a Chinese message carrying the figures and units;
+or None when the figures do not allow a judgement (unknown is not "clear": an
+alert is neither fired nor resolved on missing data). The lifecycle
+(lifecycle.py) turns findings into transitions; nothing here does I/O.
+
+Periods: behind_schedule and negative_growth judge the year to date, so their
+alert is one per zone, indicator and *year* (period = January 1), judged on the
+latest month with data: it fires once, escalates at 半年, and resolves when the
+zone is back on track. The other rules are about one month (period = that month).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from datetime import date
+from decimal import Decimal
+
+from alerts.config import (
+    BehindScheduleConfig,
+    ImplausibleConfig,
+    LateReportConfig,
+    NegativeGrowthConfig,
+    SharpSwingConfig,
+)
+from alerts.model import AlertKey, Rule, Severity
+from indicators_core.catalog import Indicator
+from indicators_core.progress import MonthProgress, round_half_up
+from indicators_core.units import convert
+
+HUNDRED = Decimal(100)
+TWELVE = Decimal(12)
+# Checkpoints of the campaign (半年红, 全年红) named in the message when behind there.
+CHECKPOINT_WORDS = {6: "时间过半、任务未过半", 12: "全年目标未完成"}
+
+
+@dataclass(frozen=True)
+class Finding:
+    """A rule's judgement of one alert identity now."""
+
+    key: AlertKey
+    active: bool
+    severity: Severity  # meaningful when active
+    message: str
+    figures: dict[str, str] = field(default_factory=dict)
+
+
+# ---------------------------------------------------------------- wording
+
+
+def exact(value: Decimal) -> str:
+    """A figure as stored, without trailing zeros or exponent: 75.020 → "75.02", 1E+2 → "100"."""
+    if value == 0:
+        return "0"
+    text = format(value.normalize(), "f")
+    return text
+
+
+def shown(value: Decimal, places: int = 4) -> str:
+    """A derived figure (a median) rounded half up to at most `places` decimals, trailing zeros dropped."""
+    return exact(round_half_up(value, places))
+
+
+def one_decimal(value: Decimal) -> str:
+    """Percentages and points in words: one decimal, half up (四舍五入), as releases write them."""
+    return format(round_half_up(value, 1), "f")
+
+
+def months_label(month: int) -> str:
+    """The span of a cumulative figure: 1月, 1-5月."""
+    return "1月" if month == 1 else f"1-{month}月"
+
+
+def amount(value: Decimal, indicator: Indicator) -> str:
+    return f"{exact(value)}{indicator.unit}"
+
+
+def _series(zone: str, indicator: Indicator) -> str:
+    return f"{zone} {indicator.name_zh}"
+
+
+def _progress_words(row: MonthProgress) -> str:
+    """超/达/落后序时进度, the direction judged exactly (on_track), the points rounded to one decimal."""
+    points = round_half_up(abs(row.progress_gap_pp or Decimal(0)), 1)
+    if row.on_track:
+        return "达序时进度" if points == 0 else f"超序时进度{points:f}个百分点"
+    if points == 0:
+        return "落后序时进度不足0.1个百分点"
+    return f"落后序时进度{points:f}个百分点"
+
+
+def _growth_words(ytd_value: Decimal, base: Decimal, yoy_pct: Decimal) -> str:
+    if ytd_value == base:
+        return "同比持平"
+    points = round_half_up(abs(yoy_pct), 1)
+    direction = "增长" if ytd_value > base else "下降"
+    return f"同比{direction}不足0.1%" if points == 0 else f"同比{direction}{points:f}%"
+
+
+# ---------------------------------------------------------------- behind schedule
+
+
+def behind_schedule(
+    zone: str, indicator: Indicator, row: MonthProgress, config: BehindScheduleConfig
+) -> Finding | None:
+    """落后序时进度: completion below time progress by more than `gap_pp` points.
+
+    Judged exactly on the stored cumulative value and target (no rounded
+    percentage decides): behind by more than G points ⇔ ytd/target·100 <
+    N/12·100 − G ⇔ 1200·ytd < (100·N − 12·G)·target.
+    """
+    ytd, target = row.ytd_value, row.target_value
+    if ytd is None or target is None or target <= 0 or row.completion_pct is None or row.progress_gap_pp is None:
+        return None
+    gap_pp = config.gap_pp
+    active = 1200 * ytd < (HUNDRED * row.month - TWELVE * gap_pp) * target
+    critical = row.month in config.critical_months
+    severity = config.critical_severity if critical else config.severity
+    head = f"{_series(zone, indicator)} {row.year}年{months_label(row.month)}完成率{one_decimal(row.completion_pct)}%，"
+    detail = (
+        f"（序时进度{one_decimal(row.time_progress_pct)}%，累计{amount(ytd, indicator)}，"
+        f"全年目标{amount(target, indicator)}）"
+    )
+    words = _progress_words(row)
+    if active:
+        checkpoint = CHECKPOINT_WORDS.get(row.month) if critical else None
+        message = head + words + (f"，{checkpoint}" if checkpoint else "") + detail
+    elif row.on_track:
+        message = head + words + detail
+    else:
+        message = head + words + f"，未超过{exact(gap_pp)}个百分点的预警线" + detail
+    figures = {
+        "year": str(row.year),
+        "month": str(row.month),
+        "ytd_value": exact(ytd),
+        "target_value": exact(target),
+        "unit": indicator.unit,
+        "completion_pct": exact(row.completion_pct),
+        "time_progress_pct": exact(row.time_progress_pct),
+        "progress_gap_pp": exact(row.progress_gap_pp),
+        "gap_threshold_pp": exact(gap_pp),
+    }
+    key = AlertKey(Rule.BEHIND_SCHEDULE, zone, indicator.code, date(row.year, 1, 1))
+    return Finding(key, active, severity, message, figures)
+
+
+# ---------------------------------------------------------------- negative growth
+
+
+def negative_growth(
+    zone: str,
+    indicator: Indicator,
+    row: MonthProgress,
+    config: NegativeGrowthConfig,
+    growth_target_pct: Decimal | None = None,
+) -> Finding | None:
+    """同比负增长: year-to-date growth below 0; with a growth target, growth below it (less severe).
+
+    Judged on the exact cumulative value and base: negative ⇔ ytd < base;
+    below a target of T% ⇔ (ytd − base)·100 < T·base.
+    """
+    ytd, base, yoy = row.ytd_value, row.yoy_base, row.yoy_pct
+    if ytd is None or base is None or base <= 0 or yoy is None:
+        return None
+    negative = ytd < base
+    below_target = growth_target_pct is not None and (ytd - base) * HUNDRED < growth_target_pct * base
+    head = (
+        f"{_series(zone, indicator)} {row.year}年{months_label(row.month)}累计{amount(ytd, indicator)}，"
+        f"{_growth_words(ytd, base, yoy)}"
+    )
+    base_words = f"（上年同期{'可比数' if row.yoy_base_comparable else ''}{amount(base, indicator)}）"
+    target_words = ""
+    if growth_target_pct is not None:
+        verb = "低于" if below_target else "达到"
+        target_words = f"，{verb}增长目标{one_decimal(growth_target_pct)}%"
+    severity = config.severity if negative else config.below_target_severity
+    figures = {
+        "year": str(row.year),
+        "month": str(row.month),
+        "ytd_value": exact(ytd),
+        "yoy_base": exact(base),
+        "yoy_base_comparable": "true" if row.yoy_base_comparable else "false",
+        "yoy_pct": exact(yoy),
+        "unit": indicator.unit,
+    }
+    if growth_target_pct is not None:
+        figures["growth_target_pct"] = exact(growth_target_pct)
+    key = AlertKey(Rule.NEGATIVE_GROWTH, zone, indicator.code, date(row.year, 1, 1))
+    return Finding(key, negative or below_target, severity, head + target_words + base_words, figures)
+
+
+# ---------------------------------------------------------------- sharp swing
+
+
+def median(values: Sequence[Decimal]) -> Decimal:
+    ordered = sorted(values)
+    middle = len(ordered) // 2
+    if len(ordered) % 2:
+        return ordered[middle]
+    return (ordered[middle - 1] + ordered[middle]) / 2
+
+
+def sharp_swing(
+    zone: str,
+    indicator: Indicator,
+    year: int,
+    month: int,
+    month_value: Decimal | None,
+    history: Sequence[Decimal],
+    config: SharpSwingConfig,
+) -> Finding | None:
+    """异常波动: the month's own value (当月) far outside the series' own history.
+
+    `history` is the series' known monthly values in the `window_months`
+    before this month (a missing month is left out, never taken as 0). With
+    median m and median absolute deviation MAD of that history, the value v
+    fires when |v − m| > k·MAD (robust: one earlier outlier does not widen the
+    band as a standard deviation would) and v ≥ r·m or v ≤ m/r (material: a
+    series that hardly moves does not fire on a small change). No judgement
+    with fewer than `min_history` months or a median ≤ 0 (no ratio to state).
+    """
+    if month_value is None or len(history) < config.min_history:
+        return None
+    centre = median(history)
+    if centre <= 0:
+        return None
+    mad = median([abs(value - centre) for value in history])
+    deviation = abs(month_value - centre)
+    far = deviation > config.mad_k * mad
+    high = month_value >= config.min_ratio * centre
+    low = month_value * config.min_ratio <= centre
+    active = far and (high or low)
+    ratio = month_value / centre
+    n = len(history)
+    span = (
+        f"近{config.window_months}个月"
+        if n == config.window_months
+        else f"近{config.window_months}个月中有数据的{n}个月"
+    )
+    head = f"{_series(zone, indicator)} {year}年{month}月当月值{amount(month_value, indicator)}，"
+    centre_words = f"{span}中位数{shown(centre)}{indicator.unit}"
+    if active and high:
+        message = (
+            head + f"为{centre_words}的{one_decimal(ratio)}倍，偏离中位数{shown(deviation)}{indicator.unit}，"
+            f"超过中位绝对偏差{shown(mad)}{indicator.unit}的{exact(config.mad_k)}倍"
+        )
+    elif active:
+        message = (
+            head
+            + f"仅为{centre_words}的{one_decimal(ratio * HUNDRED)}%，偏离中位数{shown(deviation)}{indicator.unit}，"
+            f"超过中位绝对偏差{shown(mad)}{indicator.unit}的{exact(config.mad_k)}倍"
+        )
+    else:
+        message = (
+            head + f"在{span}的正常波动范围内（中位数{shown(centre)}{indicator.unit}，为其{one_decimal(ratio)}倍）"
+        )
+    figures = {
+        "year": str(year),
+        "month": str(month),
+        "month_value": exact(month_value),
+        "unit": indicator.unit,
+        "history_months": str(n),
+        "median": exact(centre),
+        "mad": exact(mad),
+        "ratio": shown(ratio, 6),
+        "mad_k": exact(config.mad_k),
+        "min_ratio": exact(config.min_ratio),
+    }
+    key = AlertKey(Rule.SHARP_SWING, zone, indicator.code, date(year, month, 1))
+    return Finding(key, active, config.severity, message, figures)
+
+
+# ---------------------------------------------------------------- implausible
+
+
+@dataclass(frozen=True)
+class Whole:
+    """The whole a part belongs to (catalog `part_of`), with its cumulative value for the same month."""
+
+    indicator: Indicator
+    ytd_value: Decimal | None
+
+
+def implausible(
+    zone: str,
+    indicator: Indicator,
+    year: int,
+    month: int,
+    ytd_value: Decimal | None,
+    previous: tuple[int, Decimal] | None,
+    whole: Whole | None,
+    config: ImplausibleConfig,
+) -> Finding | None:
+    """数据存疑: a part larger than its whole, or a cumulative value lower than the month before.
+
+    `previous` is (month, cumulative value) of the latest earlier month of the
+    same year with a known cumulative value; `whole` the indicator this one is
+    part of, for the same zone and month. Both checks are made when their
+    figures are known; no judgement when neither can be made.
+    """
+    if ytd_value is None:
+        return None
+    problems: list[str] = []
+    codes: list[str] = []
+    figures = {"year": str(year), "month": str(month), "ytd_value": exact(ytd_value), "unit": indicator.unit}
+    evaluable = False
+    if whole is not None and whole.ytd_value is not None:
+        evaluable = True
+        whole_value = whole.ytd_value
+        if whole.indicator.unit != indicator.unit:
+            whole_value = convert(whole_value, whole.indicator.unit, indicator.unit, indicator.scale)
+        figures["whole_indicator"] = whole.indicator.code
+        figures["whole_ytd_value"] = exact(whole_value)
+        if ytd_value > whole_value:
+            codes.append("part_exceeds_whole")
+            problems.append(
+                f"{indicator.name_zh}累计{amount(ytd_value, indicator)}大于{whole.indicator.name_zh}累计"
+                f"{exact(whole_value)}{indicator.unit}（部分不应大于整体）"
+            )
+    if previous is not None:
+        evaluable = True
+        previous_month, previous_value = previous
+        figures["previous_month"] = str(previous_month)
+        figures["previous_ytd_value"] = exact(previous_value)
+        if ytd_value < previous_value:
+            codes.append("cumulative_fell")
+            problems.append(
+                f"累计{amount(ytd_value, indicator)}低于{months_label(previous_month)}累计"
+                f"{amount(previous_value, indicator)}（累计值不应在年内回落）"
+            )
+    if not evaluable:
+        return None
+    figures["problems"] = ",".join(codes)
+    head = f"{_series(zone, indicator)} {year}年{months_label(month)}"
+    if problems:
+        message = head + "数据存疑：" + "；".join(problems)
+    else:
+        message = head + f"累计{amount(ytd_value, indicator)}，数据审核无异常"
+    key = AlertKey(Rule.IMPLAUSIBLE, zone, indicator.code, date(year, month, 1))
+    return Finding(key, bool(problems), config.severity, message, figures)
+
+
+# ---------------------------------------------------------------- late report
+
+
+def due_month(today: date, due_day: int) -> tuple[int, int] | None:
+    """The month whose report is due by `today`: last month, once today is its due day or later."""
+    if today.day < due_day:
+        return None
+    if today.month == 1:
+        return today.year - 1, 12
+    return today.year, today.month - 1
+
+
+def _months_before(year: int, month: int, count: int) -> list[tuple[int, int]]:
+    months = []
+    for _ in range(count):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        months.append((year, month))
+    return months
+
+
+def late_report(
+    zone: str,
+    indicator: Indicator,
+    year: int,
+    month: int,
+    reported: Collection[tuple[int, int]],
+    config: LateReportConfig,
+    checked_on: date | None = None,
+) -> Finding | None:
+    """迟报: no report for (year, month) by its due day, for a series that normally reports that month.
+
+    `reported` holds the (year, month)s the series has a report for. The month
+    counts as reported when it, or a later month of the same year (a cumulative
+    figure covers it), has a report: then the finding is inactive. Otherwise,
+    with `checked_on` (the day of the check, on or after the due day) it is late
+    when the series normally reports that month:
+    - January: only when it reported January last year (most series send 1-2月
+      together, and indicators without a January report never do);
+    - other months: it reported the same month last year, or at least 3 of the
+      4 months before.
+    Without `checked_on` (a result arrived, no check of the clock) a missing
+    month gives no judgement.
+    """
+    name = _series(zone, indicator)
+    key = AlertKey(Rule.LATE_REPORT, zone, indicator.code, date(year, month, 1))
+    figures = {"year": str(year), "month": str(month), "due_day": str(config.due_day)}
+    covering = [m for m in range(month, 13) if (year, m) in reported]
+    if covering:
+        first = covering[0]
+        if first == month:
+            message = f"{name} {year}年{month}月数据已报送"
+        else:
+            message = f"{name} {year}年{months_label(first)}累计数据已报送（含{month}月）"
+        figures["reported_month"] = str(first)
+        return Finding(key, False, config.severity, message, figures)
+    if checked_on is None:
+        return None
+    if month == 1 and not indicator.january:
+        return None
+    last_year = (year - 1, month) in reported
+    recent = sum(1 for previous in _months_before(year, month, 4) if previous in reported)
+    normally = last_year if month == 1 else (last_year or recent >= 3)
+    if not normally:
+        return None
+    reasons = []
+    if last_year:
+        reasons.append("上年同月已报送")
+    if month != 1 and recent >= 3:
+        reasons.append(f"前4个月中{recent}个月已报送")
+    message = (
+        f"{name} {year}年{month}月数据截至{checked_on.month}月{checked_on.day}日仍未报送"
+        f"（报送期限为次月{config.due_day}日；{'，'.join(reasons)}）"
+    )
+    figures.update(
+        {
+            "checked_on": checked_on.isoformat(),
+            "reported_last_year": "true" if last_year else "false",
+            "recent_months_reported": str(recent),
+        }
+    )
+    return Finding(key, True, config.severity, message, figures)
