@@ -62,7 +62,9 @@ class VariableSpec:
     multi: bool = False
     include_all: bool = False
     all_value: str | None = None  # the custom "All" value, put in raw
-    options: tuple[str, ...] = ()  # every option's value, which "All" means without a custom all value
+    # Every option's value, which "All" means without a custom all value; None: not known (an error
+    # to expand All then), () : the variable's query returned nothing (All is then an empty list).
+    options: tuple[str, ...] | None = None
 
 
 class BoardQuery(NamedTuple):
@@ -180,7 +182,7 @@ def _replace_variables(
             else:
                 if not spec.include_all:
                     raise GrafanaSqlError(f"variable '{name}' is set to All but does not include All")
-                if not spec.options:
+                if spec.options is None:
                     raise GrafanaSqlError(
                         f"variable '{name}' is All: pass its option values in specs[{name!r}].options"
                     )
@@ -471,10 +473,11 @@ def variable_specs(
     specs = {}
     for variable in board.get("templating", {}).get("list", []):
         stored = [o.get("value") for o in variable.get("options", []) if o.get("value") != ALL]
+        known = options[variable["name"]] if variable["name"] in options else (stored or None)
         specs[variable["name"]] = VariableSpec(
             multi=bool(variable.get("multi")),
             include_all=bool(variable.get("includeAll")),
             all_value=variable.get("allValue") or None,
-            options=tuple(options.get(variable["name"], stored)),
+            options=None if known is None else tuple(known),
         )
     return specs

@@ -196,6 +196,14 @@ def test_all_with_a_custom_value_goes_in_raw():
     assert render_sql("zone IN ($zone)", {"zone": ALL}, FROM, TO, specs=specs) == "zone IN (SELECT zone FROM progress)"
 
 
+def test_all_of_no_options_is_empty_as_grafana_sends_it():
+    specs = {"zone": VariableSpec(multi=True, include_all=True, options=())}
+    assert (
+        render_sql("zone = ANY(ARRAY[$zone]::text[])", {"zone": ALL}, FROM, TO, specs=specs)
+        == "zone = ANY(ARRAY[]::text[])"
+    )
+
+
 def test_all_needs_its_options():
     with pytest.raises(GrafanaSqlError, match="pass its option values"):
         render_sql("$zone", {"zone": ALL}, FROM, TO, specs={"zone": VariableSpec(multi=True, include_all=True)})
