@@ -262,7 +262,7 @@ def test_killed_mid_send_is_sent_again_when_the_lease_expires(database: str) -> 
     # recording it as sent. The delivery id lets a receiver drop the duplicate.
     with receivers([HANG, OK]) as [hook]:
         insert_subscription(database, "甲区", "webhook", hook.url, SECRET)
-        first = notifier(database, "kill-mid", send_timeout_s=20, lease_s=25)
+        first = notifier(database, "kill-mid", send_timeout_s=8, lease_s=10)
         with running(first):
             [delivery_id] = fire(database, [behind("通知丁区")])
             wait_for(lambda: hook.received, 15, "the first request")
@@ -430,3 +430,43 @@ def test_two_notifiers_never_send_one_delivery_twice(database: str) -> None:
             time.sleep(1)
         delivered = sorted(int(r.headers["x-indicators-delivery"]) for r in hook.received)
         assert delivered == sorted(ids)  # each exactly once
+
+
+def test_test_message_goes_out_even_while_paused(database: str) -> None:
+    import asyncio
+
+    from query.config import QuerySettings
+    from query.main import create_app
+    from tests.alerts.test_subscriptions_api import ADMIN_KEY
+
+    auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    with receivers([OK]) as [hook]:
+
+        async def subscribe_paused_and_test() -> int:
+            app = create_app(QuerySettings(database_url=database, admin_key=ADMIN_KEY))
+            async with app.router.lifespan_context(app):
+                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as api:
+                    created = await api.post(
+                        "/v1/subscriptions",
+                        json={
+                            "name": "甲区值班",
+                            "channel": "webhook",
+                            "target": hook.url,
+                            "secret": SECRET,
+                            "paused": True,
+                        },
+                        headers=auth,
+                    )
+                    assert created.status_code == 201, created.text
+                    queued = await api.post(f"/v1/subscriptions/{created.json()['id']}/test", headers=auth)
+                    assert queued.status_code == 202
+                    return int(queued.json()["delivery_id"])
+
+        with running(notifier(database, "test-message")):
+            delivery_id = asyncio.run(subscribe_paused_and_test())
+            wait_status(database, delivery_id, "sent")
+        [message] = hook.accepted()
+        verify_webhook(message, SECRET)
+        body = message.json()
+        assert (body["kind"], body["events"]) == ("test", [])
+        assert body["title"] == "【测试】开发区经济运行监测：订阅「甲区值班」通知通道测试"
