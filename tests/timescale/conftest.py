@@ -1,0 +1,91 @@
+"""Session fixtures of the Timescale tests: one TimescaleDB 2.23 (PGlite, WASM) server, migrated once,
+and the seed written into it by the processor's own store.
+
+The server is one PostgreSQL backend shared by every client at transaction boundaries, so all
+tests of a run see one database: each writes its own zones (tests/timescale/seed.py).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import shutil
+from collections.abc import Iterator
+from dataclasses import dataclass
+from datetime import UTC, date, datetime, timedelta
+
+import pytest
+from psycopg_pool import AsyncConnectionPool
+
+from indicators_core import events
+from indicators_core.catalog import load_catalog
+from indicators_core.db import apply_migrations
+from ingest.publisher import build_batch
+from ingest.validation import validate_observations, validate_targets
+from processor.store import ProgressStore
+from stack.pglite import PgliteServer
+from tests.conftest import ARTIFACTS
+from tests.timescale import seed
+
+
+@dataclass(frozen=True)
+class Migrated:
+    url: str
+    first: list[str]  # migration ids applied by the first apply_migrations
+    second: list[str]  # … by the second (must be none)
+
+
+@pytest.fixture(scope="session")
+def pglite_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[PgliteServer]:
+    server = PgliteServer(tmp_path_factory.mktemp("pglite"))
+    server.start()
+    try:
+        yield server
+    finally:
+        server.stop()
+        # The server's log (connections, any backend failure) is kept with the other artifacts.
+        ARTIFACTS.mkdir(parents=True, exist_ok=True)
+        shutil.copyfile(server.log_path, ARTIFACTS / "pglite.log")
+
+
+@pytest.fixture(scope="session")
+def timescale(pglite_server: PgliteServer) -> Migrated:
+    """The project's migrations (yoyo, as every service applies them at start), applied twice."""
+    url = pglite_server.url()
+    first = apply_migrations(url)
+    second = apply_migrations(url)
+    return Migrated(url, first, second)
+
+
+def reports_of(observations: list[dict], targets: list[dict], reported_at: datetime) -> list[events.Report]:
+    """The reports the processor receives for these POST /v1/observations and PUT /v1/targets bodies:
+    validated and converted by ingest's rules, one ReportBatch each, fanned out as split_batches does."""
+    catalog = load_catalog()
+    reports: list[events.Report] = []
+    if observations:
+        rows = validate_observations({"observations": observations}, catalog, date(2100, 1, 1), 5000)
+        reports.extend(build_batch(rows, "timescale-test", reported_at).reports)
+    if targets:
+        rows = validate_targets({"targets": targets}, catalog, 5000)
+        reports.extend(build_batch(rows, "timescale-test", reported_at + timedelta(seconds=1)).reports)
+    return reports
+
+
+async def store_reports(url: str, chunks: list[list[events.Report]]) -> None:
+    """Each chunk in one ProgressStore.apply (one transaction), as compute_progress takes them."""
+    async with AsyncConnectionPool(url, min_size=1, max_size=2, open=False) as pool:
+        await pool.wait(timeout=30)
+        store = ProgressStore(pool, load_catalog())
+        for chunk in chunks:
+            await store.apply(chunk)
+
+
+@pytest.fixture(scope="session")
+def seeded(timescale: Migrated) -> str:
+    """The seed of tests/timescale/seed.py stored by the processor's ProgressStore, then the revision."""
+    first = datetime(2023, 6, 10, 9, 0, tzinfo=UTC)
+    initial = reports_of(seed.observation_rows(), seed.target_rows(), first)
+    revision = reports_of(seed.observation_rows(seed.REVISION), [], first + timedelta(days=1))
+    # Two chunks of the first batch (as `take` may cut it), then the revision.
+    half = len(initial) // 2
+    asyncio.run(store_reports(timescale.url, [initial[:half], initial[half:], revision]))
+    return timescale.url
