@@ -1,0 +1,275 @@
+"""GET /board: the 半年红 board as one server-rendered HTML page, for a wall screen.
+
+The local stack has no Grafana, so the query service shows the same view
+itself: for one month, every indicator with how many zones are on track
+(飘红), and each zone's completion against time progress (序时进度) as a bar
+with a marker line, lagging zones first. It reads what /v1/progress reads (the
+repository, `progress_item`, the wording), so the page and the API never
+disagree.
+
+Red is the good colour in this domain (DOMAIN.md): the page says so in a
+legend, and every status is also a mark (✔/✘) and words, never colour alone.
+Plain HTML and inline CSS: no CDN, no script; the page refreshes itself.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from dataclasses import dataclass, field
+from datetime import timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Annotated, Any
+
+import psycopg
+from fastapi import APIRouter, Query, Request
+from fastapi.responses import HTMLResponse
+from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from psycopg_pool import PoolTimeout
+
+from indicators_core.catalog import Catalog
+from indicators_core.progress import round_half_up, time_progress_pct
+from query import metrics
+from query.repository import ProgressRepository
+from query.schemas import ProgressItem
+from query.wording import Status
+
+log = logging.getLogger("query.board")
+
+MIN_YEAR, MAX_YEAR = 1990, 2100  # as /v1/progress accepts
+# Percentages to one decimal, as releases print them; the status words are always to one decimal.
+BOARD_DIGITS = 1
+REFRESH_S = 60
+# While the database is down the page keeps trying, sooner than the normal refresh.
+UNAVAILABLE_REFRESH_S = 15
+# China has one time zone and no daylight saving: a fixed offset needs no tz database in the image.
+BEIJING = timezone(timedelta(hours=8), "北京时间")
+TEMPLATES_DIR = Path(__file__).with_name("board")
+
+MARKS = {Status.ON_TRACK: "✔", Status.BEHIND: "✘", Status.UNKNOWN: "?", Status.NO_TARGET: "—"}
+
+_templates = Environment(
+    loader=FileSystemLoader(TEMPLATES_DIR),
+    # Zone names are upstream input: everything is escaped.
+    autoescape=select_autoescape(["html"]),
+    undefined=StrictUndefined,
+    trim_blocks=True,
+    lstrip_blocks=True,
+)
+
+
+@dataclass(frozen=True)
+class BoardProblem:
+    field: str
+    reason: str
+
+
+@dataclass(frozen=True)
+class BoardQuery:
+    year: int | None
+    month: int | None
+    zones: list[str] | None
+    indicators: list[str] | None
+
+
+@dataclass(frozen=True)
+class ZoneRow:
+    """One zone's line in an indicator's table, every figure already in words or digits."""
+
+    zone: str
+    status: str
+    mark: str
+    status_text: str  # "飘红 · 超序时进度3.5个百分点", "落后序时进度2.1个百分点", "无目标"
+    completion_text: str  # "45.2%" or "—"
+    bar_width: str  # CSS percentage of the bar filled, capped at 100
+    bar_over: bool  # completion beyond 100 %: the bar is full and says so
+    bar_label: str  # the bar for screen readers
+    ytd_text: str
+    target_text: str
+    yoy_text: str
+
+
+@dataclass
+class IndicatorSection:
+    code: str
+    name: str
+    unit: str
+    rows: list[ZoneRow] = field(default_factory=list)
+
+    @property
+    def on_track(self) -> int:
+        return sum(1 for row in self.rows if row.status == Status.ON_TRACK)
+
+
+def _integer(name: str, text: str | None, low: int, high: int, problems: list[BoardProblem]) -> int | None:
+    if text is None or not text.strip():
+        return None
+    try:
+        value = int(text.strip())
+    except ValueError:
+        problems.append(BoardProblem(name, f"'{text}' is not a whole number"))
+        return None
+    if not low <= value <= high:
+        problems.append(BoardProblem(name, f"{value} is not between {low} and {high}"))
+        return None
+    return value
+
+
+def _values(values: Sequence[str] | None) -> list[str] | None:
+    """Repeated parameters, blanks dropped, duplicates removed; None (all) when nothing is left."""
+    cleaned = list(dict.fromkeys(v.strip() for v in values or () if v.strip()))
+    return cleaned or None
+
+
+def parse_query(
+    year: str | None, month: str | None, zone: Sequence[str] | None, indicator: Sequence[str] | None, catalog: Catalog
+) -> tuple[BoardQuery, list[BoardProblem]]:
+    """The board's parameters, checked as /v1/progress checks them; every problem is returned, not just the first."""
+    problems: list[BoardProblem] = []
+    year_value = _integer("year", year, MIN_YEAR, MAX_YEAR, problems)
+    month_value = _integer("month", month, 1, 12, problems)
+    indicators = _values(indicator)
+    for code in indicators or ():
+        if catalog.get(code) is None:
+            problems.append(
+                BoardProblem("indicator", f"unknown indicator '{code}' (known: {', '.join(catalog.codes())})")
+            )
+    return BoardQuery(year_value, month_value, _values(zone), indicators), problems
+
+
+def format_value(value: Decimal | None) -> str:
+    """A stored value exactly as stored (its own digits, thousands separated), or — when unknown."""
+    if value is None:
+        return "—"
+    return format(value, ",f")
+
+
+def format_pct(value: Decimal | None, signed: bool = False) -> str:
+    if value is None:
+        return "—"
+    text = format(value, "f")
+    return f"+{text}%" if signed and value > 0 else f"{text}%"
+
+
+def period_label(month: int) -> str:
+    """累计 period in the releases' words: 1月, 1-2月, … 1-12月."""
+    return "1月" if month == 1 else f"1-{month}月"
+
+
+def status_text(item: ProgressItem) -> str:
+    """The judgement in words; on track says 飘红 first, as the operations centre says it."""
+    if item.status == Status.ON_TRACK:
+        return f"飘红 · {item.status_zh}"
+    return item.status_zh
+
+
+def zone_row(item: ProgressItem, unit: str) -> ZoneRow:
+    completion = item.completion_pct
+    if completion is None:
+        bar_width, bar_over = "0", False
+        bar_label = f"无完成率（{item.status_zh}），序时进度{format_pct(item.time_progress_pct)}"
+    else:
+        bar_over = completion > 100
+        bar_width = "100" if bar_over else format(max(completion, Decimal(0)), "f")
+        bar_label = f"完成率{format_pct(completion)}，序时进度{format_pct(item.time_progress_pct)}"
+    ytd = format_value(item.ytd_value)
+    target = format_value(item.target_value)
+    return ZoneRow(
+        zone=item.zone,
+        status=str(item.status),
+        mark=MARKS[item.status],
+        status_text=status_text(item),
+        completion_text=format_pct(completion),
+        bar_width=bar_width,
+        bar_over=bar_over,
+        bar_label=bar_label,
+        ytd_text=ytd if item.ytd_value is None else f"{ytd} {unit}",
+        target_text="无目标" if item.target_value is None else f"{target} {unit}",
+        yoy_text=format_pct(item.yoy_pct, signed=True),
+    )
+
+
+def build_sections(items: Sequence[ProgressItem], catalog: Catalog) -> list[IndicatorSection]:
+    """One section per indicator, in catalog order; rows keep the items' order (lagging first)."""
+    sections: dict[str, IndicatorSection] = {}
+    for item in items:
+        section = sections.get(item.indicator)
+        if section is None:
+            section = sections[item.indicator] = IndicatorSection(item.indicator, item.indicator_name, item.unit or "")
+        section.rows.append(zone_row(item, section.unit))
+    order = {code: position for position, code in enumerate(catalog.codes())}
+    # A code dropped from the catalog since its rows were computed still shows, after the known ones.
+    return sorted(sections.values(), key=lambda s: (order.get(s.code, len(order)), s.code))
+
+
+def _html(template: str, status_code: int = 200, headers: dict[str, str] | None = None, **context: Any) -> HTMLResponse:
+    body = _templates.get_template(template).render(**context)
+    return HTMLResponse(body, status_code=status_code, headers=headers)
+
+
+def board_router(catalog: Catalog) -> APIRouter:
+    """The /board route, reading through the app's repository with the app's catalog."""
+    # query.main includes this router from create_app, so it is fully loaded by the time this runs.
+    from query.main import progress_item
+
+    router = APIRouter()
+
+    @router.get("/board", response_class=HTMLResponse, summary="The 半年红 board: one HTML page for a wall screen")
+    async def board(
+        request: Request,
+        year: Annotated[str | None, Query(description="1990..2100; default: the latest year with data")] = None,
+        month: Annotated[
+            str | None, Query(description="1..12; default: the latest month with data in that year")
+        ] = None,
+        zone: Annotated[list[str] | None, Query(description="Repeat for several zones; omit for all")] = None,
+        indicator: Annotated[list[str] | None, Query(description="Indicator code; repeat for several")] = None,
+    ) -> HTMLResponse:
+        # Parameters are taken as text and checked here, so a mistake is answered as a page, not as JSON.
+        query, problems = parse_query(year, month, zone, indicator, catalog)
+        if problems:
+            return _html(
+                "error.html", 422, problems=problems, codes=catalog.codes(), min_year=MIN_YEAR, max_year=MAX_YEAR
+            )
+        repository: ProgressRepository = request.app.state.repository
+        try:
+            shown_year, shown_month = query.year, query.month
+            rows: list[dict[str, Any]] = []
+            if shown_year is None or shown_month is None:
+                latest = await repository.latest_period(query.zones, query.indicators, shown_year)
+                if latest is not None:
+                    shown_year = shown_year if shown_year is not None else latest[0]
+                    shown_month = shown_month if shown_month is not None else latest[1]
+            if shown_year is not None and shown_month is not None:
+                rows = await repository.progress(shown_year, shown_month, query.zones, query.indicators)
+        except (psycopg.OperationalError, PoolTimeout) as error:
+            metrics.DB_ERRORS.inc()
+            log.error("database unavailable for /board: %s", error)
+            return _html(
+                "unavailable.html",
+                503,
+                headers={"Retry-After": str(UNAVAILABLE_REFRESH_S)},
+                refresh_s=UNAVAILABLE_REFRESH_S,
+            )
+        items = [progress_item(row, catalog, BOARD_DIGITS) for row in rows]
+        sections = build_sections(items, catalog)
+        time_progress = None if shown_month is None else round_half_up(time_progress_pct(shown_month), BOARD_DIGITS)
+        reported = [item.reported_at for item in items if item.reported_at is not None]
+        return _html(
+            "board.html",
+            refresh_s=REFRESH_S,
+            year=shown_year,
+            month=shown_month,
+            period=None if shown_month is None else period_label(shown_month),
+            time_progress=None if time_progress is None else format_pct(time_progress),
+            # The marker line sits at the exact time progress (41.67 %), not at the rounded figure.
+            marker_left=None if shown_month is None else format(round_half_up(time_progress_pct(shown_month), 2), "f"),
+            zones=query.zones,
+            indicator_names=[catalog.get(code).name_zh for code in query.indicators or ()],  # type: ignore[union-attr]
+            sections=sections,
+            on_track=sum(section.on_track for section in sections),
+            total=sum(len(section.rows) for section in sections),
+            latest_report=max(reported).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if reported else None,
+        )
+
+    return router
