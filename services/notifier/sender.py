@@ -279,8 +279,10 @@ class Notifier:
         settings = self.settings
         started = time.perf_counter()
         error: str | None = None
+        what = claim.kind
         try:
             digest = await self.digest(claim)
+            what = channels.title(digest)
             async with asyncio.timeout(settings.notifier_send_timeout_s):
                 await self.send(claim, digest)
         except TimeoutError:
@@ -300,14 +302,14 @@ class Notifier:
             metrics.SEND_SECONDS.labels(claim.channel).observe(time.perf_counter() - started)
         try:
             if error is None:
-                await self._sent(claim)
+                await self._sent(claim, what)
             else:
                 await self._failed(claim, error)
         except DB_ERRORS as failure:
             # The lease expires and the delivery is tried again: at least once, never lost.
             log.error("delivery %d: outcome not recorded (%s); it will be tried again", claim.delivery_id, failure)
 
-    async def _sent(self, claim: Claim) -> None:
+    async def _sent(self, claim: Claim, what: str) -> None:
         rows = await self._record(MARK_SENT, (claim.delivery_id,))
         metrics.DELIVERIES.labels(claim.channel, "sent").inc()
         if rows:
