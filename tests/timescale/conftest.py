@@ -79,13 +79,20 @@ async def store_reports(url: str, chunks: list[list[events.Report]]) -> None:
             await store.apply(chunk)
 
 
+SEEDED_AT = datetime(2023, 6, 10, 9, 0, tzinfo=UTC)
+
+
 @pytest.fixture(scope="session")
-def seeded(timescale: Migrated) -> str:
+def seed_reports() -> list[events.Report]:
+    """The seed's first batches as the processor receives them (kept: a replay sends the very same)."""
+    return reports_of(seed.observation_rows(), seed.target_rows(), SEEDED_AT)
+
+
+@pytest.fixture(scope="session")
+def seeded(timescale: Migrated, seed_reports: list[events.Report]) -> str:
     """The seed of tests/timescale/seed.py stored by the processor's ProgressStore, then the revision."""
-    first = datetime(2023, 6, 10, 9, 0, tzinfo=UTC)
-    initial = reports_of(seed.observation_rows(), seed.target_rows(), first)
-    revision = reports_of(seed.observation_rows(seed.REVISION), [], first + timedelta(days=1))
-    # Two chunks of the first batch (as `take` may cut it), then the revision.
-    half = len(initial) // 2
-    asyncio.run(store_reports(timescale.url, [initial[:half], initial[half:], revision]))
+    revision = reports_of(seed.observation_rows(seed.REVISION), [], SEEDED_AT + timedelta(days=1))
+    # Two chunks of the first batches (as `take` may cut them), then the revision.
+    half = len(seed_reports) // 2
+    asyncio.run(store_reports(timescale.url, [seed_reports[:half], seed_reports[half:], revision]))
     return timescale.url
