@@ -22,7 +22,7 @@ Where Grafana would leave a reference to an undefined variable in the SQL (and P
 fail on `$zone`), this module raises at once, naming the variable: a board must not contain one.
 
 Public API (tests/timescale imports it too): `render_sql`, `dashboard_queries`, `variable_queries`,
-`variable_specs`, `VariableSpec`, `ALL`.
+`variable_specs`, `repeat_variables`, `VariableSpec`, `ALL`.
 """
 
 from __future__ import annotations
@@ -411,6 +411,24 @@ def iter_panels(panels: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
     for panel in panels:
         found.append(panel)
         found.extend(iter_panels(panel.get("panels", [])))
+    return found
+
+
+def repeat_variables(board: Mapping[str, Any]) -> dict[int, str]:
+    """Panel id → the variable Grafana repeats it by: its own `repeat`, or its row's (the panels after an
+    expanded row up to the next row, or a collapsed row's nested panels). Such a panel's query sees one
+    value of the variable at a time."""
+    found: dict[int, str] = {}
+    row_repeat: str | None = None
+    for panel in board.get("panels", []):
+        if panel.get("type") == "row":
+            row_repeat = panel.get("repeat") or None
+            for nested in panel.get("panels", []):
+                if nested.get("repeat") or row_repeat:
+                    found[nested["id"]] = nested.get("repeat") or row_repeat
+            continue
+        if panel.get("repeat") or row_repeat:
+            found[panel["id"]] = panel.get("repeat") or row_repeat
     return found
 
 

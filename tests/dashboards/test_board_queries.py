@@ -27,6 +27,7 @@ from tests.dashboards.grafana_sql import (
     iter_panels,
     load_dashboard,
     render_sql,
+    repeat_variables,
     variable_specs,
 )
 from tests.dashboards.seed import ZONE_A, ZONE_B, ZONE_C, ZONES
@@ -141,10 +142,11 @@ def test_every_query_of_every_board_runs_as_the_board_loads(conn, path: Path):
     dashboard = load_dashboard(path)
     values, specs = resolve_variables(conn, dashboard, {}, YEAR_2022)
     panels = {panel["id"]: panel for panel in iter_panels(dashboard["panels"])}
+    repeats = repeat_variables(dashboard)
     ran = 0
     for query in dashboard_queries(path):
         panel = panels[query.panel_id]
-        repeat = panel.get("repeat")
+        repeat = repeats.get(query.panel_id)
         scopes = [{}]
         if repeat:
             chosen = values[repeat]
@@ -415,7 +417,8 @@ def test_zone_detail_latest_progress_of_each_indicator(conn):
 
 
 def test_zone_detail_cumulative_against_last_year_and_the_target_path(conn):
-    # A repeated panel: Grafana renders it once per indicator, with that one value.
+    # Under a row repeated by indicator: Grafana renders it once per indicator, with that one value.
+    assert repeat_variables(load_dashboard(ZONE_DETAIL)) == {2: "indicator", 3: "indicator"}
     rows = panel_rows(conn, ZONE_DETAIL, 2, {"zone": ZONE_A, "indicator": "industrial_output"})
     found = series(rows)
     assert found["本年累计（亿元）"] == [("2022-04", D("380")), ("2022-05", D("472.5"))]

@@ -11,7 +11,14 @@ from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
 
-from tests.dashboards.grafana_sql import ALL, GrafanaSqlError, VariableSpec, render_sql, variable_specs
+from tests.dashboards.grafana_sql import (
+    ALL,
+    GrafanaSqlError,
+    VariableSpec,
+    render_sql,
+    repeat_variables,
+    variable_specs,
+)
 
 FROM = datetime(2018, 4, 12, 18, 0, tzinfo=UTC)
 TO = FROM + timedelta(minutes=5)
@@ -245,3 +252,18 @@ def test_variable_specs_from_a_board():
     assert specs["year"] == VariableSpec()
     assert specs["zone"] == VariableSpec(multi=True, include_all=True, options=("看板A区",))
     assert variable_specs(board, {"zone": ["x", "y"]})["zone"].options == ("x", "y")
+
+
+def test_repeat_variables_of_panels_and_rows():
+    board = {
+        "panels": [
+            {"id": 1, "type": "table"},
+            {"id": 2, "type": "timeseries", "repeat": "zone"},
+            {"id": 3, "type": "row", "repeat": "indicator", "panels": []},
+            {"id": 4, "type": "timeseries"},
+            {"id": 5, "type": "row", "collapsed": True, "repeat": "year", "panels": [{"id": 6, "type": "table"}]},
+            {"id": 7, "type": "row", "panels": []},
+            {"id": 8, "type": "table"},
+        ]
+    }
+    assert repeat_variables(board) == {2: "zone", 4: "indicator", 6: "year"}
