@@ -39,6 +39,8 @@ class StackSettings(BaseSettings):
     query_host: str = "127.0.0.1"
     query_port: int = 8001
     processor_web_port: int = 8002
+    notifier_port: int = 8003
+    alerts_web_port: int = 8004
     kafka_port: int = 19092
     kafka_controller_port: int = 19093
     postgres_port: int = 15432
@@ -107,11 +109,16 @@ class ServiceProcess:
 def service_processes(
     env: Mapping[str, str], log_dir: Path, ingest_port: int, query_port: int, processor_port: int,
     ingest_host: str = "127.0.0.1", query_host: str = "127.0.0.1",
+    alerts_port: int | None = None, notifier_port: int | None = None,
 ) -> dict[str, ServiceProcess]:
-    """The three services, configured through INDICATORS_* variables in `env`."""
+    """The services, configured through INDICATORS_* variables in `env`.
+
+    The alert evaluator and the notifier are included when given a port (the
+    benchmark measures the pipeline without them).
+    """
     python = sys.executable
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
-    return {
+    services = {
         "ingest": ServiceProcess(
             "ingest", [python, "-m", "ingest"],
             {**full_env, "INDICATORS_INGEST_HOST": ingest_host, "INDICATORS_INGEST_PORT": str(ingest_port)},
@@ -128,6 +135,19 @@ def service_processes(
             f"http://{query_host}:{query_port}/readyz", log_dir / "query.log",
         ),
     }
+    if alerts_port is not None:
+        services["alerts"] = ServiceProcess(
+            "alerts", [python, "-m", "alerts", "worker", "--loglevel", "warn"],
+            {**full_env, "INDICATORS_ALERTS_WEB_HOST": "127.0.0.1", "INDICATORS_ALERTS_WEB_PORT": str(alerts_port)},
+            f"http://127.0.0.1:{alerts_port}/readyz", log_dir / "alerts.log",
+        )
+    if notifier_port is not None:
+        services["notifier"] = ServiceProcess(
+            "notifier", [python, "-m", "notifier"],
+            {**full_env, "INDICATORS_NOTIFIER_HOST": "127.0.0.1", "INDICATORS_NOTIFIER_PORT": str(notifier_port)},
+            f"http://127.0.0.1:{notifier_port}/readyz", log_dir / "notifier.log",
+        )
+    return services
 
 
 def admin_key_for(settings: StackSettings) -> str:
@@ -168,10 +188,12 @@ class LocalStack:
             "INDICATORS_DATABASE_URL": database_url,
             "INDICATORS_ADMIN_KEY": self.admin_key,
             "INDICATORS_PROCESSOR_DATA_DIR": str(self.data_dir / "faust"),
+            "INDICATORS_ALERTS_DATA_DIR": str(self.data_dir / "faust-alerts"),
         }
         self.services = service_processes(
             env, self.data_dir / "logs", self.settings.ingest_port, self.settings.query_port,
             self.settings.processor_web_port, self.settings.ingest_host, self.settings.query_host,
+            alerts_port=self.settings.alerts_web_port, notifier_port=self.settings.notifier_port,
         )
         for service in self.services.values():
             say(f"{service.name} … (log: {service.log_path})")
@@ -189,7 +211,8 @@ class LocalStack:
         s = self.settings
         return (
             f"ready: ingest http://{s.ingest_host}:{s.ingest_port}  query http://{s.query_host}:{s.query_port}"
-            f"  processor http://127.0.0.1:{s.processor_web_port}/metrics  admin key {self.admin_key}\n"
+            f"  processor http://127.0.0.1:{s.processor_web_port}/metrics  alerts http://127.0.0.1:{s.alerts_web_port}/metrics"
+            f"  notifier http://127.0.0.1:{s.notifier_port}/metrics  admin key {self.admin_key}\n"
             f"board (半年红): http://{s.query_host}:{s.query_port}/board"
         )
 

@@ -1,0 +1,255 @@
+"""The alert evaluator: a Faust app on the results topic, and the late-report clock.
+
+1. `evaluate_results` takes ProgressResults in chunks; for each chunk, one
+   database transaction judges the rules the changed months affect, records
+   the transitions (alerts, alert_events) and queues the deliveries (the
+   outbox); after the commit the transitions are published on the alerts
+   topic as AlertEvents. Offsets are acknowledged after that, so a crash
+   replays the chunk, and a replay judges the same figures again: no new
+   transition, nothing sent twice.
+2. `late_report_checks` runs at start and every alerts_late_check_interval_s:
+   is last month's report late for a series that normally reports it?
+3. `republish_stale` publishes events committed but never published (the
+   worker stopped between the commit and the send); `refresh_firing` keeps
+   the firing gauge equal to the database.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+import time
+from collections.abc import AsyncIterator, Awaitable, Callable
+from typing import Any, TypeVar
+
+import faust
+import psycopg
+from google.protobuf.message import DecodeError
+from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
+from psycopg_pool import AsyncConnectionPool
+from tenacity import AsyncRetrying, RetryCallState, before_sleep_log, retry_if_exception_type, wait_exponential
+
+from alerts import metrics
+from alerts.config import AlertsSettings, load_rules
+from alerts.model import AlertTransition
+from alerts.outbox import enqueue_deliveries
+from alerts.store import AlertStore, Touched
+from indicators_core import events
+from indicators_core.catalog import load_catalog
+from indicators_core.db import apply_migrations
+from indicators_core.events import from_timestamp, to_timestamp
+from indicators_core.topics import series_key
+
+log = logging.getLogger("alerts")
+settings = AlertsSettings()
+catalog = load_catalog(settings.catalog_path)
+rules = load_rules(settings.alerts_rules_path, catalog)
+
+app = faust.App(
+    settings.alerts_app_id,
+    broker=f"kafka://{settings.kafka_bootstrap}",
+    store="memory://",
+    datadir=str(settings.alerts_data_dir),
+    topic_partitions=settings.topic_partitions,
+    topic_replication_factor=1,
+    producer_acks=-1,
+    consumer_auto_offset_reset="earliest",
+    broker_session_timeout=15.0,
+    broker_heartbeat_interval=3.0,
+    web_host=settings.alerts_web_host,
+    web_port=settings.alerts_web_port,
+    web_in_thread=False,
+)
+
+raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+results_topic = app.topic(settings.topic_results, partitions=settings.topic_partitions, **raw)
+alerts_topic = app.topic(settings.topic_alerts, partitions=settings.topic_partitions, **raw)
+dead_letter_topic = app.topic(f"{settings.topic_results}.dead-letter", partitions=1, **raw)
+
+_store: AlertStore | None = None
+_store_lock = asyncio.Lock()
+_log_retry = before_sleep_log(log, logging.WARNING)
+T = TypeVar("T")
+
+
+def _before_retry(retry_state: RetryCallState) -> None:
+    """PostgreSQL is down: say so, count it, and wait; the results stay unacknowledged in Kafka."""
+    metrics.DB_RETRIES.inc()
+    _log_retry(retry_state)
+
+
+def _retrying() -> AsyncRetrying:
+    return AsyncRetrying(
+        retry=retry_if_exception_type(psycopg.OperationalError),
+        wait=wait_exponential(max=settings.alerts_db_retry_max_wait_s),
+        before_sleep=_before_retry,
+    )
+
+
+async def get_store() -> AlertStore:
+    """The store, opened on first use: waits (and says so) while PostgreSQL is not up yet."""
+    global _store
+    if _store is not None:
+        return _store
+    async with _store_lock:
+        if _store is None:
+            async for attempt in _retrying():
+                with attempt:
+                    await asyncio.to_thread(apply_migrations, settings.database_url, catalog)
+            pool = AsyncConnectionPool(
+                settings.database_url, min_size=1, max_size=settings.alerts_db_pool_max, open=False
+            )
+            await pool.open(wait=True, timeout=60)
+            _store = AlertStore(pool, catalog, rules, enqueue_deliveries)
+        return _store
+
+
+async def with_store(work: Callable[[AlertStore], Awaitable[T]]) -> T:
+    """Run one transaction's work, retried from the start while the database is unreachable."""
+    store = await get_store()
+    async for attempt in _retrying():
+        with attempt:
+            return await work(store)
+    raise AssertionError("unreachable: tenacity retries until success")
+
+
+def alert_event(transition: AlertTransition) -> events.pb.AlertEvent:
+    key = transition.key
+    indicator = catalog.get(key.indicator)
+    event = events.pb.AlertEvent(
+        rule=key.rule.value,
+        zone=key.zone,
+        indicator=key.indicator,
+        indicator_name=indicator.name_zh if indicator else key.indicator,
+        year=key.period.year,
+        month=key.period.month,
+        version=transition.version,
+        transition=transition.transition.value,
+        severity=transition.severity.value,
+        message=transition.message,
+        figures=transition.figures,
+    )
+    if transition.occurred_at is not None:
+        event.occurred_at.CopyFrom(to_timestamp(transition.occurred_at))
+    return event
+
+
+async def publish(transitions: list[AlertTransition]) -> None:
+    """Send every event and wait until the broker has acknowledged each."""
+    pending = [
+        await alerts_topic.send(key=series_key(t.key.zone, t.key.indicator), value=alert_event(t).SerializeToString())
+        for t in transitions
+    ]
+    await asyncio.gather(*pending)
+
+
+async def publish_committed(transitions: list[AlertTransition]) -> None:
+    """After the commit: publish, mark published, count, and refresh the firing gauge."""
+    if not transitions:
+        return
+    for t in transitions:
+        metrics.TRANSITIONS.labels(t.key.rule.value, t.transition.value).inc()
+        log.info("alert %s: %s [%s] %s", t.transition.value, t.key.rule.value, t.severity.value, t.message)
+    await publish(transitions)
+    metrics.EVENTS_PUBLISHED.inc(len(transitions))
+    await with_store(lambda store: store.mark_published(transitions))
+    await refresh_firing_now()
+
+
+async def refresh_firing_now() -> None:
+    counts = await with_store(lambda store: store.firing_counts())
+    metrics.publish_firing(counts)
+
+
+@app.agent(results_topic)
+async def evaluate_results(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+    async for payloads in stream.take(settings.alerts_take_max, within=settings.alerts_take_within_s):
+        results: list[events.ProgressResult] = []
+        for payload in payloads:
+            try:
+                results.append(events.ProgressResult.FromString(payload))
+            except DecodeError:
+                metrics.UNDECODABLE.inc()
+                log.error("undecodable message on %s; sent to the dead-letter topic", settings.topic_results)
+                await (await dead_letter_topic.send(key=b"", value=payload))
+        if not results:
+            continue
+        touched = [Touched(r.zone, r.indicator, r.year, r.month) for r in results]
+
+        async def work(store: AlertStore, touched: list[Touched] = touched) -> list[AlertTransition]:
+            started = time.perf_counter()
+            transitions = await store.evaluate_results(touched)
+            metrics.EVALUATION_SECONDS.observe(time.perf_counter() - started)
+            return transitions
+
+        transitions = await with_store(work)
+        committed_at = time.time()
+        metrics.RESULTS_CONSUMED.inc(len(results))
+        for result in results:
+            if result.HasField("computed_at"):
+                computed = from_timestamp(result.computed_at).timestamp()
+                metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - computed))
+        await publish_committed(transitions)
+        yield None
+
+
+@app.task
+async def late_report_checks() -> None:
+    """At start, then every interval: judge last month's reports against the evaluator's clock."""
+    while not app.should_stop:
+        try:
+            today = settings.now().date()
+            transitions = await with_store(lambda store, today=today: store.check_late_reports(today))
+            await publish_committed(transitions)
+            metrics.LATE_CHECKS.inc()
+            metrics.LATE_CHECK_AT.set_to_current_time()
+        except Exception:
+            # The next round tries again; a bug here must not stop the results agent.
+            log.exception("late-report check failed")
+        await app.sleep(settings.alerts_late_check_interval_s)
+
+
+@app.timer(interval=settings.alerts_republish_after_s)
+async def republish_stale() -> None:
+    async def publish_late(transitions: list[AlertTransition]) -> None:
+        await publish(transitions)
+        metrics.EVENTS_PUBLISHED.inc(len(transitions))
+        metrics.EVENTS_REPUBLISHED.inc(len(transitions))
+
+    try:
+        count = await with_store(lambda store: store.republish_stale(settings.alerts_republish_after_s, publish_late))
+    except Exception:
+        log.exception("republishing alert events failed")
+        return
+    if count:
+        log.warning("published %d alert event(s) committed earlier but not published", count)
+
+
+@app.timer(interval=settings.alerts_firing_refresh_s)
+async def refresh_firing() -> None:
+    try:
+        await refresh_firing_now()
+    except Exception:
+        log.exception("firing gauge not refreshed")
+
+
+@app.page("/metrics")
+async def metrics_page(self: Any, request: Any) -> Any:
+    return self.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+
+@app.page("/healthz")
+async def healthz_page(self: Any, request: Any) -> Any:
+    return self.json({"status": "ok"})
+
+
+@app.page("/readyz")
+async def readyz_page(self: Any, request: Any) -> Any:
+    """Ready once the consumer has partitions of the results topic assigned."""
+    try:
+        assigned = {tp.topic for tp in app.consumer.assignment()}
+    except Exception as error:  # the consumer is not started yet
+        return self.json({"status": "starting", "reason": str(error)}, status=503)
+    if settings.topic_results in assigned:
+        return self.json({"status": "ready", "topics": sorted(assigned)})
+    return self.json({"status": "starting", "topics": sorted(assigned)}, status=503)

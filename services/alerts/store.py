@@ -1,0 +1,490 @@
+"""The evaluator's database side: read the figures, judge, and record transitions in one transaction.
+
+Each evaluation takes the zones it touches under a transaction-level advisory
+lock (sorted, so two evaluations never wait on each other in a cycle), reads
+the figures and the alerts' stored state *after* taking the lock, applies the
+lifecycle, writes `alerts` and `alert_events`, and queues the deliveries
+(`alerts.outbox.enqueue_deliveries`) in the same transaction: an alert is
+recorded and announced together or not at all.
+
+The figures are always read from the database, never taken from the message
+that triggered the evaluation: a result is only a signal that a series
+changed. So a replayed or duplicated result judges the current figures again
+and, the lifecycle being idempotent, changes nothing.
+
+One lock per zone rather than per alert: a chunk touches hundreds of alert
+identities, and advisory locks share PostgreSQL's lock table.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass
+from datetime import UTC, date, datetime
+from typing import Any
+
+import psycopg
+from psycopg.types.json import Jsonb
+from psycopg_pool import AsyncConnectionPool
+
+from alerts import rules as R
+from alerts.config import RulesConfig
+from alerts.lifecycle import State, StoredAlert, decide
+from alerts.model import AlertKey, AlertTransition, Rule, Severity, Transition
+from indicators_core.catalog import Catalog, Indicator
+from indicators_core.progress import MonthProgress
+
+log = logging.getLogger(__name__)
+
+Enqueue = Callable[[psycopg.AsyncConnection, Sequence[AlertTransition]], Awaitable[Any]]
+
+# Seed 1: a different hash space from the processor's series locks (seed 0).
+LOCK_ZONES = """
+SELECT count(pg_advisory_xact_lock(hashtextextended('alerts|' || zone, 1)))
+FROM (SELECT zone FROM unnest(%s::text[]) AS zone ORDER BY zone) AS sorted_zones
+"""
+
+SELECT_PROGRESS = """
+SELECT p.zone, p.indicator, p.year, p.month, p.ytd_value, p.month_value, p.ytd_last_year, p.month_last_year,
+       p.yoy_base, p.yoy_base_comparable, p.yoy_pct, p.month_yoy_pct, p.target_value, p.completion_pct,
+       p.time_progress_pct, p.progress_gap_pp, p.on_track, p.reported_at
+FROM progress p
+JOIN unnest(%s::text[], %s::text[], %s::int[], %s::int[]) AS s(zone, indicator, first_year, last_year)
+  ON p.zone = s.zone AND p.indicator = s.indicator
+ AND p.period >= make_date(s.first_year, 1, 1) AND p.period < make_date(s.last_year + 1, 1, 1)
+"""
+
+SELECT_ALERTS = """
+SELECT a.rule, a.zone, a.indicator, a.period, a.state, a.severity, a.version, a.message, a.figures,
+       a.fired_at, a.updated_at, a.resolved_at
+FROM alerts a
+JOIN unnest(%s::text[], %s::text[], %s::text[], %s::date[]) AS k(rule, zone, indicator, period)
+  ON a.rule = k.rule AND a.zone = k.zone AND a.indicator = k.indicator AND a.period = k.period
+"""
+
+# Late-report alerts still firing for the series and years a chunk touched: a report for
+# that month (or a later one of the year) resolves them.
+SELECT_FIRING_LATE = """
+SELECT a.zone, a.indicator, a.period
+FROM alerts a
+JOIN unnest(%s::text[], %s::text[], %s::int[]) AS s(zone, indicator, year)
+  ON a.zone = s.zone AND a.indicator = s.indicator
+ AND a.period >= make_date(s.year, 1, 1) AND a.period < make_date(s.year + 1, 1, 1)
+WHERE a.rule = 'late_report' AND a.state = 'firing'
+"""
+
+UPSERT_ALERT = """
+INSERT INTO alerts (rule, zone, indicator, period, state, severity, version, message, figures, fired_at, updated_at,
+                    resolved_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (rule, zone, indicator, period) DO UPDATE SET
+    state = EXCLUDED.state, severity = EXCLUDED.severity, version = EXCLUDED.version, message = EXCLUDED.message,
+    figures = EXCLUDED.figures, fired_at = EXCLUDED.fired_at, updated_at = EXCLUDED.updated_at,
+    resolved_at = EXCLUDED.resolved_at
+"""
+
+INSERT_EVENT = """
+INSERT INTO alert_events (rule, zone, indicator, period, version, transition, severity, message, figures, occurred_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+"""
+
+# Series that reported in the 13 months up to the due month, and the months they reported
+# from January of last year to December of this year (the rule looks back a year and forward
+# to a later cumulative report).
+SELECT_REPORTING_ZONES = """
+SELECT DISTINCT zone FROM observations WHERE period >= %s AND period <= %s
+"""
+
+SELECT_REPORTED_MONTHS = """
+SELECT zone, indicator, array_agg(period ORDER BY period)
+FROM observations
+WHERE zone = ANY(%s::text[]) AND period >= %s AND period < %s
+GROUP BY zone, indicator
+HAVING max(period) >= %s
+"""
+
+SELECT_FIRING_COUNTS = "SELECT rule, severity, count(*) FROM alerts WHERE state = 'firing' GROUP BY rule, severity"
+
+SELECT_UNPUBLISHED = """
+SELECT rule, zone, indicator, period, version, transition, severity, message, figures, occurred_at
+FROM alert_events
+WHERE published_at IS NULL AND occurred_at < now() - make_interval(secs => %s)
+ORDER BY occurred_at
+LIMIT %s
+FOR UPDATE SKIP LOCKED
+"""
+
+MARK_PUBLISHED = """
+UPDATE alert_events e SET published_at = now()
+FROM unnest(%s::text[], %s::text[], %s::text[], %s::date[], %s::int[]) AS k(rule, zone, indicator, period, version)
+WHERE e.rule = k.rule AND e.zone = k.zone AND e.indicator = k.indicator AND e.period = k.period
+  AND e.version = k.version AND e.published_at IS NULL
+"""
+
+
+@dataclass(frozen=True)
+class Touched:
+    """A result told us that this month of this series changed."""
+
+    zone: str
+    indicator: str
+    year: int
+    month: int
+
+
+def _months_back(year: int, month: int, count: int) -> list[tuple[int, int]]:
+    months = []
+    for _ in range(count):
+        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
+        months.append((year, month))
+    return months
+
+
+def _key_columns(keys: Sequence[AlertKey]) -> tuple[list[str], list[str], list[str], list[date]]:
+    return ([k.rule.value for k in keys], [k.zone for k in keys], [k.indicator for k in keys], [k.period for k in keys])
+
+
+def _event_row(transition: AlertTransition) -> tuple[object, ...]:
+    key = transition.key
+    return (
+        key.rule.value,
+        key.zone,
+        key.indicator,
+        key.period,
+        transition.version,
+        transition.transition.value,
+        transition.severity.value,
+        transition.message,
+        Jsonb(transition.figures),
+        transition.occurred_at,
+    )
+
+
+class AlertStore:
+    def __init__(self, pool: AsyncConnectionPool, catalog: Catalog, rules: RulesConfig, enqueue: Enqueue):
+        self.pool = pool
+        self.catalog = catalog
+        self.rules = rules
+        self.enqueue = enqueue
+        self.parts: dict[str, list[Indicator]] = defaultdict(list)
+        for indicator in catalog.indicators.values():
+            if indicator.part_of is not None:
+                self.parts[indicator.part_of].append(indicator)
+
+    # ------------------------------------------------------------ results
+
+    async def evaluate_results(self, touched: Iterable[Touched]) -> list[AlertTransition]:
+        """Judge every rule the changed months affect, in one transaction; the transitions it recorded."""
+        months: dict[tuple[str, str, int], set[int]] = defaultdict(set)
+        for item in touched:
+            if self.catalog.get(item.indicator) is None:
+                log.warning("result for unknown indicator %r (zone %r) ignored", item.indicator, item.zone)
+                continue
+            months[(item.zone, item.indicator, item.year)].add(item.month)
+        if not months:
+            return []
+        async with self.pool.connection() as conn, conn.transaction():
+            await self._lock_zones(conn, {zone for zone, _, _ in months})
+            rows = await self._read_progress(conn, self._ranges(months))
+            findings = self._judge_results(months, rows)
+            for finding in await self._late_resolutions(conn, months, rows):
+                findings[finding.key] = finding
+            return await self._apply(conn, findings)
+
+    def _ranges(self, months: dict[tuple[str, str, int], set[int]]) -> dict[tuple[str, str], tuple[int, int]]:
+        """Which years of which series the judgement reads: the year and, for the swing's history, the one before;
+        the same year of the indicator's whole and parts (part ≤ whole)."""
+        ranges: dict[tuple[str, str], tuple[int, int]] = {}
+
+        def need(zone: str, code: str, first: int, last: int) -> None:
+            known = ranges.get((zone, code))
+            ranges[(zone, code)] = (first, last) if known is None else (min(known[0], first), max(known[1], last))
+
+        for zone, code, year in months:
+            need(zone, code, year - 1 - self._swing_years_back(code), year)
+            indicator = self.catalog.indicators[code]
+            if indicator.part_of is not None:
+                need(zone, indicator.part_of, year, year)
+            for part in self.parts.get(code, []):
+                need(zone, part.code, year, year)
+        return ranges
+
+    def _swing_years_back(self, code: str) -> int:
+        """Extra years of history beyond last year when the swing window is longer than 12 months."""
+        window = self.rules.for_indicator(code).sharp_swing.window_months
+        return max(0, (window - 1) // 12)
+
+    def _judge_results(
+        self,
+        months: dict[tuple[str, str, int], set[int]],
+        rows: dict[tuple[str, str], dict[tuple[int, int], MonthProgress]],
+    ) -> dict[AlertKey, R.Finding | None]:
+        findings: dict[AlertKey, R.Finding | None] = {}
+        for (zone, code, year), changed in sorted(months.items()):
+            indicator = self.catalog.indicators[code]
+            ruleset = self.rules.for_indicator(code)
+            series = rows.get((zone, code), {})
+            year_rows = {month: row for (y, month), row in series.items() if y == year}
+            if year_rows:
+                # The year-to-date rules judge the latest month of the year, whichever month changed.
+                latest = year_rows[max(year_rows)]
+                if ruleset.behind_schedule.enabled:
+                    self._put(findings, R.behind_schedule(zone, indicator, latest, ruleset.behind_schedule))
+                if ruleset.negative_growth.enabled:
+                    target = self.rules.growth_target_pct(zone, code, year)
+                    self._put(findings, R.negative_growth(zone, indicator, latest, ruleset.negative_growth, target))
+            for month in sorted(changed):
+                if month not in year_rows:
+                    continue
+                if ruleset.sharp_swing.enabled:
+                    self._put(findings, self._swing(zone, indicator, year, month, series))
+                if ruleset.implausible.enabled:
+                    self._put(findings, self._implausible(zone, indicator, year, month, rows))
+                for part in self.parts.get(code, []):
+                    if self.rules.for_indicator(part.code).implausible.enabled:
+                        self._put(findings, self._implausible(zone, part, year, month, rows))
+        return findings
+
+    @staticmethod
+    def _put(findings: dict[AlertKey, R.Finding | None], finding: R.Finding | None) -> None:
+        if finding is not None:
+            findings[finding.key] = finding
+
+    def _swing(
+        self, zone: str, indicator: Indicator, year: int, month: int, series: dict[tuple[int, int], MonthProgress]
+    ) -> R.Finding | None:
+        config = self.rules.for_indicator(indicator.code).sharp_swing
+
+        def combined(y: int, m: int) -> bool:
+            # Without a January report the first release is 1-2月: two months in one value.
+            return not indicator.january and m == 2
+
+        if combined(year, month):
+            return None
+        history = []
+        for y, m in _months_back(year, month, config.window_months):
+            row = series.get((y, m))
+            if row is not None and row.month_value is not None and not combined(y, m):
+                history.append(row.month_value)
+        row = series[(year, month)]
+        return R.sharp_swing(zone, indicator, year, month, row.month_value, history, config)
+
+    def _implausible(
+        self,
+        zone: str,
+        indicator: Indicator,
+        year: int,
+        month: int,
+        rows: dict[tuple[str, str], dict[tuple[int, int], MonthProgress]],
+    ) -> R.Finding | None:
+        series = rows.get((zone, indicator.code), {})
+        row = series.get((year, month))
+        if row is None:
+            return None
+        earlier = [
+            (m, r.ytd_value) for (y, m), r in series.items() if y == year and m < month and r.ytd_value is not None
+        ]
+        previous = max(earlier) if earlier else None
+        whole = None
+        if indicator.part_of is not None:
+            whole_row = rows.get((zone, indicator.part_of), {}).get((year, month))
+            if whole_row is not None:
+                whole = R.Whole(self.catalog.indicators[indicator.part_of], whole_row.ytd_value)
+        config = self.rules.for_indicator(indicator.code).implausible
+        return R.implausible(zone, indicator, year, month, row.ytd_value, previous, whole, config)
+
+    async def _late_resolutions(
+        self,
+        conn: psycopg.AsyncConnection,
+        months: dict[tuple[str, str, int], set[int]],
+        rows: dict[tuple[str, str], dict[tuple[int, int], MonthProgress]],
+    ) -> list[R.Finding]:
+        """A report arrived: late-report alerts of that year it covers resolve."""
+        keys = sorted(months)
+        async with conn.cursor() as cur:
+            await cur.execute(SELECT_FIRING_LATE, ([k[0] for k in keys], [k[1] for k in keys], [k[2] for k in keys]))
+            firing = await cur.fetchall()
+        findings = []
+        for zone, code, period in firing:
+            indicator = self.catalog.get(code)
+            if indicator is None:
+                continue
+            reported = set(rows.get((zone, code), {}))
+            config = self.rules.for_indicator(code).late_report
+            finding = R.late_report(zone, indicator, period.year, period.month, reported, config)
+            if finding is not None:
+                findings.append(finding)
+        return findings
+
+    # ------------------------------------------------------------ late reports (the clock)
+
+    async def check_late_reports(self, today: date) -> list[AlertTransition]:
+        """Judge, as of `today`, every series that reported in the last 13 months: is last month late?"""
+        year, month = (today.year - 1, 12) if today.month == 1 else (today.year, today.month - 1)
+        due = date(year, month, 1)
+        window_start = date(year - 1, month, 1)
+        async with self.pool.connection() as conn, conn.transaction():
+            async with conn.cursor() as cur:
+                await cur.execute(SELECT_REPORTING_ZONES, (window_start, due))
+                zones = sorted(zone for (zone,) in await cur.fetchall())
+            if not zones:
+                return []
+            await self._lock_zones(conn, set(zones))
+            async with conn.cursor() as cur:
+                await cur.execute(
+                    SELECT_REPORTED_MONTHS, (zones, date(year - 1, 1, 1), date(year + 1, 1, 1), window_start)
+                )
+                series = await cur.fetchall()
+            findings: dict[AlertKey, R.Finding | None] = {}
+            for zone, code, periods in series:
+                indicator = self.catalog.get(code)
+                if indicator is None:
+                    continue
+                config = self.rules.for_indicator(code).late_report
+                if not config.enabled or today.day < config.due_day:
+                    continue
+                reported = {(p.year, p.month) for p in periods}
+                self._put(findings, R.late_report(zone, indicator, year, month, reported, config, checked_on=today))
+            return await self._apply(conn, findings)
+
+    # ------------------------------------------------------------ shared
+
+    async def _lock_zones(self, conn: psycopg.AsyncConnection, zones: set[str]) -> None:
+        async with conn.cursor() as cur:
+            await cur.execute(LOCK_ZONES, (sorted(zones),))
+
+    async def _read_progress(
+        self, conn: psycopg.AsyncConnection, ranges: dict[tuple[str, str], tuple[int, int]]
+    ) -> dict[tuple[str, str], dict[tuple[int, int], MonthProgress]]:
+        keys = sorted(ranges)
+        rows: dict[tuple[str, str], dict[tuple[int, int], MonthProgress]] = defaultdict(dict)
+        async with conn.cursor() as cur:
+            await cur.execute(
+                SELECT_PROGRESS,
+                (
+                    [k[0] for k in keys],
+                    [k[1] for k in keys],
+                    [ranges[k][0] for k in keys],
+                    [ranges[k][1] for k in keys],
+                ),
+            )
+            for record in await cur.fetchall():
+                zone, code, year, month = record[:4]
+                rows[(zone, code)][(year, month)] = MonthProgress(year, month, *record[4:])
+        return rows
+
+    async def _read_alerts(
+        self, conn: psycopg.AsyncConnection, keys: Sequence[AlertKey]
+    ) -> dict[AlertKey, StoredAlert]:
+        stored: dict[AlertKey, StoredAlert] = {}
+        async with conn.cursor() as cur:
+            await cur.execute(SELECT_ALERTS, _key_columns(keys))
+            for (
+                rule,
+                zone,
+                code,
+                period,
+                state,
+                severity,
+                version,
+                message,
+                figures,
+                fired,
+                updated,
+                resolved,
+            ) in await cur.fetchall():
+                key = AlertKey(Rule(rule), zone, code, period)
+                stored[key] = StoredAlert(
+                    key, State(state), Severity(severity), version, message, dict(figures), fired, updated, resolved
+                )
+        return stored
+
+    async def _apply(
+        self, conn: psycopg.AsyncConnection, findings: dict[AlertKey, R.Finding | None]
+    ) -> list[AlertTransition]:
+        """The lifecycle for every finding; write what changed, record and queue the transitions."""
+        keys = sorted((k for k, f in findings.items() if f is not None), key=_sort_key)
+        if not keys:
+            return []
+        stored = await self._read_alerts(conn, keys)
+        now = datetime.now(UTC)
+        alert_rows = []
+        transitions: list[AlertTransition] = []
+        for key in keys:
+            outcome = decide(stored.get(key), findings[key], now)
+            if outcome.alert is not None:
+                a = outcome.alert
+                alert_rows.append(
+                    (
+                        key.rule.value,
+                        key.zone,
+                        key.indicator,
+                        key.period,
+                        a.state.value,
+                        a.severity.value,
+                        a.version,
+                        a.message,
+                        Jsonb(a.figures),
+                        a.fired_at,
+                        a.updated_at,
+                        a.resolved_at,
+                    )
+                )
+            if outcome.transition is not None:
+                transitions.append(outcome.transition)
+        async with conn.cursor() as cur:
+            if alert_rows:
+                await cur.executemany(UPSERT_ALERT, alert_rows)
+            if transitions:
+                await cur.executemany(INSERT_EVENT, [_event_row(t) for t in transitions])
+        if transitions:
+            # After the alert_events rows: the deliveries' items reference them.
+            await self.enqueue(conn, transitions)
+        return transitions
+
+    # ------------------------------------------------------------ metrics and publishing
+
+    async def firing_counts(self) -> dict[tuple[str, str], int]:
+        async with self.pool.connection() as conn, conn.cursor() as cur:
+            await cur.execute(SELECT_FIRING_COUNTS)
+            return {(rule, severity): count for rule, severity, count in await cur.fetchall()}
+
+    async def mark_published(self, transitions: Sequence[AlertTransition]) -> None:
+        if not transitions:
+            return
+        async with self.pool.connection() as conn, conn.cursor() as cur:
+            keys = [t.key for t in transitions]
+            await cur.execute(MARK_PUBLISHED, (*_key_columns(keys), [t.version for t in transitions]))
+
+    async def republish_stale(
+        self, older_than_s: float, publish: Callable[[list[AlertTransition]], Awaitable[None]], limit: int = 500
+    ) -> int:
+        """Publish events committed more than `older_than_s` ago and never published (a crash came between)."""
+        async with self.pool.connection() as conn, conn.transaction():
+            async with conn.cursor() as cur:
+                await cur.execute(SELECT_UNPUBLISHED, (older_than_s, limit))
+                records = await cur.fetchall()
+            if not records:
+                return 0
+            stale = [
+                AlertTransition(
+                    AlertKey(Rule(rule), zone, code, period),
+                    version,
+                    Transition(transition),
+                    Severity(severity),
+                    message,
+                    dict(figures),
+                    occurred_at,
+                )
+                for rule, zone, code, period, version, transition, severity, message, figures, occurred_at in records
+            ]
+            await publish(stale)
+            async with conn.cursor() as cur:
+                await cur.execute(MARK_PUBLISHED, (*_key_columns([t.key for t in stale]), [t.version for t in stale]))
+            return len(stale)
+
+
+def _sort_key(key: AlertKey) -> tuple[str, str, str, date]:
+    return (key.zone, key.indicator, key.rule.value, key.period)
