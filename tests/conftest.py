@@ -51,12 +51,19 @@ def pipeline(kafka_broker: KafkaBroker, postgres_server: PostgresServer, tmp_pat
         "INDICATORS_DATABASE_URL": database,
         "INDICATORS_ADMIN_KEY": admin_key,
         "INDICATORS_PROCESSOR_DATA_DIR": str(tmp_path_factory.mktemp("faust")),
+        "INDICATORS_ALERTS_DATA_DIR": str(tmp_path_factory.mktemp("faust-alerts")),
         # Small chunks keep the tests' waits short; the benchmark uses the defaults.
         "INDICATORS_TAKE_WITHIN_S": "0.05",
+        "INDICATORS_ALERTS_TAKE_WITHIN_S": "0.05",
+        # An alert event left unpublished by a crash is published again after this long.
+        "INDICATORS_ALERTS_REPUBLISH_AFTER_S": "2",
     }
     ingest_port, query_port, processor_port = free_port(), free_port(), free_port()
+    alerts_port, notifier_port = free_port(), free_port()
     log_dir = ARTIFACTS / "logs"
-    services = service_processes(env, log_dir, ingest_port, query_port, processor_port)
+    services = service_processes(
+        env, log_dir, ingest_port, query_port, processor_port, alerts_port=alerts_port, notifier_port=notifier_port
+    )
     for service in services.values():
         service.start()
     try:
@@ -71,6 +78,8 @@ def pipeline(kafka_broker: KafkaBroker, postgres_server: PostgresServer, tmp_pat
             kafka_bootstrap=kafka_broker.bootstrap,
             topic_batches="indicators.batches",
             services=services,
+            alerts_url=f"http://127.0.0.1:{alerts_port}",
+            notifier_url=f"http://127.0.0.1:{notifier_port}",
         )
     finally:
         for service in reversed(list(services.values())):

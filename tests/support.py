@@ -37,6 +37,8 @@ class Pipeline:
     kafka_bootstrap: str
     topic_batches: str
     services: dict[str, ServiceProcess] = field(default_factory=dict)
+    alerts_url: str = ""
+    notifier_url: str = ""
 
     def _write(self, method: str, path: str, body_key: str, rows: list[dict], key: str | None) -> httpx.Response:
         return httpx.request(
