@@ -89,7 +89,7 @@ async def get_store() -> ProgressStore:
                 before_sleep=_before_retry,
             ):
                 with attempt:
-                    await asyncio.to_thread(apply_migrations, settings.database_url)
+                    await asyncio.to_thread(apply_migrations, settings.database_url, catalog)
             pool = AsyncConnectionPool(settings.database_url, min_size=1, max_size=settings.db_pool_max, open=False)
             await pool.open(wait=True, timeout=60)
             _store = ProgressStore(pool, catalog)

@@ -187,7 +187,7 @@ class RequestMetrics:
             metrics.REQUEST_SECONDS.labels(template, str(status)).observe(time.perf_counter() - started)
 
 
-async def open_database(settings: QuerySettings) -> AsyncConnectionPool:
+async def open_database(settings: QuerySettings, catalog: Catalog) -> AsyncConnectionPool:
     """Apply pending migrations and open the pool, waiting (and saying so) while PostgreSQL is not up yet."""
     where = describe_database(settings.database_url)
     deadline = time.monotonic() + settings.db_connect_timeout_s
@@ -207,7 +207,7 @@ async def open_database(settings: QuerySettings) -> AsyncConnectionPool:
         ):
             with attempt:
                 # yoyo is synchronous: keep it off the event loop.
-                await asyncio.to_thread(apply_migrations, settings.database_url)
+                await asyncio.to_thread(apply_migrations, settings.database_url, catalog)
     except psycopg.OperationalError as error:
         raise DatabaseUnavailable(
             f"PostgreSQL at {where} unreachable for {settings.db_connect_timeout_s:g} s: {error}"
@@ -247,7 +247,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        pool = await open_database(settings)
+        pool = await open_database(settings, catalog)
         app.state.repository = ProgressRepository(pool)
         try:
             yield
