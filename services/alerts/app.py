@@ -149,7 +149,8 @@ async def publish_committed(transitions: list[AlertTransition]) -> None:
         return
     for t in transitions:
         metrics.TRANSITIONS.labels(t.key.rule.value, t.transition.value).inc()
-        log.info("alert %s: %s [%s] %s", t.transition.value, t.key.rule.value, t.severity.value, t.message)
+        # WARNING: the stack runs workers at --loglevel warn, and a transition is what an operator looks for.
+        log.warning("alert %s: %s [%s] %s", t.transition.value, t.key.rule.value, t.severity.value, t.message)
     await publish(transitions)
     metrics.EVENTS_PUBLISHED.inc(len(transitions))
     await with_store(lambda store: store.mark_published(transitions))

@@ -242,17 +242,18 @@ def sharp_swing(
     )
     head = f"{_series(zone, indicator)} {year}年{month}月当月值{amount(month_value, indicator)}，"
     centre_words = f"{span}中位数{shown(centre)}{indicator.unit}"
+    if mad == 0:
+        # Half the months or more sit exactly on the median: any departure is outside the band.
+        why = f"偏离中位数{shown(deviation)}{indicator.unit}，而过半月份恰为中位数（中位绝对偏差为0）"
+    else:
+        why = (
+            f"偏离中位数{shown(deviation)}{indicator.unit}，"
+            f"超过中位绝对偏差{shown(mad)}{indicator.unit}的{exact(config.mad_k)}倍"
+        )
     if active and high:
-        message = (
-            head + f"为{centre_words}的{one_decimal(ratio)}倍，偏离中位数{shown(deviation)}{indicator.unit}，"
-            f"超过中位绝对偏差{shown(mad)}{indicator.unit}的{exact(config.mad_k)}倍"
-        )
+        message = head + f"为{centre_words}的{one_decimal(ratio)}倍，" + why
     elif active:
-        message = (
-            head
-            + f"仅为{centre_words}的{one_decimal(ratio * HUNDRED)}%，偏离中位数{shown(deviation)}{indicator.unit}，"
-            f"超过中位绝对偏差{shown(mad)}{indicator.unit}的{exact(config.mad_k)}倍"
-        )
+        message = head + f"仅为{centre_words}的{one_decimal(ratio * HUNDRED)}%，" + why
     else:
         message = (
             head + f"在{span}的正常波动范围内（中位数{shown(centre)}{indicator.unit}，为其{one_decimal(ratio)}倍）"

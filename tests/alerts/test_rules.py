@@ -213,7 +213,12 @@ def test_too_little_history_or_no_value_gives_no_judgement_and_a_short_history_i
 
 def test_a_flat_history_fires_on_a_material_change_only():
     flat = [Decimal(4)] * 8
-    assert R.sharp_swing(ZONE, OUTPUT, 2018, 6, Decimal("8"), flat, SharpSwingConfig()).active
+    doubled = R.sharp_swing(ZONE, OUTPUT, 2018, 6, Decimal("8"), flat, SharpSwingConfig())
+    assert doubled is not None and doubled.active
+    assert doubled.message == (
+        "预警甲区 规上工业产值 2018年6月当月值8亿元，为近12个月中有数据的8个月中位数4亿元的2.0倍，"
+        "偏离中位数4亿元，而过半月份恰为中位数（中位绝对偏差为0）"
+    )
     assert not R.sharp_swing(ZONE, OUTPUT, 2018, 6, Decimal("4.5"), flat, SharpSwingConfig()).active
     zeros = [Decimal(0)] * 8
     assert R.sharp_swing(ZONE, OUTPUT, 2018, 6, Decimal("8"), zeros, SharpSwingConfig()) is None
