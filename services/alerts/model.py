@@ -37,6 +37,21 @@ class Rule(StrEnum):
     IMPLAUSIBLE = "implausible"  # part > whole, or a cumulative value that falls
 
 
+# Rules judged on the year to date: one alert per zone, indicator and year (period = January 1),
+# so that a lag can escalate at 半年 and resolve later without becoming a new alert each month.
+YEAR_TO_DATE_RULES = frozenset({Rule.BEHIND_SCHEDULE, Rule.NEGATIVE_GROWTH})
+
+
+def period_zh(rule: str, period: date, figures: dict[str, str]) -> str:
+    """The period as people say it: 2018年1-5月 for the year-to-date rules, 2018年4月 for the others."""
+    if rule in YEAR_TO_DATE_RULES:
+        month = int(figures.get("month") or 0)
+        if month > 1:
+            return f"{period.year}年1-{month}月"
+        return f"{period.year}年1月" if month == 1 else f"{period.year}年"
+    return f"{period.year}年{period.month}月"
+
+
 class Transition(StrEnum):
     FIRED = "fired"
     ESCALATED = "escalated"

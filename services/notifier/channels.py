@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
-from alerts.model import Rule, Severity, Transition
+from alerts.model import Rule, Severity, Transition, period_zh
 
 # Times in messages are the subscribers' local time.
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -98,7 +98,7 @@ class DigestEvent:
 
     @property
     def period_zh(self) -> str:
-        return f"{self.period.year}年{self.period.month}月"
+        return period_zh(self.rule, self.period, self.figures)
 
     @property
     def heading(self) -> str:
@@ -228,6 +228,7 @@ def webhook_payload(digest: Digest) -> dict[str, Any]:
                 "indicator": event.indicator,
                 "indicator_name": event.indicator_name,
                 "period": f"{event.period.year:04d}-{event.period.month:02d}",
+                "period_zh": event.period_zh,
                 "version": event.version,
                 "transition": event.transition,
                 "transition_zh": event.transition_zh,

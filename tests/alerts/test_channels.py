@@ -11,6 +11,7 @@ from datetime import UTC, date, datetime
 from email import message_from_bytes, policy
 from email.header import decode_header, make_header
 
+from alerts.model import period_zh
 from notifier.channels import (
     WECOM_MAX_BYTES,
     Digest,
@@ -42,12 +43,12 @@ def event(
         zone=zone,
         indicator=indicator,
         indicator_name=name,
-        period=date(2015, 5, 1),
+        period=date(2015, 1, 1),  # a year-to-date rule: one alert per year, judged on May
         version=1,
         transition=transition,
         severity=severity,
         message=message or f"{zone}{name}1-5月累计完成目标的36.2%，落后序时进度5.5个百分点",
-        figures={"completion_pct": "36.2", "time_progress_pct": "41.666666666667", "progress_gap_pp": "-5.5"},
+        figures={"month": "5", "completion_pct": "36.2", "time_progress_pct": "41.666666666667", "progress_gap_pp": "-5.5"},
         occurred_at=CREATED,
     )
 
@@ -64,8 +65,8 @@ def digest(*events: DigestEvent, kind="alerts") -> Digest:
 
 
 def test_titles_say_what_happened_in_words() -> None:
-    assert title(digest(event())) == "【预警】通知甲区规上工业产值落后序时进度（2015年5月）"
-    assert title(digest(event(transition="resolved"))) == "【已恢复】通知甲区规上工业产值落后序时进度（2015年5月）"
+    assert title(digest(event())) == "【预警】通知甲区规上工业产值落后序时进度（2015年1-5月）"
+    assert title(digest(event(transition="resolved"))) == "【已恢复】通知甲区规上工业产值落后序时进度（2015年1-5月）"
     three = digest(event(severity="critical"), event(zone="通知乙区"), event(zone="通知丙区", transition="resolved"))
     assert title(three) == "开发区经济运行监测预警：3条（严重1条、预警1条、已恢复1条）"
     assert title(digest(kind="test")) == "【测试】开发区经济运行监测：订阅「甲区管委会」通知通道测试"
@@ -81,7 +82,8 @@ def test_webhook_is_signed_over_timestamp_and_body() -> None:
     body = json.loads(request.body)
     assert body["delivery_id"] == 42
     assert body["events"][0]["zone"] == "通知甲区"
-    assert body["events"][0]["period"] == "2015-05"
+    assert body["events"][0]["period"] == "2015-01"  # the alert's identity: one per year for this rule
+    assert body["events"][0]["period_zh"] == "2015年1-5月"
     assert body["events"][0]["severity_zh"] == "预警"
     assert body["events"][0]["figures"]["completion_pct"] == "36.2"
     assert "落后序时进度5.5个百分点" in body["events"][0]["message"]
@@ -104,10 +106,10 @@ def test_dingtalk_markdown_and_signature_as_documented() -> None:
     assert list(payload) == ["msgtype", "markdown"]
     assert payload["msgtype"] == "markdown"
     assert set(payload["markdown"]) == {"title", "text"}
-    assert payload["markdown"]["title"] == "【预警】通知甲区规上工业产值落后序时进度（2015年5月）"
+    assert payload["markdown"]["title"] == "【预警】通知甲区规上工业产值落后序时进度（2015年1-5月）"
     text = payload["markdown"]["text"]
-    assert text.startswith("### 【预警】通知甲区规上工业产值落后序时进度（2015年5月）\n")
-    assert "#### 【预警】通知甲区 · 规上工业产值 · 2015年5月" in text
+    assert text.startswith("### 【预警】通知甲区规上工业产值落后序时进度（2015年1-5月）\n")
+    assert "#### 【预警】通知甲区 · 规上工业产值 · 2015年1-5月" in text
     assert "> 通知甲区规上工业产值1-5月累计完成目标的36.2%，落后序时进度5.5个百分点" in text
     assert "投递#42 · 2015-06-10 09:30" in text  # Beijing time
 
@@ -142,11 +144,11 @@ def test_email_has_a_chinese_subject_and_body_in_utf8() -> None:
     raw = message.as_bytes(policy=policy.SMTP)
     assert b"=?utf-8?" in raw.split(b"\r\n\r\n", 1)[0]  # the subject header is RFC 2047-encoded, not raw bytes
     parsed = message_from_bytes(raw, policy=policy.default)
-    assert str(make_header(decode_header(parsed["Subject"]))) == "【预警】通知甲区规上工业产值落后序时进度（2015年5月）"
+    assert str(make_header(decode_header(parsed["Subject"]))) == "【预警】通知甲区规上工业产值落后序时进度（2015年1-5月）"
     assert parsed.get_content_type() == "text/plain"
     assert parsed.get_content_charset() == "utf-8"
     body = parsed.get_content()
-    assert "1. 【预警】通知甲区 · 规上工业产值 · 2015年5月" in body
+    assert "1. 【预警】通知甲区 · 规上工业产值 · 2015年1-5月" in body
     assert "通知甲区规上工业产值1-5月累计完成目标的36.2%，落后序时进度5.5个百分点" in body
     assert parsed["To"] == "zhang@example.com"
     assert parsed["X-Indicators-Delivery"] == "42"
@@ -159,3 +161,10 @@ def test_answers_judged_per_channel() -> None:
     assert robot_error(200, b'{"errcode":310000,"errmsg":"sign not match"}') == "errcode 310000: sign not match"
     assert robot_error(200, b"<html>") == "HTTP 200 but not JSON: <html>"
     assert robot_error(500, b"oops") == "HTTP 500: oops"
+
+
+def test_periods_read_as_people_say_them() -> None:
+    assert period_zh("behind_schedule", date(2015, 1, 1), {"month": "5"}) == "2015年1-5月"
+    assert period_zh("negative_growth", date(2015, 1, 1), {"month": "1"}) == "2015年1月"
+    assert period_zh("sharp_swing", date(2015, 4, 1), {"month": "4"}) == "2015年4月"
+    assert period_zh("late_report", date(2015, 4, 1), {}) == "2015年4月"
