@@ -229,6 +229,7 @@ def webhook_payload(digest: Digest) -> dict[str, Any]:
                 "indicator_name": event.indicator_name,
                 "period": f"{event.period.year:04d}-{event.period.month:02d}",
                 "period_zh": event.period_zh,
+                "heading": event.heading,
                 "version": event.version,
                 "transition": event.transition,
                 "transition_zh": event.transition_zh,

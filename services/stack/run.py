@@ -22,8 +22,10 @@ import httpx
 from pydantic import SecretStr
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from stack.inbox import AlertInbox, inbox_secret, subscribe_inbox
 from stack.kafka import KafkaBroker, default_jars_dir
 from stack.logs import log_tail
+from stack.ports import ensure_port_free
 from stack.postgres import PostgresServer
 
 
@@ -41,6 +43,8 @@ class StackSettings(BaseSettings):
     processor_web_port: int = 8002
     notifier_port: int = 8003
     alerts_web_port: int = 8004
+    # The alert inbox (stack/inbox.py): a loopback webhook subscriber that prints every alert here.
+    inbox_port: int = 8005
     kafka_port: int = 19092
     kafka_controller_port: int = 19093
     postgres_port: int = 15432
@@ -175,9 +179,11 @@ class LocalStack:
             jars_dir=default_jars_dir(),
         )
         self.services: dict[str, ServiceProcess] = {}
+        self.inbox: AlertInbox | None = None
         self.admin_key = admin_key_for(settings)
 
     def start(self) -> None:
+        ensure_port_free(self.settings.inbox_port, "the alert inbox", "INDICATORS_INBOX_PORT")
         say(f"PostgreSQL on 127.0.0.1:{self.settings.postgres_port} (data in {self.data_dir / 'postgres'}) …")
         self.postgres.start()
         database_url = self.postgres.create_database(self.settings.database_name)
@@ -200,8 +206,14 @@ class LocalStack:
             service.start()
         for service in self.services.values():
             service.wait_ready(self.settings.ready_timeout_s)
+        self.inbox = AlertInbox("127.0.0.1", self.settings.inbox_port, inbox_secret(self.data_dir), inbox_say)
+        self.inbox.start()
+        query_url = f"http://{self.settings.query_host}:{self.settings.query_port}"
+        subscribe_inbox(query_url, self.admin_key, self.inbox.url, self.inbox.secret)
 
     def stop(self) -> None:
+        if self.inbox is not None:
+            self.inbox.stop()
         for service in reversed(list(self.services.values())):
             service.stop()
         self.kafka.stop()
@@ -213,7 +225,8 @@ class LocalStack:
             f"ready: ingest http://{s.ingest_host}:{s.ingest_port}  query http://{s.query_host}:{s.query_port}"
             f"  processor http://127.0.0.1:{s.processor_web_port}/metrics  alerts http://127.0.0.1:{s.alerts_web_port}/metrics"
             f"  notifier http://127.0.0.1:{s.notifier_port}/metrics  admin key {self.admin_key}\n"
-            f"board (半年红): http://{s.query_host}:{s.query_port}/board"
+            f"board (半年红): http://{s.query_host}:{s.query_port}/board\n"
+            f"alert inbox: {self.inbox.url if self.inbox else '-'} (subscribed to every alert; deliveries print here as [inbox])"
         )
 
     def watch(self, stop: threading.Event) -> None:
@@ -227,6 +240,10 @@ class LocalStack:
 
 def say(message: str) -> None:
     print(f"[stack] {message}", flush=True)
+
+
+def inbox_say(message: str) -> None:
+    print(f"[inbox] {message}", flush=True)
 
 
 def main() -> int:

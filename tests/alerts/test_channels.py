@@ -84,6 +84,7 @@ def test_webhook_is_signed_over_timestamp_and_body() -> None:
     assert body["events"][0]["zone"] == "通知甲区"
     assert body["events"][0]["period"] == "2015-01"  # the alert's identity: one per year for this rule
     assert body["events"][0]["period_zh"] == "2015年1-5月"
+    assert body["events"][0]["heading"] == "【预警】通知甲区 · 规上工业产值 · 2015年1-5月"
     assert body["events"][0]["severity_zh"] == "预警"
     assert body["events"][0]["figures"]["completion_pct"] == "36.2"
     assert "落后序时进度5.5个百分点" in body["events"][0]["message"]
