@@ -14,8 +14,12 @@ import time
 import httpx
 import psycopg
 import pytest
+from kafka import KafkaProducer
 
-from tests.alerts.test_evaluator import obs, post, put_target, settle, ytd_series
+from indicators_core import events
+from indicators_core.topics import series_key
+from stack.postgres import PostgresServer
+from tests.alerts.test_evaluator import metric, obs, post, put_target, settle, ytd_series
 from tests.alerts.test_notifier_delivery import OK, receivers
 from tests.support import Pipeline, wait_for
 
@@ -118,3 +122,47 @@ def test_a_lagging_zone_reaches_its_subscriber_once_signed_and_its_recovery_once
         # Subscribers whose filters do not match got nothing, and nothing waits for them in the outbox.
         assert other_zone.received == [] and delivery_statuses(pipeline, other_id) == []
         assert critical_only.received == [] and delivery_statuses(pipeline, critical_id) == []
+
+
+def test_a_database_outage_delays_the_alert_and_loses_none(pipeline: Pipeline, postgres_server: PostgresServer):
+    zone = "送达停库区"
+    with receivers([OK]) as (manager,):
+        subscribe(pipeline, name="送达停库区管委会", target=manager.url, zones=[zone])
+        put_target(pipeline, zone, "industrial_output", 2013, 100)
+        # 1-2月 18 of 100: 18.0% against 16.7%, on track; nothing to tell.
+        post(pipeline, ytd_series(zone, "industrial_output", 2013, ["9", "18"]))
+        settle(pipeline)
+        retries_before = metric(pipeline.alerts_url, "indicators_alerts_db_retries_total")
+
+        postgres_server.stop()
+        try:
+            # March arrives (ingest needs only Kafka): 19.0% against 25.0%, 6.0 points behind.
+            post(pipeline, [obs(zone, "industrial_output", "2013-03", "19")])
+            # The processor waits for the database too, so hand the evaluator a result of its own to judge now.
+            producer = KafkaProducer(bootstrap_servers=pipeline.kafka_bootstrap, acks="all")
+            result = events.pb.ProgressResult(zone=zone, indicator="industrial_output", year=2013, month=2)
+            producer.send(
+                "indicators.results", key=series_key(zone, "industrial_output"), value=result.SerializeToString()
+            ).get(timeout=30)
+            producer.close()
+            wait_for(
+                lambda: metric(pipeline.alerts_url, "indicators_alerts_db_retries_total") > retries_before,
+                60,
+                "the alerts worker to wait for the database (and say so)",
+            )
+        finally:
+            postgres_server.start()
+
+        (fired,) = wait_for(lambda: manager.accepted(), 180, "the alert once the database is back")
+        assert signature_is_valid(fired.headers, fired.body)
+        assert [(e["transition"], e["message"]) for e in fired.json()["events"]] == [
+            (
+                "fired",
+                "送达停库区 规上工业产值 2013年1-3月完成率19.0%，落后序时进度6.0个百分点"
+                "（序时进度25.0%，累计19亿元，全年目标100亿元）",
+            )
+        ]
+        settle(pipeline)
+        assert len(manager.received) == 1
+        for service in (pipeline.alerts_url, pipeline.notifier_url):
+            assert httpx.get(f"{service}/readyz", timeout=10).status_code == 200  # waited, never died
