@@ -7,8 +7,16 @@ with a marker line, lagging zones first. It reads what /v1/progress reads (the
 repository, `progress_item`, the wording), so the page and the API never
 disagree.
 
+Above the indicators, the open alerts of the year (当前预警: what the alert
+evaluator raised and has not resolved), most severe first, then the most
+recently changed: the level in words (严重/预警/提示), zone, indicator, rule
+and period in the words subscribers' messages use (notifier.channels.RULE_ZH,
+alerts.model.period_zh), and the message with its figures. The 半年红 Grafana
+overview's 当前预警 panel shows the same rows in the same order.
+
 Red is the good colour in this domain (DOMAIN.md): the page says so in a
-legend, and every status is also a mark (✔/✘) and words, never colour alone.
+legend, and every status is also a mark (✔/✘) and words, never colour alone;
+alert levels are orange, amber and blue, never red.
 Plain HTML and inline CSS: no CDN, no script; the page refreshes itself.
 """
 
@@ -17,7 +25,7 @@ from __future__ import annotations
 import logging
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from datetime import timedelta, timezone
+from datetime import date, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any
@@ -26,12 +34,16 @@ import psycopg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from psycopg_pool import PoolTimeout
+from psycopg import sql
+from psycopg.rows import dict_row
+from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
+from alerts.model import Rule, Severity, period_zh
 from indicators_core.catalog import Catalog
 from indicators_core.progress import round_half_up, time_progress_pct
+from notifier.channels import RULE_ZH
 from query import metrics
-from query.repository import ProgressRepository
+from query.repository import ProgressRepository, timed
 from query.schemas import ProgressItem
 from query.wording import Status
 
@@ -48,6 +60,20 @@ BEIJING = timezone(timedelta(hours=8), "北京时间")
 TEMPLATES_DIR = Path(__file__).with_name("board")
 
 MARKS = {Status.ON_TRACK: "✔", Status.BEHIND: "✘", Status.UNKNOWN: "?", Status.NO_TARGET: "—"}
+# A wall screen does not scroll and the alerts sit above the indicators: at most this many are listed (the most
+# severe, most recently changed), and the page says how many more there are.
+ALERT_ROWS_SHOWN = 5
+SEVERITY_ORDER = (Severity.CRITICAL, Severity.WARNING, Severity.INFO)
+
+# Open (firing) alerts of one year, in the Grafana panel's order: most severe, most recently changed, then zone
+# (code points), catalog order, rule, period. The year-to-date rules' period is January 1 of their year.
+OPEN_ALERTS = sql.SQL(
+    "SELECT a.rule, a.zone, a.indicator, a.period, a.severity, a.message, a.figures, a.fired_at, a.updated_at "
+    "FROM alerts a LEFT JOIN indicator_catalog k ON k.code = a.indicator "
+    "WHERE a.state = 'firing' AND a.period >= %(first)s AND a.period < %(after)s{filters} "
+    "ORDER BY CASE a.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 WHEN 'info' THEN 2 ELSE 3 END, "
+    'a.updated_at DESC, a.zone COLLATE "C", coalesce(k.position, 2147483647), a.indicator, a.rule, a.period'
+)
 
 _templates = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
@@ -100,6 +126,106 @@ class IndicatorSection:
     @property
     def on_track(self) -> int:
         return sum(1 for row in self.rows if row.status == Status.ON_TRACK)
+
+
+@dataclass(frozen=True)
+class AlertRow:
+    """One open alert as the page lists it, every field already in words."""
+
+    severity: str  # critical, warning, info: the badge's class
+    severity_zh: str  # 严重, 预警, 提示
+    zone: str
+    indicator_name: str
+    rule_zh: str  # 落后序时进度, 增速为负或低于目标, …
+    period_text: str  # 2020年1-5月 for the year-to-date rules, 2020年4月 for the others
+    message: str
+    fired_text: str  # Beijing time, "2020-06-10 09:00"
+    updated_text: str
+
+
+@dataclass(frozen=True)
+class AlertsPanel:
+    year: int
+    rows: list[AlertRow]  # the first ALERT_ROWS_SHOWN, in order
+    total: int
+    counts: list[tuple[str, str, int]]  # (severity, 严重/预警/提示, open alerts of that level), most severe first
+
+    @property
+    def hidden(self) -> int:
+        return self.total - len(self.rows)
+
+    @property
+    def top_severity(self) -> str | None:
+        """The most severe open level (the rows come most severe first): the section's edge takes its colour."""
+        return self.rows[0].severity if self.rows else None
+
+
+def beijing_time(moment: datetime) -> str:
+    return moment.astimezone(BEIJING).strftime("%Y-%m-%d %H:%M")
+
+
+def rule_words(rule: str) -> str:
+    """The rule in the words subscribers' messages use; a rule this version does not know, as stored."""
+    try:
+        return RULE_ZH[Rule(rule)]
+    except ValueError:
+        return rule
+
+
+def severity_words(severity: str) -> str:
+    try:
+        return Severity(severity).zh
+    except ValueError:
+        return severity
+
+
+def alert_row(record: dict[str, Any], catalog: Catalog) -> AlertRow:
+    indicator = catalog.get(record["indicator"])
+    period: date = record["period"]
+    return AlertRow(
+        severity=record["severity"],
+        severity_zh=severity_words(record["severity"]),
+        zone=record["zone"],
+        indicator_name=indicator.name_zh if indicator else record["indicator"],
+        rule_zh=rule_words(record["rule"]),
+        period_text=period_zh(record["rule"], period, dict(record["figures"] or {})),
+        message=record["message"],
+        fired_text=beijing_time(record["fired_at"]),
+        updated_text=beijing_time(record["updated_at"]),
+    )
+
+
+def alerts_panel(year: int, records: Sequence[dict[str, Any]], catalog: Catalog) -> AlertsPanel:
+    """The rows shown (records already in order), and how many alerts of each level are open."""
+    counts = {severity: 0 for severity in SEVERITY_ORDER}
+    for record in records:
+        if record["severity"] in counts:
+            counts[Severity(record["severity"])] += 1
+    return AlertsPanel(
+        year=year,
+        rows=[alert_row(record, catalog) for record in records[:ALERT_ROWS_SHOWN]],
+        total=len(records),
+        counts=[(severity.value, severity.zh, counts[severity]) for severity in SEVERITY_ORDER],
+    )
+
+
+async def open_alerts(
+    pool: AsyncConnectionPool, year: int, zones: Sequence[str] | None, indicators: Sequence[str] | None
+) -> list[dict[str, Any]]:
+    """The year's open alerts for the filters, in the board's order."""
+    filters: list[sql.Composable] = []
+    params: dict[str, Any] = {"first": date(year, 1, 1), "after": date(year + 1, 1, 1)}
+    if zones:
+        filters.append(sql.SQL(" AND a.zone = ANY(%(zones)s::text[])"))
+        params["zones"] = list(zones)
+    if indicators:
+        filters.append(sql.SQL(" AND a.indicator = ANY(%(indicators)s::text[])"))
+        params["indicators"] = list(indicators)
+    query = OPEN_ALERTS.format(filters=sql.Composed(filters))
+    async with pool.connection() as conn, timed("board_alerts"):
+        cursor = conn.cursor(row_factory=dict_row)
+        await cursor.execute(query, params)
+        return await cursor.fetchall()
 
 
 def _integer(name: str, text: str | None, low: int, high: int, problems: list[BoardProblem]) -> int | None:
@@ -242,6 +368,11 @@ def board_router(catalog: Catalog) -> APIRouter:
                     shown_month = shown_month if shown_month is not None else latest[1]
             if shown_year is not None and shown_month is not None:
                 rows = await repository.progress(shown_year, shown_month, query.zones, query.indicators)
+            alert_records = (
+                []
+                if shown_year is None
+                else await open_alerts(repository.pool, shown_year, query.zones, query.indicators)
+            )
         except (psycopg.OperationalError, PoolTimeout) as error:
             metrics.DB_ERRORS.inc()
             log.error("database unavailable for /board: %s", error)
@@ -253,6 +384,7 @@ def board_router(catalog: Catalog) -> APIRouter:
             )
         items = [progress_item(row, catalog, BOARD_DIGITS) for row in rows]
         sections = build_sections(items, catalog)
+        alerts = None if shown_year is None else alerts_panel(shown_year, alert_records, catalog)
         time_progress = None if shown_month is None else round_half_up(time_progress_pct(shown_month), BOARD_DIGITS)
         reported = [item.reported_at for item in items if item.reported_at is not None]
         return _html(
@@ -269,6 +401,7 @@ def board_router(catalog: Catalog) -> APIRouter:
             sections=sections,
             on_track=sum(section.on_track for section in sections),
             total=sum(len(section.rows) for section in sections),
+            alerts=alerts,
             latest_report=max(reported).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if reported else None,
         )
 

@@ -3,10 +3,11 @@
     .venv/bin/python -m tests.board.make_screenshot            # writes docs/images/board.png
     .venv/bin/python -m tests.board.make_screenshot --out /tmp/board.png --size 1920x1080
 
-Starts a throw-away stack in a temporary folder (its own PostgreSQL and Kafka, the three services as real
-processes, as `make bench` does), posts `make sample`'s figures for today through the ingest API (this year's
-months up to the last one released), waits until the query API shows every zone and indicator of the latest
-month, and has headless Chromium take the screenshot of three indicators. Nothing of the local `make run`
+Starts a throw-away stack in a temporary folder (its own PostgreSQL and Kafka, the three services and the alert
+evaluator as real processes, as `make run` does), posts `make sample`'s figures for today through the ingest API
+(this year's months up to the last one released), waits until the query API shows every zone and indicator of
+the latest month and the alert evaluator has judged every result, and has headless Chromium take the screenshot
+of three indicators with the open alerts above them. Nothing of the local `make run`
 stack is touched. The picture depends on the day it is made: the sample's latest month follows the calendar.
 """
 
@@ -20,6 +21,7 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from stack.kafka import KafkaBroker, default_jars_dir
 from stack.ports import free_port
@@ -36,7 +38,7 @@ INDICATORS = ["industrial_output", "fixed_asset_investment", "signed_projects"]
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=ROOT / "docs" / "images" / "board.png")
-    parser.add_argument("--size", default="1600x1560", help="browser window, WIDTHxHEIGHT")
+    parser.add_argument("--size", default="1600x2150", help="browser window, WIDTHxHEIGHT")
     args = parser.parse_args()
     width, height = (int(part) for part in args.size.split("x"))
     observations, targets = build(date.today())
@@ -49,18 +51,20 @@ def main() -> None:
         postgres.start()
         kafka.start()
         key = "board-screenshot-key-0123456789"
-        ports = {name: free_port() for name in ("ingest", "query", "processor")}
+        ports = {name: free_port() for name in ("ingest", "query", "processor", "alerts")}
         services = service_processes(
             {
                 "INDICATORS_KAFKA_BOOTSTRAP": kafka.bootstrap,
                 "INDICATORS_DATABASE_URL": postgres.create_database("board"),
                 "INDICATORS_ADMIN_KEY": key,
                 "INDICATORS_PROCESSOR_DATA_DIR": str(root / "faust"),
+                "INDICATORS_ALERTS_DATA_DIR": str(root / "faust-alerts"),
             },
             root / "logs",
             ports["ingest"],
             ports["query"],
             ports["processor"],
+            alerts_port=ports["alerts"],
         )
         try:
             for service in services.values():
@@ -72,6 +76,7 @@ def main() -> None:
                 client.post(f"{ingest}/v1/observations", json={"observations": observations}).raise_for_status()
                 client.put(f"{ingest}/v1/targets", json={"targets": targets}).raise_for_status()
             wait_until_complete(query, year, month, len(ZONES) * len(INDICATORS))
+            wait_until_judged(kafka.bootstrap)
             url = f"{query}/board?" + urlencode([("indicator", code) for code in INDICATORS])
             screenshot(url, args.out, width, height)
         finally:
@@ -94,6 +99,40 @@ def wait_until_complete(query_url: str, year: int, month: int, expected: int, ti
             return
         time.sleep(0.5)
     raise SystemExit(f"the sample was not fully processed within {timeout:.0f} s")
+
+
+def committed_everything(bootstrap: str, groups: dict[str, list[str]]) -> bool:
+    """Every consumer group has committed every message of its topics."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        for group, topics in groups.items():
+            committed = admin.list_group_offsets(group)[group]
+            for topic in topics:
+                partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+                for partition, end in consumer.end_offsets(partitions).items():
+                    done = committed.get(partition)
+                    if end > 0 and (done is None or done.offset < end):
+                        return False
+        return True
+    finally:
+        consumer.close()
+        admin.close()
+
+
+def wait_until_judged(bootstrap: str, timeout: float = 300) -> None:
+    """The processor and the alert evaluator have committed every message (twice in a row: the processor may
+    publish more results between the two groups' reads), so the alerts on the picture are all there are."""
+    groups = {
+        "indicators-processor": ["indicators.batches", "indicators.reports"],
+        "indicators-alerts": ["indicators.results"],
+    }
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        if committed_everything(bootstrap, groups) and committed_everything(bootstrap, groups):
+            return
+        time.sleep(0.5)
+    raise SystemExit(f"the alert evaluator did not judge every result within {timeout:.0f} s")
 
 
 if __name__ == "__main__":

@@ -40,6 +40,27 @@ class Row:
 
 
 @dataclass
+class AlertRow:
+    """One row of the 当前预警 table: 级别, 园区, 指标, 规则, 期间, 说明, 首次触发, 最近变化."""
+
+    severity: str  # data-severity: critical, warning, info
+    cells: list[str] = field(default_factory=list)
+
+    @property
+    def words(self) -> tuple[str, ...]:
+        """What a person reads, without the two times: (级别, 园区, 指标, 规则, 期间, 说明)."""
+        return tuple(self.cells[:6])
+
+    @property
+    def fired(self) -> str:
+        return self.cells[6]
+
+    @property
+    def updated(self) -> str:
+        return self.cells[7]
+
+
+@dataclass
 class Section:
     indicator: str
     caption: str = ""
@@ -60,6 +81,8 @@ class Board:
     texts: dict[str, str] = field(default_factory=dict)  # text of elements with an id
     sections: list[Section] = field(default_factory=list)
     problems: list[str] = field(default_factory=list)  # the 422 page's list items
+    alerts: list[AlertRow] = field(default_factory=list)  # the 当前预警 rows, in order
+    alert_counts: dict[str, str] = field(default_factory=dict)  # severity → "严重 1"
 
     def section(self, indicator: str) -> Section:
         return next(section for section in self.sections if section.indicator == indicator)
@@ -75,6 +98,8 @@ class _Reader(HTMLParser):
         self.board = Board()
         self._capture: list[tuple[str, list[str]]] = []  # (what, text parts) being collected
         self._stack: list[tuple[str, str | None]] = []  # (tag, what it closes) for nested capture
+        self._alert: AlertRow | None = None  # the 当前预警 row being read
+        self._count: str | None = None  # the severity of the alert count being read
 
     def _start_capture(self, tag: str, what: str) -> None:
         self._capture.append((what, []))
@@ -85,6 +110,9 @@ class _Reader(HTMLParser):
         what: str | None = None
         if tag == "section" and "data-indicator" in attributes:
             self.board.sections.append(Section(attributes["data-indicator"]))
+        elif tag == "tr" and "data-severity" in attributes:
+            self._alert = AlertRow(attributes["data-severity"])
+            self.board.alerts.append(self._alert)
         elif tag == "tr" and "data-zone" in attributes and self.board.sections:
             self.board.sections[-1].rows.append(Row(attributes["data-zone"], attributes["data-status"]))
         elif tag == "div" and attributes.get("role") == "img" and self._row():
@@ -98,6 +126,11 @@ class _Reader(HTMLParser):
             what = "h1"
         elif tag == "caption":
             what = "caption"
+        elif tag == "td" and self._alert is not None:
+            what = "alert-td"
+        elif tag == "span" and "data-severity" in attributes:
+            self._count = attributes["data-severity"]
+            what = "count"
         elif tag == "td" and self._row():
             what = "td"
         elif tag == "li":
@@ -115,6 +148,8 @@ class _Reader(HTMLParser):
         return None
 
     def handle_endtag(self, tag: str) -> None:
+        if tag == "tr":
+            self._alert = None
         while self._stack:
             open_tag, what = self._stack.pop()
             if what is not None:
@@ -134,6 +169,12 @@ class _Reader(HTMLParser):
             self.board.heading = text
         elif what == "caption":
             self.board.sections[-1].caption = text
+        elif what == "alert-td":
+            assert self._alert is not None
+            self._alert.cells.append(text)
+        elif what == "count":
+            assert self._count is not None
+            self.board.alert_counts[self._count] = text
         elif what == "td":
             row = self._row()
             assert row is not None

@@ -2,13 +2,24 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime, timedelta
 from decimal import Decimal
 
 from indicators_core.catalog import load_catalog
-from query.board import build_sections, format_pct, format_value, parse_query, period_label, zone_row
+from query.board import (
+    ALERT_ROWS_SHOWN,
+    _templates,
+    alerts_panel,
+    build_sections,
+    format_pct,
+    format_value,
+    parse_query,
+    period_label,
+    zone_row,
+)
 from query.schemas import ProgressItem
 from query.wording import Status
+from tests.board.reading import read_board
 
 CATALOG = load_catalog()
 
@@ -99,3 +110,66 @@ def test_sections_follow_the_catalog_and_keep_the_lagging_first_order():
     assert [row.zone for row in output.rows] == ["乙", "甲", "丙"]  # as the repository ordered them
     assert (output.on_track, len(output.rows)) == (1, 3)
     assert sections[2].name == "retired_code"  # dropped from the catalog: shown by its code, last
+
+
+def alert(rule: str, severity: str, indicator: str = "export", period: date = date(2020, 1, 1), **figures: str) -> dict:
+    fired = datetime(2020, 6, 15, 1, 30, tzinfo=UTC)  # 09:30 in Beijing
+    return {
+        "rule": rule, "zone": "甲", "indicator": indicator, "period": period, "severity": severity,
+        "message": f"{rule} 的说明", "figures": figures, "fired_at": fired, "updated_at": fired + timedelta(days=1),
+    }  # fmt: skip
+
+
+def test_alert_rows_in_words_and_counted_by_level():
+    records = [
+        alert("behind_schedule", "critical", "industrial_output", month="6"),
+        alert("implausible", "warning", "manufacturing_investment", date(2020, 5, 1), month="5"),
+        alert("negative_growth", "info", month="1"),
+        alert("late_report", "warning", "import", date(2020, 4, 1)),
+        alert("retired_rule", "warning", "retired_code", date(2020, 3, 1)),
+    ]
+    panel = alerts_panel(2020, records, CATALOG)
+    assert [(r.severity, r.severity_zh, r.indicator_name, r.rule_zh, r.period_text) for r in panel.rows] == [
+        ("critical", "严重", "规上工业产值", "落后序时进度", "2020年1-6月"),
+        ("warning", "预警", "制造业投资", "数据不合理", "2020年5月"),
+        ("info", "提示", "出口额", "增速为负或低于目标", "2020年1月"),
+        ("warning", "预警", "进口额", "数据迟报", "2020年4月"),
+        ("warning", "预警", "retired_code", "retired_rule", "2020年3月"),  # unknown to this version: as stored
+    ]
+    assert (panel.rows[0].fired_text, panel.rows[0].updated_text) == ("2020-06-15 09:30", "2020-06-16 09:30")
+    assert panel.counts == [("critical", "严重", 1), ("warning", "预警", 3), ("info", "提示", 1)]
+    assert (panel.total, panel.hidden) == (5, 0)
+
+
+def render_board(records: list[dict]) -> str:
+    """The page as the route renders it, with no progress rows: only the alerts section (or the empty page)."""
+    return _templates.get_template("board.html").render(
+        refresh_s=60, year=2020, month=5, period="1-5月", time_progress="41.7%", marker_left="41.67", zones=None,
+        indicator_names=[], sections=[], on_track=0, total=0, latest_report=None,
+        alerts=alerts_panel(2020, records, CATALOG),
+    )  # fmt: skip
+
+
+def test_a_wall_screen_lists_the_first_alerts_and_says_how_many_more():
+    records = [alert("late_report", "warning", "export", date(2020, month, 1)) for month in range(1, 13)]
+    html = render_board(records)
+    assert '<section class="alerts warning" id="alerts"' in html  # the edge in the most severe level's colour
+    board = read_board(html)
+    assert len(board.alerts) == ALERT_ROWS_SHOWN == 5
+    assert board.alerts[0].words == ("预警", "甲", "出口额", "数据迟报", "2020年1月", "late_report 的说明")
+    assert board.texts["alerts-more"] == (
+        "另有7条预警未列出（共12条，只列最严重、最近变化的5条；按园区或指标筛选可缩小范围）。"
+    )
+    assert board.alert_counts == {"critical": "严重 0", "warning": "预警 12", "info": "提示 0"}
+
+
+def test_alert_text_is_escaped():
+    record = alert("implausible", "warning") | {"zone": "<b>甲</b>", "message": "a < b & c"}
+    html = render_board([record])
+    assert "<b>甲</b>" not in html and "&lt;b&gt;甲&lt;/b&gt;" in html
+    assert read_board(html).alerts[0].words[5] == "a < b & c"
+
+
+def test_no_alert_and_no_progress_leaves_the_page_to_its_empty_state():
+    board = read_board(render_board([]))
+    assert "alerts" not in board.texts and board.texts["empty"].startswith("暂无数据")
