@@ -10,9 +10,25 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import yaml
+from pydantic_settings import BaseSettings
+
+from alerts.config import AlertsSettings
+from ingest.config import IngestSettings
+from notifier.config import NotifierSettings
+from processor.config import ProcessorSettings
+from query.config import QuerySettings
 
 ROOT = Path(__file__).resolve().parents[2]
 COMPOSE_TEXT = (ROOT / "docker-compose.yml").read_text()
+# The services built from deploy/services/Dockerfile: `python -m <module>`, its settings, and the
+# settings of the address it serves /metrics and /readyz on.
+PYTHON_SERVICES: dict[str, tuple[type[BaseSettings], str, str]] = {
+    "ingest": (IngestSettings, "INDICATORS_INGEST_HOST", "INDICATORS_INGEST_PORT"),
+    "processor": (ProcessorSettings, "INDICATORS_PROCESSOR_WEB_HOST", "INDICATORS_PROCESSOR_WEB_PORT"),
+    "query": (QuerySettings, "INDICATORS_QUERY_HOST", "INDICATORS_QUERY_PORT"),
+    "alerts": (AlertsSettings, "INDICATORS_ALERTS_WEB_HOST", "INDICATORS_ALERTS_WEB_PORT"),
+    "notifier": (NotifierSettings, "INDICATORS_NOTIFIER_HOST", "INDICATORS_NOTIFIER_PORT"),
+}
 
 # Compose's own pattern (compose-go template.go): a default or message ends at the first '}'.
 VARIABLE = re.compile(
@@ -51,6 +67,22 @@ def env_example() -> dict[str, str]:
     return entries
 
 
+def env_example_commented_out() -> set[str]:
+    """Settings .env.example shows commented out (`# NAME=`): set only when uncommented."""
+    text = (ROOT / ".env.example").read_text()
+    return set(re.findall(r"^#\s*([A-Z][A-Z0-9_]*)=", text, flags=re.MULTILINE))
+
+
+def passed_through() -> set[str]:
+    """Container variables declared without a value: compose passes them on from .env or the shell when set there."""
+    return {
+        key
+        for service in services().values()
+        for key, value in (service.get("environment") or {}).items()
+        if value is None
+    }
+
+
 def bind_mounts(service: dict) -> list[tuple[str, str]]:
     """(host path, container path) of every bind mount: short syntax, starting with . or /."""
     mounts = []
@@ -83,9 +115,18 @@ def strings(node: object) -> list[str]:
 
 
 def test_every_service_has_a_build_context_or_a_pinned_image():
-    assert {"kafka", "timescaledb", "ingest", "processor", "query", "prometheus", "alertmanager", "grafana"} <= set(
-        services()
-    )
+    assert {
+        "kafka",
+        "timescaledb",
+        "ingest",
+        "processor",
+        "query",
+        "alerts",
+        "notifier",
+        "prometheus",
+        "alertmanager",
+        "grafana",
+    } <= set(services())
     for name, service in services().items():
         if "build" in service:
             context = ROOT / service["build"]["context"]
@@ -96,6 +137,13 @@ def test_every_service_has_a_build_context_or_a_pinned_image():
     assert services()["grafana"]["image"].startswith("grafana/grafana:11.")
     assert services()["prometheus"]["image"].startswith("prom/prometheus:v")
     assert services()["alertmanager"]["image"].startswith("prom/alertmanager:v")
+    # The Python services are one image, built from the repository, each with its own command.
+    for name in PYTHON_SERVICES:
+        service = services()[name]
+        assert service["build"] == {"context": ".", "dockerfile": "deploy/services/Dockerfile"}, name
+        assert service["image"] == services()["ingest"]["image"], name
+        assert service["command"][:3] == ["python", "-m", name], name
+        assert (ROOT / "services" / name / "__main__.py").is_file(), f"python -m {name}: no such module"
 
 
 def test_no_secret_is_written_in_the_file():
@@ -110,7 +158,9 @@ def test_no_secret_is_written_in_the_file():
     for service in services().values():
         for key, value in (service.get("environment") or {}).items():
             if any(word in key for word in ("PASSWORD", "KEY", "SECRET")):
-                assert str(value).startswith("${"), key
+                # From .env: interpolated, or passed on as it is (no value here at all).
+                assert value is None or str(value).startswith("${"), key
+    assert "INDICATORS_NOTIFIER_SMTP_PASSWORD" in passed_through()
     # The webhook URL reaches Alertmanager as a secret file, in no container's environment.
     for name, service in services().items():
         assert "ALERT_WEBHOOK_URL" not in str(service.get("environment") or {}), name
@@ -125,8 +175,14 @@ def test_every_variable_is_required_or_has_a_default_and_is_documented_in_env_ex
         # A '{' left in a default means compose ended it at an inner '}' (a JSON default).
         assert "{" not in rest, f"${{{name}{operator}{rest}}}: compose ends the default at the first '}}'"
         assert name in documented, f"{name} is used by docker-compose.yml but not listed in .env.example"
+    # Passed-through variables are shown commented out: set, even empty, they would reach the container.
+    commented_out = env_example_commented_out()
+    for name in passed_through():
+        assert name in commented_out, f"{name} is passed on from .env but .env.example does not show it (# {name}=)"
     # .env.example lists nothing compose does not read, and holds no value for a secret.
     assert set(documented) == {name for name, _, _ in found}
+    assert not commented_out & set(documented)
+    assert commented_out - passed_through() <= set(documented) | {name for name, _, _ in found}
     for name, value in documented.items():
         if any(word in name for word in ("PASSWORD", "KEY", "URL")) and name != "INDICATORS_API_KEYS":
             assert value == "", f".env.example: {name} must be empty (no secret in the repository)"
@@ -161,10 +217,11 @@ def test_grafana_sees_the_provisioning_and_the_boards():
 
 def test_services_wait_for_healthy_dependencies():
     all_services = services()
-    assert all_services["processor"]["depends_on"] == {
-        "kafka": {"condition": "service_healthy"},
-        "timescaledb": {"condition": "service_healthy"},
-    }
+    kafka_and_database = {"kafka": {"condition": "service_healthy"}, "timescaledb": {"condition": "service_healthy"}}
+    assert all_services["processor"]["depends_on"] == kafka_and_database
+    # The evaluator reads the results topic and writes alerts; the notifier only needs the outbox.
+    assert all_services["alerts"]["depends_on"] == kafka_and_database
+    assert all_services["notifier"]["depends_on"] == {"timescaledb": {"condition": "service_healthy"}}
     for name, service in all_services.items():
         assert "healthcheck" in service, f"{name} has no healthcheck"
         for dependency, condition in (service.get("depends_on") or {}).items():
@@ -212,7 +269,7 @@ def test_every_address_names_a_service_and_a_port_it_declares():
     prometheus = yaml.safe_load((ROOT / "deploy/prometheus/prometheus.yml").read_text())
     jobs = {job["job_name"]: job for job in prometheus["scrape_configs"]}
     # Every service that serves /metrics is scraped.
-    assert {"ingest", "processor", "query"} <= set(jobs)
+    assert set(PYTHON_SERVICES) <= set(jobs)
     for job in jobs.values():
         for static in job["static_configs"]:
             for target in static["targets"]:
@@ -228,11 +285,37 @@ def test_every_address_names_a_service_and_a_port_it_declares():
     for path in (ROOT / "deploy/grafana/provisioning/datasources").glob("*.y*ml"):
         for datasource in yaml.safe_load(path.read_text())["datasources"]:
             check(datasource["url"], f"datasource {datasource['uid']}")
-    for name, port_variable in (
-        ("ingest", "INDICATORS_INGEST_PORT"),
-        ("query", "INDICATORS_QUERY_PORT"),
-        ("processor", "INDICATORS_PROCESSOR_WEB_PORT"),
-    ):
-        port = all_services[name]["environment"][port_variable]
+    for name, (_, host_variable, port_variable) in PYTHON_SERVICES.items():
+        environment = all_services[name]["environment"]
+        port = environment[port_variable]
         assert port in container_ports(all_services[name]), f"{name} listens on {port} but does not declare it"
         assert f"{name}:{port}" in [t for j in jobs.values() for s in j["static_configs"] for t in s["targets"]]
+        # Prometheus scrapes from another container: loopback only would be "down" for ever.
+        assert environment[host_variable] == "0.0.0.0", f"{name} must listen on every interface"  # noqa: S104
+        # The healthcheck asks the port the service listens on.
+        assert f"http://127.0.0.1:{port}/readyz" in " ".join(all_services[name]["healthcheck"]["test"]), name
+
+
+def test_every_indicators_variable_is_a_setting_of_its_service():
+    """A misspelt INDICATORS_* name is silently ignored by the service: every one must be a setting it reads."""
+    for name, (settings_class, _, _) in PYTHON_SERVICES.items():
+        known = {f"INDICATORS_{field.upper()}" for field in settings_class.model_fields}
+        for key in services()[name]["environment"]:
+            if key.startswith("INDICATORS_"):
+                assert key in known, f"{name}: {key} is not a setting of {settings_class.__name__}"
+
+
+def test_the_subscription_api_writes_with_the_owner_role():
+    """The query service reads with a read-only session, but /v1/subscriptions writes: its URL is the owner's."""
+    query_url = services()["query"]["environment"]["INDICATORS_DATABASE_URL"]
+    owner = services()["timescaledb"]["environment"]["POSTGRES_USER"]
+    assert urlsplit(VARIABLE.sub("secret", query_url)).username == owner
+    assert services()["query"]["environment"]["INDICATORS_ADMIN_KEY"].startswith("${INDICATORS_ADMIN_KEY:?")
+    # Alerts and notifier record alerts and deliveries with the same role.
+    for name in ("alerts", "notifier"):
+        assert services()[name]["environment"]["INDICATORS_DATABASE_URL"] == query_url, name
+    # The keys reach only the services that check them.
+    with_keys = {
+        name for name, service in services().items() if "INDICATORS_ADMIN_KEY" in (service.get("environment") or {})
+    }
+    assert with_keys == {"ingest", "query"}

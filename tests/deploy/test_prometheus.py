@@ -13,7 +13,9 @@ from pathlib import Path
 import yaml
 from prometheus_client import REGISTRY
 
-import ingest.metrics  # noqa: F401  (registers the metrics)
+import alerts.metrics  # noqa: F401  (registers the metrics)
+import ingest.metrics  # noqa: F401
+import notifier.metrics  # noqa: F401
 import processor.metrics  # noqa: F401
 import query.metrics  # noqa: F401
 from tests.deploy.tools import run, tool
@@ -74,12 +76,32 @@ def test_every_rule_is_tested_firing_and_not_firing():
         "ConsumerLagNotDraining",
         "DatabaseWritesFailing",
         "QueryDatabaseUnavailable",
+        "AlertDeliveriesFailing",
+        "AlertOutboxBacklog",
     }
+
+
+def test_service_down_covers_every_scraped_service_and_is_tested_for_the_alert_services():
+    (service_down,) = [rule for rule in rules() if rule["alert"] == "ServiceDown"]
+    # No job matcher: every job of prometheus.yml, the alerts evaluator and the notifier included.
+    assert service_down["expr"].strip() == "up == 0"
+    jobs = {job["job_name"] for job in yaml.safe_load((PROMETHEUS / "prometheus.yml").read_text())["scrape_configs"]}
+    assert {"ingest", "processor", "query", "alerts", "notifier"} <= jobs
+    fired_for = {
+        alert["exp_labels"]["job"]
+        for path in RULE_TESTS
+        for case in yaml.safe_load(path.read_text())["tests"]
+        for check in case.get("alert_rule_test", [])
+        if check["alertname"] == "ServiceDown"
+        for alert in check.get("exp_alerts", [])
+    }
+    assert {"processor", "alerts", "notifier"} <= fired_for
 
 
 def test_rules_read_only_metrics_the_services_export():
     exported = exported_metric_names()
     assert "indicators_processor_consumer_lag" in exported  # the registry was read
+    assert "indicators_notifier_oldest_pending_age_seconds" in exported
     for rule in rules():
         for metric in re.findall(r"\bindicators_[a-z_]+", rule["expr"]):
             assert metric in exported, f"{rule['alert']} reads {metric}, which no service exports"
