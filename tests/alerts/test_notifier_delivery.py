@@ -345,7 +345,7 @@ def test_dingtalk_robot_signed_and_errcode_checked(database: str) -> None:
         assert query["access_token"] == "token123" and abs(time.time() * 1000 - int(query["timestamp"])) < 60_000
         payload = sent.json()
         assert payload["msgtype"] == "markdown"
-        assert payload["markdown"]["title"] == "【预警】通知甲区规上工业产值落后序时进度（2015年5月）"
+        assert payload["markdown"]["title"] == "【预警】通知甲区规上工业产值落后序时进度（2015年1-5月）"
         assert "> 通知甲区1-5月累计完成目标的36.2%，落后序时进度5.5个百分点" in payload["markdown"]["text"]
 
 
@@ -369,9 +369,9 @@ def test_wecom_digest_of_three_is_one_message(database: str) -> None:
         # Most severe first, the recovery last.
         headings = re.findall(r"^#### (.+)$", content, re.M)
         assert headings == [
-            "【严重】通知乙区 · 固定资产投资 · 2015年5月",
-            "【预警】通知乙区 · 规上工业产值 · 2015年5月",
-            "【已恢复】通知乙区 · 出口额 · 2015年5月",
+            "【严重】通知乙区 · 固定资产投资 · 2015年1-5月",
+            "【预警】通知乙区 · 规上工业产值 · 2015年1-5月",
+            "【已恢复】通知乙区 · 出口额 · 2015年1-5月",
         ]
         assert len(content.encode()) <= 4096
 
@@ -406,10 +406,10 @@ def test_email_arrives_with_chinese_subject_and_body(database: str) -> None:
     [(mail_from, rcpt_tos, raw)] = mailbox.messages
     assert (mail_from, rcpt_tos) == ("alerts@indicators.local", ["zhang.san@example.com"])
     message = message_from_bytes(raw, policy=policy.default)
-    assert message["Subject"] == "【预警】通知丙区规上工业产值落后序时进度（2015年5月）"
+    assert message["Subject"] == "【预警】通知丙区规上工业产值落后序时进度（2015年1-5月）"
     assert message.get_content_charset() == "utf-8"
     body = message.get_content()
-    assert "1. 【预警】通知丙区 · 规上工业产值 · 2015年5月" in body
+    assert "1. 【预警】通知丙区 · 规上工业产值 · 2015年1-5月" in body
     assert "通知丙区1-5月累计完成目标的30.1%，落后序时进度11.6个百分点" in body
 
 
