@@ -214,6 +214,7 @@ def test_a_receiver_failing_twice_gets_the_message_exactly_once(database: str) -
         )
         assert event["message"] == "通知甲区1-5月累计完成目标的36.2%，落后序时进度5.5个百分点"
         assert event["figures"] == {
+            "month": "5",
             "completion_pct": "36.2",
             "time_progress_pct": "41.666666666667",
             "progress_gap_pp": "-5.5",
