@@ -1,10 +1,14 @@
 """dashboards/pipeline-health.json against a real Prometheus scraping the real pipeline.
 
-Debian's Prometheus scrapes the pipeline fixture's services with the jobs of
-deploy/prometheus/prometheus.yml (only the addresses differ) and loads the real alert rules. After
-a batch of 监控测试区 2016 data (and one rejected row) has gone through, every query of the
-board runs the way Grafana sends it ($__rate_interval and $__range expanded) and must answer
-with the figures the posted data implies; on a healthy pipeline no alert fires.
+Debian's Prometheus scrapes the pipeline fixture's services (alerts and notifier included) with
+the jobs of deploy/prometheus/prometheus.yml (only the addresses differ) and loads the real alert
+rules. Every query of the board runs the way Grafana sends it ($__rate_interval and $__range
+expanded) and must answer with the figures the test's own actions imply:
+
+- the pipeline panels, after a batch of 监控测试区 2016 data (and one rejected row); on a healthy
+  pipeline no Prometheus alert fires;
+- the alerts-and-delivery panels, after one 落后序时进度 alert of 监控告警测试区 2016 (fired, then
+  resolved by a revision) delivered to a webhook and to a WeCom robot that is busy once.
 
 Prometheus' increase() does not count a series' first sample, and the services create a labelled
 counter (rows of source "admin", rows rejected for their unit) at its first use. A warm-up post
@@ -17,6 +21,7 @@ from __future__ import annotations
 
 import json
 import math
+import re
 import subprocess
 import time
 from collections.abc import Iterator
@@ -27,6 +32,7 @@ import pytest
 import yaml
 
 from stack.ports import free_port
+from tests.alerts.test_notifier_delivery import OK, receivers
 from tests.deploy.tools import ROOT, tool
 from tests.support import Pipeline, wait_for
 
@@ -34,6 +40,35 @@ pytestmark = pytest.mark.integration
 
 BOARD = ROOT / "dashboards/pipeline-health.json"
 ZONE = "监控测试区"
+ALERT_ZONE = "监控告警测试区"
+PIPELINE_PANELS = {
+    "服务在线状态",
+    "正在触发的告警",
+    "距上次接收数据（按上游）",
+    "所选时段接收行数（按上游）",
+    "所选时段被拒行数（按字段）",
+    "接收与拒收（行/分钟）",
+    "批次结果（批/分钟）",
+    "Kafka 未确认批次与确认耗时",
+    "消费积压（条，按主题）",
+    "处理延迟（接收 → 入库）",
+    "数据库写入耗时（每个事务）",
+    "处理量（条/分钟）",
+    "数据库重试（次/分钟）",
+    "查询请求（次/分钟，按状态码）",
+    "查询数据库耗时 p95（按查询）",
+}
+ALERT_PANELS = {
+    "正在触发的订阅告警（条，按规则和级别）",
+    "所选时段告警变化（次，按规则和变化）",
+    "告警判定延迟（处理完成 → 告警入库）",
+    "推送结果（次/分钟，按渠道）",
+    "所选时段推送（次，按结果）",
+    "发件箱（条）",
+    "最早一条待发送推送已等待",
+    "推送耗时 p95（告警触发 → 送达，按渠道）",
+}
+CJK = re.compile(r"[\u4e00-\u9fff]")
 # What Grafana would put in $__rate_interval: at least 4 scrape intervals.
 RATE_INTERVAL = "5m"
 
@@ -47,6 +82,11 @@ def board_targets() -> dict[str, dict[str, str]]:
             assert panel["datasource"] == {"type": "prometheus", "uid": "prometheus"}, panel["title"]
             targets.setdefault(panel["title"], {})[target["refId"]] = target["expr"]
     return targets
+
+
+def test_the_two_tests_below_cover_every_query_of_the_board():
+    assert set(board_targets()) == PIPELINE_PANELS | ALERT_PANELS
+    assert not PIPELINE_PANELS & ALERT_PANELS
 
 
 def grafana_expanded(expr: str, range_s: int) -> str:
@@ -65,6 +105,8 @@ def prometheus(pipeline: Pipeline, tmp_path: Path) -> Iterator[str]:
         "ingest": pipeline.ingest_url,
         "processor": pipeline.processor_url,
         "query": pipeline.query_url,
+        "alerts": pipeline.alerts_url,
+        "notifier": pipeline.notifier_url,
         "prometheus": f"http://127.0.0.1:{port}",
     }
     scrape_configs = []
@@ -191,30 +233,20 @@ def test_every_board_query_answers_with_the_figures_of_the_posted_data(pipeline:
 
     wait_for(all_answer, 120, "Prometheus to scrape the batch's figures and a drained lag", last=awaited)
     results = {
-        title: {ref: query(prometheus, expr, since) for ref, expr in refs.items()} for title, refs in targets.items()
+        title: {ref: query(prometheus, expr, since) for ref, expr in refs.items()}
+        for title, refs in targets.items()
+        if title in PIPELINE_PANELS
     }
-    expected_titles = {
-        "服务在线状态",
-        "正在触发的告警",
-        "距上次接收数据（按上游）",
-        "所选时段接收行数（按上游）",
-        "所选时段被拒行数（按字段）",
-        "接收与拒收（行/分钟）",
-        "批次结果（批/分钟）",
-        "Kafka 未确认批次与确认耗时",
-        "消费积压（条，按主题）",
-        "处理延迟（接收 → 入库）",
-        "数据库写入耗时（每个事务）",
-        "处理量（条/分钟）",
-        "数据库重试（次/分钟）",
-        "查询请求（次/分钟，按状态码）",
-        "查询数据库耗时 p95（按查询）",
-    }
-    assert set(results) == expected_titles
 
     # Every service that Prometheus scrapes is up (alertmanager is not part of this test's config).
-    up = by(results["服务在线状态"]["A"], "job")
-    assert {job: up[job] for job in ("ingest", "processor", "query")} == {"ingest": 1.0, "processor": 1.0, "query": 1.0}
+    assert by(results["服务在线状态"]["A"], "job") == {
+        "ingest": 1.0,
+        "processor": 1.0,
+        "query": 1.0,
+        "alerts": 1.0,
+        "notifier": 1.0,
+        "prometheus": 1.0,
+    }
     # The real rules, on a healthy pipeline: nothing fires.
     assert results["正在触发的告警"]["A"] == {}
 
@@ -251,3 +283,152 @@ def test_every_board_query_answers_with_the_figures_of_the_posted_data(pipeline:
     db_p95 = by(results["查询数据库耗时 p95（按查询）"]["A"], "query")
     assert 0 < db_p95["series"] <= 10
     assert all(0 < v <= 10 or math.isnan(v) for v in db_p95.values())
+
+
+# ---------------------------------------------------------------- alerts and delivery
+
+# A WeCom group robot answers HTTP 200 either way; errcode says whether it took the message.
+WECOM_BUSY = (200, json.dumps({"errcode": 45009, "errmsg": "api freq out of limit"}).encode())
+WECOM_OK = (200, json.dumps({"errcode": 0, "errmsg": "ok"}).encode())
+
+
+def query_range(prometheus: str, expr: str, since: float) -> dict[tuple[tuple[str, str], ...], list[float]]:
+    """A timeseries panel's query as Grafana runs it over [since, now], one point a second."""
+    response = httpx.get(
+        f"{prometheus}/api/v1/query_range",
+        params={"query": grafana_expanded(expr, 3600), "start": since, "end": time.time(), "step": 1},
+        timeout=30,
+    )
+    body = response.json()
+    assert response.status_code == 200 and body["status"] == "success", f"{expr}: {body}"
+    return {
+        tuple(sorted(r["metric"].items())): [float(value) for _, value in r["values"]] for r in body["data"]["result"]
+    }
+
+
+def by_labels(results: dict, *labels: str) -> dict[tuple[str, ...], float]:
+    return {tuple(dict(key)[label] for label in labels): value for key, value in results.items()}
+
+
+def subscribe(pipeline: Pipeline, **subscription: object) -> str:
+    response = httpx.post(
+        f"{pipeline.query_url}/v1/subscriptions",
+        json={"zones": [ALERT_ZONE], "min_severity": "info", **subscription},
+        headers={"Authorization": f"Bearer {pipeline.admin_key}"},
+        timeout=10,
+    )
+    assert response.status_code == 201, response.text
+    return response.json()["id"]
+
+
+def unsubscribe(pipeline: Pipeline, subscription_id: str) -> None:
+    response = httpx.delete(
+        f"{pipeline.query_url}/v1/subscriptions/{subscription_id}",
+        headers={"Authorization": f"Bearer {pipeline.admin_key}"},
+        timeout=10,
+    )
+    assert response.status_code in (200, 204), response.text
+
+
+def ytd(values: list[float]) -> list[dict]:
+    """Cumulative 规上工业产值 of 监控告警测试区, January to len(values), 2016."""
+    return [
+        {"zone": ALERT_ZONE, "indicator": "industrial_output", "period": f"2016-{m:02d}", "value": v, "unit": "亿元"}
+        for m, v in enumerate(values, start=1)
+    ]
+
+
+def test_alert_and_delivery_panels_follow_one_alert_and_its_deliveries(pipeline: Pipeline, prometheus: str):
+    """Figures the test causes itself: the session's other alerts (other zones) are left out by rule or compared."""
+    targets = board_targets()
+    firing_panel = targets["正在触发的订阅告警（条，按规则和级别）"]["A"]
+    jobs = len(query(prometheus, "up"))
+    key = ("落后序时进度", "预警")
+
+    def firing() -> dict[tuple[str, ...], float]:
+        return by_labels(query(prometheus, firing_panel), "rule_zh", "severity_zh")
+
+    firing_before = firing().get(key, 0.0)
+    with receivers([OK], [WECOM_BUSY, WECOM_OK]) as (webhook, wecom):
+        subscriptions = [
+            subscribe(pipeline, name="监控告警测试区管委会", channel="webhook", target=webhook.url, secret="s" * 24),
+            subscribe(pipeline, name="监控告警测试区工作群", channel="wecom", target=wecom.url),
+        ]
+        try:
+            # The board's range starts here, with a scrape of every service in it before the alert.
+            since = time.time()
+            wait_for(lambda: scraped_since(prometheus, since, jobs), 60, "a scrape of every service")
+
+            response = pipeline.put_targets(
+                [{"zone": ALERT_ZONE, "indicator": "industrial_output", "year": 2016, "value": 100}]
+            )
+            assert response.status_code == 202, response.text
+            # On track to April (34 of 100 against 33.3%); May: 35.0% against 41.7%, 6.7 points behind (预警).
+            assert pipeline.post_observations(ytd([8, 16, 25, 34, 35])).status_code == 202
+            wait_for(
+                lambda: webhook.accepted() and len(wecom.received) >= 2,
+                120,
+                "the alert at the webhook, and at the WeCom robot on its second try",
+                last=lambda: (len(webhook.received), len(wecom.received)),
+            )
+            wait_for(
+                lambda: firing().get(key, 0.0) == firing_before + 1,
+                60,
+                "the alert on the board",
+                last=firing,
+            )
+
+            # The bureau revises May to 40 (40.0%, 1.7 points behind): resolved, told to both.
+            assert pipeline.post_observations(ytd([8, 16, 25, 34, 40])[4:]).status_code == 202
+            wait_for(
+                lambda: len(webhook.accepted()) == 2 and len(wecom.received) == 3,
+                120,
+                "the recovery at both subscribers",
+                last=lambda: (len(webhook.received), len(wecom.received)),
+            )
+            wait_for(lambda: firing().get(key, 0.0) == firing_before, 60, "the alert off the board", last=firing)
+            done = time.time()
+            wait_for(lambda: scraped_since(prometheus, done + 1, jobs), 60, "scrapes after the recovery")
+        finally:
+            for subscription_id in subscriptions:
+                unsubscribe(pipeline, subscription_id)
+
+    results = {
+        title: {ref: query(prometheus, expr, since) for ref, expr in refs.items()}
+        for title, refs in targets.items()
+        if title in ALERT_PANELS
+    }
+    # One alert, fired and resolved (the session's other alerts are other rules' or not in this range).
+    changes = by_labels(results["所选时段告警变化（次，按规则和变化）"]["A"], "rule_zh", "transition_zh")
+    assert {k: round(v) for k, v in changes.items() if k[0] == "落后序时进度"} == {
+        ("落后序时进度", "新触发"): 1,
+        ("落后序时进度", "已恢复"): 1,
+    }
+    # Every rule and severity speaks Chinese on the board (the gauge has all of them, at 0 when quiet).
+    every = by_labels(query(prometheus, firing_panel.removesuffix(" > 0")), "rule_zh", "severity_zh")
+    assert len(every) == 15 and all(CJK.search(rule) and CJK.search(severity) for rule, severity in every)
+
+    # Two deliveries each (fired, resolved); WeCom's first try was refused and retried.
+    totals = {ref: round(next(iter(r.values()))) for ref, r in results["所选时段推送（次，按结果）"].items()}
+    assert totals == {"A": 4, "B": 1, "C": 0}
+    per_minute = results["推送结果（次/分钟，按渠道）"]
+    sent, retrying, given_up = (by(per_minute[ref], "channel_zh") for ref in ("A", "B", "C"))
+    assert set(sent) == set(retrying) == set(given_up) == {"Webhook", "钉钉", "企业微信", "电子邮件"}
+    assert sent["Webhook"] > 0 and sent["企业微信"] > 0 and sent["钉钉"] == sent["电子邮件"] == 0
+    assert retrying["企业微信"] > 0 and retrying["Webhook"] == 0
+    assert all(v == 0 for v in given_up.values())
+
+    # The outbox held the WeCom delivery while it waited for its retry (5 s), and is back where it was.
+    (pending,) = query_range(prometheus, targets["发件箱（条）"]["A"], since).values()
+    assert max(pending) >= pending[0] + 1 and pending[-1] == pending[0]
+    (waited,) = query_range(prometheus, targets["最早一条待发送推送已等待"]["A"], since).values()
+    assert max(waited) >= 4
+    assert (waited[-1] == 0) == (pending[-1] == 0)
+    (failed_stored,) = results["发件箱（条）"]["B"].values()
+    assert failed_stored >= 0
+
+    # Alert to subscriber: the webhook's right away, WeCom's after its 5-second back-off.
+    latency = by(results["推送耗时 p95（告警触发 → 送达，按渠道）"]["A"], "channel_zh")
+    assert 0 < latency["Webhook"] < 5 <= latency["企业微信"]
+    judged = {ref: next(iter(r.values())) for ref, r in results["告警判定延迟（处理完成 → 告警入库）"].items()}
+    assert 0 < judged["A"] <= judged["B"] <= 60
