@@ -31,6 +31,8 @@ import httpx
 import pytest
 import yaml
 
+from alerts.model import Severity
+from notifier.channels import RULE_ZH
 from stack.ports import free_port
 from tests.alerts.test_notifier_delivery import OK, receivers
 from tests.deploy.tools import ROOT, tool
@@ -407,6 +409,9 @@ def test_alert_and_delivery_panels_follow_one_alert_and_its_deliveries(pipeline:
     # Every rule and severity speaks Chinese on the board (the gauge has all of them, at 0 when quiet).
     every = by_labels(query(prometheus, firing_panel.removesuffix(" > 0")), "rule_zh", "severity_zh")
     assert len(every) == 15 and all(CJK.search(rule) and CJK.search(severity) for rule, severity in every)
+    # In the words subscribers' messages use.
+    assert {rule for rule, _ in every} == set(RULE_ZH.values())
+    assert {severity for _, severity in every} == {severity.zh for severity in Severity}
 
     # Two deliveries each (fired, resolved); WeCom's first try was refused and retried.
     totals = {ref: round(next(iter(r.values()))) for ref, r in results["所选时段推送（次，按结果）"].items()}
