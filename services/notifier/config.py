@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr, model_validator
+from pydantic import Field, SecretStr, field_validator, model_validator
 
 from indicators_core.settings import CommonSettings
 
@@ -38,6 +38,12 @@ class NotifierSettings(CommonSettings):
     notifier_smtp_from: str = "indicators@localhost"
     notifier_smtp_starttls: bool = False
     notifier_smtp_ssl: bool = False
+
+    @field_validator("notifier_smtp_user", "notifier_smtp_password", mode="before")
+    @classmethod
+    def _empty_is_unset(cls, value: object) -> object:
+        # `INDICATORS_NOTIFIER_SMTP_USER=` in an .env file means "no login", not a user with an empty name.
+        return None if isinstance(value, str) and not value.strip() else value
 
     @model_validator(mode="after")
     def _lease_outlasts_a_send(self) -> NotifierSettings:

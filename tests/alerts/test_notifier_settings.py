@@ -39,3 +39,12 @@ def test_settings_come_from_indicators_notifier_variables(monkeypatch: pytest.Mo
         "smtp.example.org",
         True,
     )
+
+
+def test_an_empty_smtp_login_in_the_env_file_means_no_login(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("INDICATORS_NOTIFIER_SMTP_USER", "")
+    monkeypatch.setenv("INDICATORS_NOTIFIER_SMTP_PASSWORD", " ")
+    settings = NotifierSettings()
+    assert (settings.notifier_smtp_user, settings.notifier_smtp_password) == (None, None)
+    monkeypatch.setenv("INDICATORS_NOTIFIER_SMTP_USER", "alerts@zone.gov.cn")
+    assert NotifierSettings().notifier_smtp_user == "alerts@zone.gov.cn"

@@ -89,14 +89,16 @@ def test_grafana_reader_reads_every_table_the_migrations_create_and_writes_none(
                 "SELECT table_name FROM information_schema.tables WHERE table_schema = 'public' ORDER BY 1"
             )
         ]
-        assert {"progress", "observations", "targets", "indicator_catalog"} <= set(tables)
+        assert {"progress", "observations", "targets", "indicator_catalog", "alerts", "subscriptions"} <= set(tables)
         for table in tables:
             privileges = conn.execute(
                 "SELECT has_table_privilege('grafana_reader', %(t)s, 'SELECT'),"
                 " has_table_privilege('grafana_reader', %(t)s, 'INSERT, UPDATE, DELETE, TRUNCATE')",
                 {"t": f"public.{table}"},
             ).fetchone()
-            assert privileges == (True, False), f"grafana_reader on {table}: SELECT, write = {privileges}"
+            # Subscriptions hold signing secrets and robot tokens: not for Grafana (migration 0006).
+            readable = table != "subscriptions"
+            assert privileges == (readable, False), f"grafana_reader on {table}: SELECT, write = {privileges}"
         conn.execute(
             "INSERT INTO progress (zone, indicator, period, year, month, ytd_value, time_progress_pct)"
             " VALUES ('监控测试区', 'industrial_output', '2016-05-01', 2016, 5, 75.02, 41.666666666667)"
@@ -110,6 +112,9 @@ def test_grafana_reader_reads_every_table_the_migrations_create_and_writes_none(
         assert str(row[0]) == "75.02"
         with pytest.raises(psycopg.errors.ReadOnlySqlTransaction):
             reader.execute("DELETE FROM progress")
+    with psycopg.connect(reader_url) as reader:
+        with pytest.raises(psycopg.errors.InsufficientPrivilege):
+            reader.execute("SELECT secret FROM subscriptions")
     # Even in a read-write transaction the role has no right to write.
     with psycopg.connect(reader_url) as reader:
         reader.execute("SET TRANSACTION READ WRITE")
