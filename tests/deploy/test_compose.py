@@ -213,6 +213,10 @@ def test_grafana_sees_the_provisioning_and_the_boards():
     assert (
         grafana["environment"]["GRAFANA_DB_PASSWORD"] == services()["timescaledb"]["environment"]["GRAFANA_DB_PASSWORD"]
     )
+    # The home page is the 半年红 board, a file the dashboards mount really holds.
+    home = grafana["environment"]["GF_DASHBOARDS_DEFAULT_HOME_DASHBOARD_PATH"]
+    assert home == "/var/lib/grafana/dashboards/half-year-red-overview.json"
+    assert (ROOT / "dashboards" / Path(home).name).is_file()
 
 
 def test_services_wait_for_healthy_dependencies():
