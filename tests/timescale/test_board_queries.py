@@ -1,0 +1,597 @@
+"""Every board query on TimescaleDB 2.23 (PGlite), expanded as Grafana expands it for the provisioned
+TimescaleDB datasource, on figures the processor's and the alert evaluator's own stores wrote.
+
+The seed is the PostgreSQL-path board test's (tests/dashboards/seed.py, the arithmetic worked out
+there by hand) with this file's own zones (时序看板A区/B区/C区) and years (2030 last year, 2031 this
+year): the same figures come back, e.g. 时序看板A区 规上工业产值 1-5月 45.0% against 41.7%,
+"飘红（超序时进度3.3个百分点）", the same ranks. It is stored by ProgressStore.apply into the
+hypertables, then every month it touched is judged by AlertStore.evaluate_results, as the alert
+evaluator does: one alert fires, 时序看板B区 规上工业产值 2031年1-5月 −6.25% (the only figure below
+a rule's line: B's 4.2 points behind are within the 5-point line of rules.toml).
+
+Which panels and variables run comes from the dashboard files: every SQL panel and every query
+variable of every board must have its expected figures in PANEL_CHECKS / VARIABLE_CHECKS (a panel
+added later fails here until it has them, its empty state at least), and each check must run it.
+Each statement is one board query (about 2 KB): the PGlite server's batches stay small.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable, Mapping, Sequence
+from datetime import UTC, date, datetime, timedelta, timezone
+from decimal import Decimal
+from pathlib import Path
+from typing import Any
+
+import psycopg
+import pytest
+import yaml
+from psycopg_pool import AsyncConnectionPool
+
+from alerts.config import load_rules
+from alerts.outbox import enqueue_deliveries
+from alerts.store import AlertStore, Touched
+from indicators_core.catalog import load_catalog
+from tests.dashboards import seed as board_seed
+from tests.dashboards.grafana_sql import (
+    ALL,
+    VariableSpec,
+    dashboard_queries,
+    iter_panels,
+    load_dashboard,
+    render_sql,
+    repeat_variables,
+    variable_queries,
+    variable_specs,
+)
+from tests.timescale.conftest import Migrated, reports_of, store_reports
+
+pytestmark = pytest.mark.integration
+
+ROOT = Path(__file__).resolve().parents[2]
+DASHBOARDS = ROOT / "dashboards"
+OVERVIEW = DASHBOARDS / "half-year-red-overview.json"
+RANKINGS = DASHBOARDS / "rankings.json"
+ZONE_DETAIL = DASHBOARDS / "zone-detail.json"
+SQL_BOARDS = [path for path in sorted(DASHBOARDS.glob("*.json")) if dashboard_queries(path)]
+DATASOURCE_UID = "indicators-db"
+
+
+def provisioned_timescaledb() -> bool:
+    """The datasource's jsonData.timescaledb, as Grafana reads it: it decides how $__timeGroup expands."""
+    provisioning = yaml.safe_load(
+        (ROOT / "deploy" / "grafana" / "provisioning" / "datasources" / "datasources.yml").read_text(encoding="utf-8")
+    )
+    (datasource,) = [ds for ds in provisioning["datasources"] if ds["uid"] == DATASOURCE_UID]
+    return bool(datasource["jsonData"].get("timescaledb"))
+
+
+TIMESCALEDB = provisioned_timescaledb()
+
+# The board seed, renamed and moved nine years on (time progress depends on the month only).
+ZONE_A, ZONE_B, ZONE_C = "时序看板A区", "时序看板B区", "时序看板C区"
+ZONES = (ZONE_A, ZONE_B, ZONE_C)  # code-point order, as the boards sort zones
+RENAMED = dict(zip(board_seed.ZONES, ZONES, strict=True))
+YEARS_ON = 9
+LAST_YEAR, THIS_YEAR = board_seed.LAST_YEAR + YEARS_ON, board_seed.THIS_YEAR + YEARS_ON  # 2030, 2031
+STORED_AT = datetime(2031, 6, 10, 9, 0, tzinfo=UTC)
+
+# Grafana's "This year" in a browser in China (UTC+8): the range reaches the server in UTC.
+BEIJING = timezone(timedelta(hours=8))
+
+
+def whole_year(year: int) -> tuple[datetime, datetime]:
+    return datetime(year, 1, 1, tzinfo=BEIJING), datetime(year, 12, 31, 23, 59, 59, 999_000, tzinfo=BEIJING)
+
+
+YEAR = whole_year(THIS_YEAR)
+EMPTY_YEAR = whole_year(2009)  # no figures of any test in this database
+D = Decimal
+
+
+def observation_rows() -> list[dict]:
+    rows = []
+    for zone, indicator, period, value, unit in board_seed.OBSERVATIONS:
+        year, month = period.split("-")
+        period = f"{int(year) + YEARS_ON}-{month}"
+        rows.append({"zone": RENAMED[zone], "indicator": indicator, "period": period, "value": value, "unit": unit})
+    return rows
+
+
+def target_rows() -> list[dict]:
+    return [
+        {"zone": RENAMED[zone], "indicator": indicator, "year": year + YEARS_ON, "value": value}
+        for zone, indicator, year, value in board_seed.TARGETS
+    ]
+
+
+async def evaluate_alerts(url: str, touched: list[Touched]) -> None:
+    """What the alert evaluator does with the processor's results: judge the months they touched."""
+    catalog = load_catalog()
+    async with AsyncConnectionPool(url, min_size=1, max_size=2, open=False) as pool:
+        await pool.wait(timeout=30)
+        await AlertStore(pool, catalog, load_rules(None, catalog), enqueue_deliveries).evaluate_results(touched)
+
+
+@pytest.fixture(scope="module")
+def board_db(timescale: Migrated) -> str:
+    reports = reports_of(observation_rows(), target_rows(), STORED_AT)
+    asyncio.run(store_reports(timescale.url, [reports]))
+    months = sorted(
+        {(row["zone"], row["indicator"], *map(int, row["period"].split("-"))) for row in observation_rows()}
+    )
+    asyncio.run(evaluate_alerts(timescale.url, [Touched(*month) for month in months]))
+    with psycopg.connect(timescale.url, autocommit=True) as conn:
+        stored = conn.execute(
+            "SELECT count(*), count(target_value), count(ytd_last_year) FROM progress WHERE zone = ANY(%s)",
+            (list(ZONES),),
+        ).fetchone()
+        alerts = conn.execute(
+            "SELECT rule, zone, indicator, period, state, severity FROM alerts WHERE zone = ANY(%s)", (list(ZONES),)
+        ).fetchall()
+    assert stored == (board_seed.PROGRESS_ROWS, board_seed.ROWS_WITH_TARGET, board_seed.ROWS_WITH_LAST_YEAR)
+    assert alerts == [("negative_growth", ZONE_B, "industrial_output", date(THIS_YEAR, 1, 1), "firing", "warning")]
+    return timescale.url
+
+
+@pytest.fixture()
+def conn(board_db: str):
+    with psycopg.connect(board_db, connect_timeout=10) as connection:
+        # Grafana's role only reads. READ ONLY per transaction, not `SET default_transaction_read_only`:
+        # PGlite is one session, and a SET would reach every other client of the server.
+        connection.read_only = True
+        yield connection
+
+
+def run(conn: psycopg.Connection, sql: str) -> tuple[list[str], list[tuple]]:
+    # One short transaction per query: the backend is shared at transaction boundaries.
+    with conn.transaction():
+        cursor = conn.execute(sql)
+        return [column.name for column in cursor.description], cursor.fetchall()
+
+
+# What the checks ran, so each check is held to running its own panel or variable.
+RAN_PANELS: set[tuple[str, int]] = set()
+RAN_VARIABLES: set[tuple[str, str]] = set()
+
+
+def resolve_variables(
+    conn: psycopg.Connection,
+    dashboard: Mapping[str, Any],
+    chosen: Mapping[str, str | Sequence[str]],
+    time_range: tuple[datetime, datetime],
+) -> tuple[dict[str, str | Sequence[str]], dict[str, VariableSpec], dict[str, list[tuple[str, str]]]]:
+    """What Grafana does when the board loads: run each variable's query in order (with the values of the
+    ones before it), then take the chosen value, or All, or the first option ('' when none).
+    Also returns each query variable's options as (value, text)."""
+    values: dict[str, str | Sequence[str]] = {}
+    options: dict[str, list[str]] = {}
+    shown: dict[str, list[tuple[str, str]]] = {}
+    for variable in dashboard.get("templating", {}).get("list", []):
+        name = variable["name"]
+        if variable.get("type") == "query":
+            sql = render_sql(
+                variable["query"],
+                values,
+                *time_range,
+                specs=variable_specs(dashboard, options),
+                timescaledb=TIMESCALEDB,
+            )
+            columns, rows = run(conn, sql)
+            RAN_VARIABLES.add((dashboard["uid"], name))
+            value_at = columns.index("__value") if "__value" in columns else 0
+            text_at = columns.index("__text") if "__text" in columns else value_at
+            options[name] = [str(row[value_at]) for row in rows]
+            shown[name] = [(str(row[value_at]), str(row[text_at])) for row in rows]
+        if name in chosen:
+            values[name] = chosen[name]
+        elif variable.get("includeAll"):
+            values[name] = [ALL]
+        else:
+            values[name] = options[name][0] if options.get(name) else ""
+    return values, variable_specs(dashboard, options), shown
+
+
+def panel_rows(
+    conn: psycopg.Connection,
+    path: Path,
+    panel_id: int,
+    chosen: Mapping[str, str | Sequence[str]],
+    time_range: tuple[datetime, datetime] = YEAR,
+) -> list[dict[str, Any]]:
+    dashboard = load_dashboard(path)
+    values, specs, _ = resolve_variables(conn, dashboard, chosen, time_range)
+    (query,) = [q for q in dashboard_queries(path) if q.panel_id == panel_id]
+    columns, rows = run(conn, render_sql(query.raw_sql, values, *time_range, specs=specs, timescaledb=TIMESCALEDB))
+    RAN_PANELS.add((query.dashboard_uid, panel_id))
+    return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+def pick(rows: list[dict[str, Any]], *columns: str) -> list[tuple]:
+    return [tuple(row[column] for column in columns) for row in rows]
+
+
+def uid_of(path: Path) -> str:
+    return load_dashboard(path)["uid"]
+
+
+PanelCheck = Callable[[psycopg.Connection], None]
+PANEL_CHECKS: dict[tuple[str, int], PanelCheck] = {}
+VARIABLE_CHECKS: dict[tuple[str, str], PanelCheck] = {}
+
+
+def panel(path: Path, panel_id: int) -> Callable[[PanelCheck], PanelCheck]:
+    def register(check: PanelCheck) -> PanelCheck:
+        PANEL_CHECKS[(uid_of(path), panel_id)] = check
+        return check
+
+    return register
+
+
+def variables(path: Path, *names: str) -> Callable[[PanelCheck], PanelCheck]:
+    def register(check: PanelCheck) -> PanelCheck:
+        for name in names:
+            VARIABLE_CHECKS[(uid_of(path), name)] = check
+        return check
+
+    return register
+
+
+# ------------------------------------------------------------------ 半年红 overview
+
+MAY = {"year": str(THIS_YEAR), "month": "5", "zone": list(ZONES), "indicator": [ALL]}
+JUNE = {**MAY, "month": "6"}
+EMPTY = {"year": "2009", "indicator": [ALL]}  # month and zone as the board resolves them: '' and no option
+OVERVIEW_COLUMNS = (
+    "开发区",
+    "指标",
+    "单位",
+    "累计值",
+    "年度目标",
+    "完成率（%）",
+    "序时进度（%）",
+    "与序时进度差（百分点）",
+    "同比增长（%）",
+    "状态",
+)
+ALERT_COLUMNS = ("级别", "开发区", "指标", "规则", "期间", "说明")
+NEGATIVE_GROWTH = (
+    "预警",
+    ZONE_B,
+    "规上工业产值",
+    "增速为负或低于目标",
+    "2031年1-5月",
+    "时序看板B区 规上工业产值 2031年1-5月累计300亿元，同比下降6.3%（上年同期320亿元）",
+)
+
+
+@variables(OVERVIEW, "year", "month", "zone", "indicator")
+def overview_variables(conn):
+    dashboard = load_dashboard(OVERVIEW)
+    values, specs, shown = resolve_variables(conn, dashboard, {}, YEAR)
+    # Latest year first (the other Timescale tests' 2022 and 2023 may follow): the default is 2031.
+    assert shown["year"][:2] == [("2031", "2031年"), ("2030", "2030年")]
+    assert (values["year"], values["month"]) == ("2031", "5")
+    assert shown["month"] == [("5", "1-5月"), ("4", "1-4月")]  # latest first: the default is the latest month
+    assert specs["zone"].options == ZONES  # code-point order; B's alert is in 2031 too
+    catalog = load_catalog()
+    assert shown["indicator"] == [(i.code, f"{i.name_zh}（{i.unit}）") for i in catalog.indicators.values()]
+    assert values["zone"] == values["indicator"] == [ALL]
+    values, specs, shown = resolve_variables(conn, dashboard, EMPTY, EMPTY_YEAR)
+    assert (values["month"], shown["month"], specs["zone"].options) == ("", [], ())
+
+
+@panel(OVERVIEW, 3)
+def overview_progress_table(conn):
+    assert pick(panel_rows(conn, OVERVIEW, 3, MAY), *OVERVIEW_COLUMNS) == [
+        (ZONE_B, "规上工业产值", "亿元", D("300"), D("800"), D("37.5"), D("41.7"), D("-4.2"), D("-6.3"),
+         "落后序时进度4.2个百分点"),
+        (ZONE_A, "招商引资签约项目", "个", D("20"), D("53"), D("37.7"), D("41.7"), D("-3.9"), D("25.0"),
+         "落后序时进度3.9个百分点"),
+        (ZONE_A, "规上工业产值", "亿元", D("472.5"), D("1050"), D("45.0"), D("41.7"), D("3.3"), D("12.5"),
+         "飘红（超序时进度3.3个百分点）"),
+        (ZONE_B, "招商引资签约项目", "个", D("18"), D("40"), D("45.0"), D("41.7"), D("3.3"), D("0.0"),
+         "飘红（超序时进度3.3个百分点）"),
+        (ZONE_C, "规上工业产值", "亿元", D("250"), D("600"), D("41.7"), D("41.7"), D("0.0"), D("25.0"),
+         "飘红（达序时进度）"),
+        (ZONE_A, "固定资产投资", "亿元", None, D("100"), None, D("41.7"), None, None, "本月未报送"),
+        (ZONE_C, "招商引资签约项目", "个", D("5"), None, None, D("41.7"), None, None, "无目标"),
+    ]  # fmt: skip
+    april = panel_rows(conn, OVERVIEW, 3, {**MAY, "month": "4"})
+    assert pick(april, "开发区", "指标", "完成率（%）", "与序时进度差（百分点）", "同比增长（%）", "状态") == [
+        (ZONE_A, "固定资产投资", D("30.0"), D("-3.3"), D("25.0"), "落后序时进度3.3个百分点"),
+        (ZONE_C, "规上工业产值", D("31.7"), D("-1.7"), D("18.8"), "落后序时进度1.7个百分点"),
+        (ZONE_A, "规上工业产值", D("36.2"), D("2.9"), D("8.6"), "飘红（超序时进度2.9个百分点）"),
+        (ZONE_B, "规上工业产值", D("36.3"), D("2.9"), D("-3.3"), "飘红（超序时进度2.9个百分点）"),
+        (ZONE_A, "招商引资签约项目", None, None, None, "本月未报送"),
+        (ZONE_B, "招商引资签约项目", None, None, None, "本月未报送"),
+    ]
+    one = panel_rows(conn, OVERVIEW, 3, {**MAY, "zone": [ZONE_C], "indicator": ["industrial_output"]})
+    assert pick(one, "开发区", "指标", "状态") == [(ZONE_C, "规上工业产值", "飘红（达序时进度）")]
+    assert pick(panel_rows(conn, OVERVIEW, 3, JUNE), *OVERVIEW_COLUMNS) == [(None,) * 9 + ("本月暂无数据",)]
+    assert pick(panel_rows(conn, OVERVIEW, 3, EMPTY, EMPTY_YEAR), "状态") == [("本月暂无数据",)]
+
+
+@panel(OVERVIEW, 2)
+def overview_counts(conn):
+    rows = panel_rows(conn, OVERVIEW, 2, MAY)
+    assert pick(rows, "指标", "飘红区数", "落后区数", "未能判断区数", "无目标区数", "飘红情况") == [
+        ("规上工业产值", 2, 1, 0, 0, "2/3个区飘红"),
+        ("固定资产投资", 0, 0, 1, 0, "无可判断的开发区"),
+        ("招商引资签约项目", 1, 1, 0, 1, "1/2个区飘红"),
+    ]
+    two = panel_rows(conn, OVERVIEW, 2, {**MAY, "zone": [ZONE_A, ZONE_B], "indicator": ["industrial_output"]})
+    assert pick(two, "指标", "飘红区数", "落后区数", "飘红情况") == [("规上工业产值", 1, 1, "1/2个区飘红")]
+    assert pick(panel_rows(conn, OVERVIEW, 2, JUNE), "指标", "飘红情况") == [(None, "本月暂无数据")]
+    assert pick(panel_rows(conn, OVERVIEW, 2, EMPTY, EMPTY_YEAR), "飘红情况") == [("本月暂无数据",)]
+
+
+@panel(OVERVIEW, 5)
+def overview_alert_counts(conn):
+    counts = ("严重", "预警", "提示")
+    assert pick(panel_rows(conn, OVERVIEW, 5, MAY), *counts) == [(0, 1, 0)]
+    assert pick(panel_rows(conn, OVERVIEW, 5, {**MAY, "zone": [ZONE_A, ZONE_C]}), *counts) == [(0, 0, 0)]
+    assert pick(panel_rows(conn, OVERVIEW, 5, EMPTY, EMPTY_YEAR), *counts) == [(0, 0, 0)]
+
+
+@panel(OVERVIEW, 4)
+def overview_alerts(conn):
+    (row,) = panel_rows(conn, OVERVIEW, 4, MAY)
+    assert pick([row], *ALERT_COLUMNS) == [NEGATIVE_GROWTH]
+    assert row["首次触发"] is not None and row["最近变化"] == row["首次触发"]
+    nothing = [(None, None, None, None, None, "当前无预警", None, None)]
+    columns = (*ALERT_COLUMNS, "首次触发", "最近变化")
+    assert pick(panel_rows(conn, OVERVIEW, 4, {**MAY, "indicator": ["signed_projects"]}), *columns) == nothing
+    assert pick(panel_rows(conn, OVERVIEW, 4, EMPTY, EMPTY_YEAR), *columns) == nothing
+
+
+# ------------------------------------------------------------------ rankings
+
+RANK_MAY = {"year": str(THIS_YEAR), "month": "5", "indicator": "industrial_output", "zone": list(ZONES)}
+
+
+@variables(RANKINGS, "year", "month", "indicator", "zone")
+def rankings_variables(conn):
+    values, specs, shown = resolve_variables(conn, load_dashboard(RANKINGS), {}, YEAR)
+    assert shown["year"][:2] == [("2031", "2031年"), ("2030", "2030年")]
+    assert shown["month"] == [("5", "1-5月"), ("4", "1-4月")]
+    assert shown["indicator"][0] == ("industrial_output", "规上工业产值（亿元）")
+    assert specs["zone"].options == ZONES
+    assert (values["year"], values["month"], values["indicator"], values["zone"]) == (
+        "2031",
+        "5",
+        "industrial_output",
+        [ALL],
+    )
+
+
+@panel(RANKINGS, 2)
+def completion_ranking(conn):
+    rows = panel_rows(conn, RANKINGS, 2, RANK_MAY)
+    assert pick(rows, "排名", "开发区", "完成率（%）", "序时进度（%）", "状态", "上月排名", "较上月", "名次变化") == [
+        (1, ZONE_A, D("45.0"), D("41.7"), "飘红（超序时进度3.3个百分点）", 2, "上升1位", 1),
+        (2, ZONE_C, D("41.7"), D("41.7"), "飘红（达序时进度）", 3, "上升1位", 1),
+        (3, ZONE_B, D("37.5"), D("41.7"), "落后序时进度4.2个百分点", 1, "下降2位", -2),
+    ]
+    april = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "month": "4"})
+    assert pick(april, "排名", "开发区", "完成率（%）", "上月排名", "较上月") == [
+        (1, ZONE_B, D("36.3"), None, "上月无排名"),  # 290 / 800 = 36.25 → 36.3, half up
+        (2, ZONE_A, D("36.2"), None, "上月无排名"),  # 380 / 1050 = 36.19
+        (3, ZONE_C, D("31.7"), None, "上月无排名"),
+    ]
+    two = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "zone": [ZONE_A, ZONE_C]})
+    assert pick(two, "排名", "开发区", "上月排名", "较上月") == [(1, ZONE_A, 1, "持平"), (2, ZONE_C, 2, "持平")]
+    projects = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "indicator": "signed_projects"})
+    assert pick(projects, "排名", "开发区", "完成率（%）") == [(1, ZONE_B, D("45.0")), (2, ZONE_A, D("37.7"))]
+    june = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "month": "6"})
+    assert pick(june, "排名", "开发区", "较上月") == [(None, "本月暂无数据", None)]
+
+
+@panel(RANKINGS, 3)
+def growth_ranking(conn):
+    rows = panel_rows(conn, RANKINGS, 3, RANK_MAY)
+    assert pick(rows, "排名", "开发区", "累计值", "上年同期", "单位", "同比增长（%）", "上月排名", "较上月") == [
+        (1, ZONE_C, D("250"), D("200"), "亿元", D("25.0"), 1, "持平"),
+        (2, ZONE_A, D("472.5"), D("420"), "亿元", D("12.5"), 2, "持平"),
+        (3, ZONE_B, D("300"), D("320"), "亿元", D("-6.3"), 3, "持平"),
+    ]
+    # C has no 2030 figure: no growth, so no growth rank (never a rank on a made-up zero).
+    projects = panel_rows(conn, RANKINGS, 3, {**RANK_MAY, "indicator": "signed_projects"})
+    assert pick(projects, "排名", "开发区", "同比增长（%）", "单位") == [
+        (1, ZONE_A, D("25.0"), "个"),
+        (2, ZONE_B, D("0.0"), "个"),
+    ]
+    june = panel_rows(conn, RANKINGS, 3, {**RANK_MAY, "month": "6"})
+    assert pick(june, "排名", "开发区") == [(None, "本月暂无数据")]
+
+
+@panel(RANKINGS, 4)
+def completion_bars(conn):
+    assert pick(panel_rows(conn, RANKINGS, 4, RANK_MAY), "开发区", "完成率（%）", "序时进度（%）") == [
+        (ZONE_A, D("45.0"), D("41.7")),
+        (ZONE_C, D("41.7"), D("41.7")),
+        (ZONE_B, D("37.5"), D("41.7")),
+    ]
+    assert panel_rows(conn, RANKINGS, 4, {**RANK_MAY, "month": "6"}) == []  # the bar chart's noValue shows
+
+
+# ------------------------------------------------------------------ zone detail
+
+ZONE_A_ALL = {"zone": ZONE_A, "indicator": [ALL]}
+ZONE_A_OUTPUT = {"zone": ZONE_A, "indicator": "industrial_output"}
+
+
+def series(rows: list[dict[str, Any]]) -> dict[str, list[tuple[str, Decimal]]]:
+    """Long-format time series as Grafana turns them into one series per metric: metric → [(month, value)]."""
+    found: dict[str, list[tuple[str, Decimal]]] = {}
+    for row in rows:
+        found.setdefault(row["metric"], []).append((row["time"].strftime("%Y-%m"), row["value"]))
+    return found
+
+
+@variables(ZONE_DETAIL, "zone", "indicator")
+def zone_detail_variables(conn):
+    values, specs, shown = resolve_variables(conn, load_dashboard(ZONE_DETAIL), {"zone": ZONE_A}, YEAR)
+    # Every zone with figures: ours, and the other Timescale tests' 时序A区… when they ran first.
+    assert [zone for zone in specs["zone"].options if zone in ZONES] == list(ZONES)
+    assert shown["indicator"] == [
+        ("industrial_output", "规上工业产值（亿元）"),
+        ("fixed_asset_investment", "固定资产投资（亿元）"),
+        ("signed_projects", "招商引资签约项目（个）"),
+    ]
+    assert values["indicator"] == [ALL]
+
+
+@panel(ZONE_DETAIL, 1)
+def zone_latest_progress(conn):
+    rows = panel_rows(conn, ZONE_DETAIL, 1, ZONE_A_ALL)
+    assert pick(rows, "指标", "月份", "累计值", "年度目标", "完成率（%）", "同比增长（%）", "状态") == [
+        ("招商引资签约项目", "2031年1-5月", D("20"), D("53"), D("37.7"), D("25.0"), "落后序时进度3.9个百分点"),
+        ("固定资产投资", "2031年1-4月", D("30"), D("100"), D("30.0"), D("25.0"), "落后序时进度3.3个百分点"),
+        ("规上工业产值", "2031年1-5月", D("472.5"), D("1050"), D("45.0"), D("12.5"), "飘红（超序时进度3.3个百分点）"),
+    ]
+    empty = panel_rows(conn, ZONE_DETAIL, 1, ZONE_A_ALL, EMPTY_YEAR)
+    assert pick(empty, "指标", "状态") == [(None, "所选时间范围内暂无数据")]
+
+
+@panel(ZONE_DETAIL, 2)
+def zone_cumulative(conn):
+    found = series(panel_rows(conn, ZONE_DETAIL, 2, ZONE_A_OUTPUT))
+    assert found["本年累计（亿元）"] == [("2031-04", D("380")), ("2031-05", D("472.5"))]
+    assert found["上年同期累计（亿元）"] == [("2031-04", D("350")), ("2031-05", D("420"))]
+    # 1050 × month / 12, every month of the range (December 2030 is outside "This year" in UTC+8).
+    assert found["目标序时进度线（亿元）"] == [(f"2031-{m:02d}", D(1050) * m / 12) for m in range(1, 13)]
+    assert dict(found["目标序时进度线（亿元）"])["2031-05"] == D("437.5")
+    assert set(found) == {"本年累计（亿元）", "上年同期累计（亿元）", "目标序时进度线（亿元）"}
+    counts = series(panel_rows(conn, ZONE_DETAIL, 2, {"zone": ZONE_A, "indicator": "signed_projects"}))
+    assert counts["本年累计（个）"] == [("2031-05", D("20"))]
+    assert dict(counts["目标序时进度线（个）"])["2031-05"] == D("22.08")  # 53 × 5 / 12 = 22.083…
+    assert panel_rows(conn, ZONE_DETAIL, 2, ZONE_A_OUTPUT, EMPTY_YEAR) == []
+
+
+@panel(ZONE_DETAIL, 3)
+def zone_monthly(conn):
+    found = series(panel_rows(conn, ZONE_DETAIL, 3, ZONE_A_OUTPUT))
+    # May alone = 472.5 − 380; April alone is unknown (no March report): missing, never zero.
+    assert found == {"本年当月（亿元）": [("2031-05", D("92.5"))], "上年同月（亿元）": [("2031-05", D("70"))]}
+    assert panel_rows(conn, ZONE_DETAIL, 3, ZONE_A_OUTPUT, EMPTY_YEAR) == []
+
+
+@panel(ZONE_DETAIL, 4)
+def zone_growth(conn):
+    assert series(panel_rows(conn, ZONE_DETAIL, 4, ZONE_A_ALL)) == {
+        "规上工业产值": [("2031-04", D("8.6")), ("2031-05", D("12.5"))],
+        "固定资产投资": [("2031-04", D("25.0"))],
+        "招商引资签约项目": [("2031-05", D("25.0"))],
+    }
+    assert panel_rows(conn, ZONE_DETAIL, 4, ZONE_A_ALL, EMPTY_YEAR) == []
+
+
+@panel(ZONE_DETAIL, 5)
+def zone_completion(conn):
+    found = series(panel_rows(conn, ZONE_DETAIL, 5, ZONE_A_ALL))
+    assert found["规上工业产值 完成率"] == [("2031-04", D("36.2")), ("2031-05", D("45.0"))]
+    assert found["固定资产投资 完成率"] == [("2031-04", D("30.0"))]
+    assert found["招商引资签约项目 完成率"] == [("2031-05", D("37.7"))]
+    assert found["序时进度"] == [
+        (f"2031-{m:02d}", D(v))
+        for m, v in enumerate(
+            ("8.3", "16.7", "25.0", "33.3", "41.7", "50.0", "58.3", "66.7", "75.0", "83.3", "91.7", "100.0"), start=1
+        )
+    ]
+    # No figures: only the time-progress line is drawn.
+    assert set(series(panel_rows(conn, ZONE_DETAIL, 5, ZONE_A_ALL, EMPTY_YEAR))) == {"序时进度"}
+
+
+# ------------------------------------------------------------------ every panel, every variable
+
+SQL_PANELS = sorted(
+    {(q.dashboard_uid, q.panel_id): q.panel_title for path in SQL_BOARDS for q in dashboard_queries(path)}.items()
+)
+QUERY_VARIABLES = sorted((v.dashboard_uid, v.name) for path in SQL_BOARDS for v in variable_queries(path))
+
+
+def test_the_boards_read_the_provisioned_timescaledb_datasource():
+    """The SQL of every panel and variable goes to indicators-db, whose jsonData says TimescaleDB."""
+    assert TIMESCALEDB is True
+    assert {uid_of(path) for path in SQL_BOARDS} == {"half-year-red-overview", "rankings", "zone-detail"}
+    for path in SQL_BOARDS:
+        for query in dashboard_queries(path):
+            assert query.datasource_uid == DATASOURCE_UID, (path.name, query.panel_title)
+        for variable in variable_queries(path):
+            assert variable.datasource_uid == DATASOURCE_UID, (path.name, variable.name)
+
+
+def test_every_sql_panel_and_query_variable_has_its_figures_here():
+    """A panel or variable added to a board (or removed) must be added here (or removed) too."""
+    assert sorted(PANEL_CHECKS) == [key for key, _ in SQL_PANELS]
+    assert sorted(VARIABLE_CHECKS) == QUERY_VARIABLES
+
+
+@pytest.mark.parametrize(
+    ("uid", "panel_id"), [key for key, _ in SQL_PANELS], ids=[f"{u}:{p}" for (u, p), _ in SQL_PANELS]
+)
+def test_panel_figures(conn, uid: str, panel_id: int):
+    check = PANEL_CHECKS.get((uid, panel_id))
+    assert check is not None, f"{uid} panel {panel_id} has no expected figures here: add them, its empty state at least"
+    RAN_PANELS.discard((uid, panel_id))
+    check(conn)
+    assert (uid, panel_id) in RAN_PANELS, f"the check {check.__name__} does not run {uid} panel {panel_id}"
+
+
+@pytest.mark.parametrize("uid", sorted({uid for uid, _ in QUERY_VARIABLES}))
+def test_variable_options(conn, uid: str):
+    names = [name for board, name in QUERY_VARIABLES if board == uid]
+    missing = [name for name in names if (uid, name) not in VARIABLE_CHECKS]
+    assert not missing, f"{uid} variables {missing} have no expected options here: add them"
+    RAN_VARIABLES.difference_update((uid, name) for name in names)
+    for check in dict.fromkeys(VARIABLE_CHECKS[(uid, name)] for name in names):  # each board's check once
+        check(conn)
+    assert {(uid, name) for name in names} <= RAN_VARIABLES
+
+
+@pytest.mark.parametrize("path", SQL_BOARDS, ids=[p.name for p in SQL_BOARDS])
+def test_every_query_runs_as_the_board_loads(conn, path: Path):
+    """Default selections (latest year and month, first option or All), each repeated panel once per
+    option: no query fails, time series come sorted by time (Grafana requires it), columns are unique."""
+    dashboard = load_dashboard(path)
+    values, specs, _ = resolve_variables(conn, dashboard, {}, YEAR)
+    panels = {p["id"]: p for p in iter_panels(dashboard["panels"])}
+    repeats = repeat_variables(dashboard)
+    ran = set()
+    for query in dashboard_queries(path):
+        repeat = repeats.get(query.panel_id)
+        scopes: list[dict[str, str]] = [{}]
+        if repeat:
+            chosen = values[repeat]
+            options = specs[repeat].options if chosen in (ALL, [ALL]) else chosen
+            assert options, (path.name, query.panel_title)
+            scopes = [{repeat: option} for option in options]
+        target = next(t for t in panels[query.panel_id]["targets"] if t.get("refId") == query.ref_id)
+        for scope in scopes:
+            sql = render_sql(query.raw_sql, {**values, **scope}, *YEAR, specs=specs, timescaledb=TIMESCALEDB)
+            columns, rows = run(conn, sql)
+            assert len(columns) == len(set(columns)), (path.name, query.panel_title, columns)
+            if target.get("format") == "time_series":
+                times = [row[columns.index("time")] for row in rows]
+                assert times == sorted(times), (path.name, query.panel_title)
+            ran.add(query.panel_id)
+    assert ran == {query.panel_id for query in dashboard_queries(path)}
+
+
+def test_time_group_becomes_time_bucket_on_timescaledb(board_db: str):
+    """No board groups by $__timeGroup today (the figures are monthly rows); one that does gets
+    TimescaleDB's time_bucket from this datasource, and it runs on the hypertable: weeks start on
+    Monday 3 January 2000, TimescaleDB's default origin, so 1 April and 1 May 2031 fall in the weeks
+    of Monday 31 March and Monday 28 April."""
+    raw = (
+        "SELECT $__timeGroupAlias(period, 7d), count(*) AS reports FROM progress "
+        "WHERE $__timeFilter(period) AND zone = ANY(ARRAY[$zone]::text[]) GROUP BY 1 ORDER BY 1"
+    )
+    sql = render_sql(raw, {"zone": list(ZONES)}, *YEAR, timescaledb=TIMESCALEDB)
+    assert "time_bucket('604800.000s',period) AS \"time\"" in sql
+    with psycopg.connect(board_db, connect_timeout=10, autocommit=True) as conn:
+        rows = conn.execute(sql).fetchall()
+    # April: three zones' 规上工业产值 and A's 固定资产投资; May: 规上工业产值 and 签约项目 of three zones.
+    assert rows == [(date(2031, 3, 31), 4), (date(2031, 4, 28), 6)]
