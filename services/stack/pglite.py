@@ -6,6 +6,8 @@ It is one PostgreSQL backend: clients share it at transaction boundaries (their
 transactions are serialised, never interleaved), so a connection pool, yoyo's second
 connection and several services work against it. The data lives in memory (default)
 or in a folder. User `postgres`, any password, one database whatever the URL names.
+It hands the backend at most 8 KB of messages at a time (one larger message alone): the
+backend loses answers to one call of thousands of pipelined messages (server.mjs, takeGroup).
 """
 
 from __future__ import annotations

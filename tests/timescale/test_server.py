@@ -184,6 +184,21 @@ def test_deallocate_all_after_a_rollback_touches_only_that_connection(url: str):
         one.rollback()
 
 
+def test_clients_get_no_debug_notices(url: str):
+    """PGlite's own default (client_min_messages = debug3) answers every Parse and Bind with a DEBUG notice;
+    the server sets a real server's default."""
+    notices: list[str] = []
+    with connect(url, autocommit=True) as conn:
+        conn.add_notice_handler(
+            lambda diagnostic: notices.append(f"{diagnostic.severity}: {diagnostic.message_primary}")
+        )
+        assert conn.execute("SHOW client_min_messages").fetchone() == ("notice",)
+        for i in range(6):  # prepared from the 5th run: Parse, Bind, Execute
+            assert conn.execute("SELECT %s::int", (i,)).fetchone() == (i,)
+        conn.execute("DO $$ BEGIN RAISE NOTICE '到位外资'; END $$")
+    assert notices == ["NOTICE: 到位外资"]
+
+
 def test_a_connection_lost_mid_transaction_is_rolled_back(url: str):
     lost = connect(url)
     lost.execute("INSERT INTO server_probe VALUES (-2, 'never committed')")

@@ -127,6 +127,11 @@ function errorResponse(text) {
   return message('E', cstring('SERROR'), cstring('VERROR'), cstring('C08P01'), cstring('M' + text), Buffer.from([0]))
 }
 
+// PGlite starts with client_min_messages = debug3: every Parse and Bind would come back with a
+// DEBUG notice (~130 bytes each), which no PostgreSQL client expects. A real server's default is
+// notice. The one session keeps it (a client's RESET ALL would bring debug3 back for everyone).
+await db.exec('SET client_min_messages TO notice')
+
 // What a real server reports after the startup packet; read once from the backend.
 const reported = await db.query(
   `SELECT name, setting FROM pg_settings WHERE name IN ('server_version', 'server_encoding', 'client_encoding',
