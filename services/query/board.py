@@ -34,8 +34,6 @@ import psycopg
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
-from psycopg import sql
-from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from alerts.model import Rule, Severity, period_zh
@@ -43,7 +41,7 @@ from indicators_core.catalog import Catalog
 from indicators_core.progress import round_half_up, time_progress_pct
 from notifier.channels import RULE_ZH
 from query import metrics
-from query.repository import ProgressRepository, timed
+from query.repository import AlertSelection, ProgressRepository, select_alerts
 from query.schemas import ProgressItem
 from query.wording import Status
 
@@ -64,16 +62,6 @@ MARKS = {Status.ON_TRACK: "✔", Status.BEHIND: "✘", Status.UNKNOWN: "?", Stat
 # severe, most recently changed), and the page says how many more there are.
 ALERT_ROWS_SHOWN = 5
 SEVERITY_ORDER = (Severity.CRITICAL, Severity.WARNING, Severity.INFO)
-
-# Open (firing) alerts of one year, in the Grafana panel's order: most severe, most recently changed, then zone
-# (code points), catalog order, rule, period. The year-to-date rules' period is January 1 of their year.
-OPEN_ALERTS = sql.SQL(
-    "SELECT a.rule, a.zone, a.indicator, a.period, a.severity, a.message, a.figures, a.fired_at, a.updated_at "
-    "FROM alerts a LEFT JOIN indicator_catalog k ON k.code = a.indicator "
-    "WHERE a.state = 'firing' AND a.period >= %(first)s AND a.period < %(after)s{filters} "
-    "ORDER BY CASE a.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 WHEN 'info' THEN 2 ELSE 3 END, "
-    'a.updated_at DESC, a.zone COLLATE "C", coalesce(k.position, 2147483647), a.indicator, a.rule, a.period'
-)
 
 _templates = Environment(
     loader=FileSystemLoader(TEMPLATES_DIR),
@@ -212,20 +200,9 @@ def alerts_panel(year: int, records: Sequence[dict[str, Any]], catalog: Catalog)
 async def open_alerts(
     pool: AsyncConnectionPool, year: int, zones: Sequence[str] | None, indicators: Sequence[str] | None
 ) -> list[dict[str, Any]]:
-    """The year's open alerts for the filters, in the board's order."""
-    filters: list[sql.Composable] = []
-    params: dict[str, Any] = {"first": date(year, 1, 1), "after": date(year + 1, 1, 1)}
-    if zones:
-        filters.append(sql.SQL(" AND a.zone = ANY(%(zones)s::text[])"))
-        params["zones"] = list(zones)
-    if indicators:
-        filters.append(sql.SQL(" AND a.indicator = ANY(%(indicators)s::text[])"))
-        params["indicators"] = list(indicators)
-    query = OPEN_ALERTS.format(filters=sql.Composed(filters))
-    async with pool.connection() as conn, timed("board_alerts"):
-        cursor = conn.cursor(row_factory=dict_row)
-        await cursor.execute(query, params)
-        return await cursor.fetchall()
+    """The year's open alerts for the filters, in the board's order (the one /v1/alerts lists them in)."""
+    selection = AlertSelection(states=["firing"], year=year, zones=zones, indicators=indicators)
+    return (await select_alerts(pool, selection, query="board_alerts")).rows
 
 
 def _integer(name: str, text: str | None, low: int, high: int, problems: list[BoardProblem]) -> int | None:

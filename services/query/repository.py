@@ -1,4 +1,5 @@
-"""The query service's database side: read the `progress` table the processor writes.
+"""The query service's database side: read the `progress` table the processor writes, and the
+`alerts` / `alert_events` tables the alert evaluator writes.
 
 Read-only. Every query is timed into indicators_query_db_seconds. Optional
 filters are composed into the SQL (psycopg.sql) rather than written as
@@ -10,6 +11,7 @@ from __future__ import annotations
 import time
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
 
@@ -34,6 +36,30 @@ PROGRESS_ORDER = sql.SQL(
     "CASE WHEN on_track IS FALSE THEN progress_gap_pp END ASC NULLS LAST, "
     'zone COLLATE "C", indicator COLLATE "C"'
 )
+
+# Alerts most severe first, then the most recently changed, then zone (code points), catalog order, rule,
+# period: /v1/alerts, the board's 当前预警 and the Grafana overview's panel list them in this order.
+ALERTS_ORDER = sql.SQL(
+    "CASE a.severity WHEN 'critical' THEN 0 WHEN 'warning' THEN 1 WHEN 'info' THEN 2 ELSE 3 END, "
+    'a.updated_at DESC, a.zone COLLATE "C", coalesce(k.position, 2147483647), a.indicator, a.rule, a.period'
+)
+# The counts of the whole filtered set ride on every row (window aggregates run before LIMIT), so a page and
+# its counts come from one statement, one snapshot.
+ALERTS_QUERY = sql.SQL(
+    "SELECT a.rule, a.zone, a.indicator, a.period, a.state, a.severity, a.version, a.message, a.figures, "
+    "a.fired_at, a.updated_at, a.resolved_at, "
+    "count(*) FILTER (WHERE a.severity = 'critical') OVER () AS critical_count, "
+    "count(*) FILTER (WHERE a.severity = 'warning') OVER () AS warning_count, "
+    "count(*) FILTER (WHERE a.severity = 'info') OVER () AS info_count "
+    "FROM alerts a LEFT JOIN indicator_catalog k ON k.code = a.indicator{where} ORDER BY {order}{limit}"
+)
+# Transitions newest first; one alert's transitions are told apart by version when they share a moment.
+ALERT_EVENTS_QUERY = sql.SQL(
+    "SELECT a.rule, a.zone, a.indicator, a.period, a.version, a.transition, a.severity, a.message, a.figures, "
+    "a.occurred_at, a.published_at FROM alert_events a{where} "
+    'ORDER BY a.occurred_at DESC, a.zone COLLATE "C", a.indicator, a.rule, a.period, a.version DESC{limit}'
+)
+SEVERITIES = ("critical", "warning", "info")
 
 # yoyo-migrations records applied migrations here (yoyo.migrations.default_migration_table).
 MIGRATION_TABLE = "_yoyo_migration"
@@ -64,6 +90,86 @@ def _where(conditions: list[sql.Composable]) -> sql.Composable:
     if not conditions:
         return sql.SQL("")
     return sql.SQL(" WHERE ") + sql.SQL(" AND ").join(conditions)
+
+
+@dataclass(frozen=True)
+class AlertSelection:
+    """Which alerts (or alert events) to read; None means any."""
+
+    states: Sequence[str] | None = None  # firing, resolved (alerts only)
+    year: int | None = None  # the year of the alert's period
+    zones: Sequence[str] | None = None
+    indicators: Sequence[str] | None = None
+    rules: Sequence[str] | None = None
+    severities: Sequence[str] | None = None
+
+    def where(self) -> tuple[sql.Composable, dict[str, Any]]:
+        conditions: list[sql.Composable] = []
+        params: dict[str, Any] = {}
+        if self.states:
+            conditions.append(sql.SQL("a.state = ANY(%(states)s::text[])"))
+            params["states"] = list(self.states)
+        if self.year is not None:
+            # A range on period rather than extract(year …): the partial index on firing alerts' period serves it.
+            conditions.append(sql.SQL("a.period >= %(first)s AND a.period < %(after)s"))
+            params.update(first=date(self.year, 1, 1), after=date(self.year + 1, 1, 1))
+        for column, values in (
+            ("zone", self.zones),
+            ("indicator", self.indicators),
+            ("rule", self.rules),
+            ("severity", self.severities),
+        ):
+            if values:
+                condition = sql.SQL("a.{} = ANY({}::text[])").format(sql.Identifier(column), sql.Placeholder(column))
+                conditions.append(condition)
+                params[column] = list(values)
+        return _where(conditions), params
+
+
+@dataclass(frozen=True)
+class AlertPage:
+    """Alerts in order (at most the limit), and how many of each severity the whole selection holds."""
+
+    rows: list[dict[str, Any]]
+    counts: dict[str, int] = field(default_factory=lambda: dict.fromkeys(SEVERITIES, 0))
+
+
+def _limit(limit: int | None, params: dict[str, Any]) -> sql.Composable:
+    if limit is None:
+        return sql.SQL("")
+    params["limit"] = limit
+    return sql.SQL(" LIMIT %(limit)s")
+
+
+async def select_alerts(
+    pool: AsyncConnectionPool, selection: AlertSelection, limit: int | None = None, query: str = "alerts"
+) -> AlertPage:
+    """The selected alerts, most severe first then the most recently changed; `query` labels the timing."""
+    where, params = selection.where()
+    statement = ALERTS_QUERY.format(where=where, order=ALERTS_ORDER, limit=_limit(limit, params))
+    async with pool.connection() as conn, timed(query):
+        cursor = conn.cursor(row_factory=dict_row)
+        await cursor.execute(statement, params)
+        rows = await cursor.fetchall()
+    if not rows:
+        return AlertPage([])
+    counts = {severity: int(rows[0][f"{severity}_count"]) for severity in SEVERITIES}
+    for row in rows:
+        for severity in SEVERITIES:
+            del row[f"{severity}_count"]
+    return AlertPage(rows, counts)
+
+
+async def select_alert_events(
+    pool: AsyncConnectionPool, selection: AlertSelection, limit: int | None = None
+) -> list[dict[str, Any]]:
+    """The selected alerts' transitions (alert_events), newest first."""
+    where, params = selection.where()
+    statement = ALERT_EVENTS_QUERY.format(where=where, limit=_limit(limit, params))
+    async with pool.connection() as conn, timed("alert_events"):
+        cursor = conn.cursor(row_factory=dict_row)
+        await cursor.execute(statement, params)
+        return await cursor.fetchall()
 
 
 class ProgressRepository:
