@@ -33,6 +33,7 @@ from indicators_core.catalog import Catalog, load_catalog
 from indicators_core.db import MIGRATIONS_DIR, apply_migrations
 from indicators_core.progress import round_half_up
 from query import metrics
+from query.alerts_api import alerts_router
 from query.board import board_router
 from query.config import QuerySettings
 from query.repository import ProgressRepository
@@ -266,6 +267,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.add_middleware(RequestMetrics)
     app.include_router(subscriptions_router(settings))
     app.include_router(board_router(catalog))
+    app.include_router(alerts_router(catalog))
 
     def repository(request: Request) -> ProgressRepository:
         return request.app.state.repository
