@@ -11,7 +11,8 @@
    is last month's report late for a series that normally reports it?
 3. `republish_stale` publishes events committed but never published (the
    worker stopped between the commit and the send); `refresh_firing` keeps
-   the firing gauge equal to the database.
+   the firing gauge equal to the database; `refresh_consumer_lag` reads how
+   many results wait for this worker (the processor's way, shared).
 """
 
 from __future__ import annotations
@@ -24,6 +25,7 @@ from typing import Any, TypeVar
 
 import faust
 import psycopg
+from faust.exceptions import ConsumerNotStarted
 from google.protobuf.message import DecodeError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool
@@ -36,6 +38,7 @@ from alerts.outbox import enqueue_deliveries
 from alerts.store import AlertStore, Touched
 from indicators_core import events
 from indicators_core.catalog import load_catalog
+from indicators_core.consumer_lag import ConsumerLagMetric, ConsumerLagReader
 from indicators_core.db import apply_migrations
 from indicators_core.events import from_timestamp, to_timestamp
 from indicators_core.topics import series_key
@@ -232,6 +235,30 @@ async def refresh_firing() -> None:
         await refresh_firing_now()
     except Exception:
         log.exception("firing gauge not refreshed")
+
+
+consumer_lag = ConsumerLagMetric(
+    ConsumerLagReader(settings.kafka_bootstrap, app.conf.id),
+    consumed={settings.topic_results},
+    lag=metrics.CONSUMER_LAG,
+    read_at=metrics.CONSUMER_LAG_READ_AT,
+    log=log,
+)
+
+
+@app.timer(interval=settings.alerts_lag_refresh_s)
+async def refresh_consumer_lag() -> None:
+    """Results of this worker's partitions not judged yet, for the pipeline-health board and AlertsEvaluatorLagging."""
+    try:
+        assigned = [(tp.topic, tp.partition) for tp in app.consumer.assignment()]
+    except ConsumerNotStarted:
+        return
+    await consumer_lag.refresh(assigned)
+
+
+@app.on_before_shutdown.connect
+async def close_lag_reader(sender: faust.App, **kwargs: Any) -> None:
+    await consumer_lag.close()
 
 
 @app.page("/metrics")

@@ -47,6 +47,8 @@ class AlertsSettings(CommonSettings):
     # Alert events committed but not yet on the alerts topic (the worker died in
     # between) are published again after this long.
     alerts_republish_after_s: float = Field(default=30.0, gt=0)
+    # How often the consumer lag gauge is read from the broker (Prometheus scrapes every 15 s).
+    alerts_lag_refresh_s: float = Field(default=10.0, gt=0)
 
     @field_validator("alerts_timezone")
     @classmethod

@@ -41,6 +41,16 @@ LATE_CHECKS = Counter("indicators_alerts_late_checks_total", "Late-report checks
 LATE_CHECK_AT = Gauge(
     "indicators_alerts_late_check_timestamp_seconds", "When the last late-report check completed (wall clock)"
 )
+CONSUMER_LAG = Gauge(
+    "indicators_alerts_consumer_lag",
+    "Results in each partition assigned to this worker that the evaluator has not committed yet "
+    "(the partition's end offset minus the group's committed offset, read from the broker)",
+    ["topic", "partition"],
+)
+CONSUMER_LAG_READ_AT = Gauge(
+    "indicators_alerts_consumer_lag_read_timestamp_seconds",
+    "When the consumer lag was last read from the broker (stale while the broker does not answer)",
+)
 
 # Every series exists from the start: a rule with nothing firing reads 0, not "no data".
 for _rule in Rule:

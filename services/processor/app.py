@@ -21,7 +21,6 @@ from typing import Any
 
 import faust
 import psycopg
-from aiokafka.errors import KafkaError
 from faust.exceptions import ConsumerNotStarted
 from google.protobuf.message import DecodeError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
@@ -30,6 +29,7 @@ from tenacity import AsyncRetrying, RetryCallState, before_sleep_log, retry_if_e
 
 from indicators_core import events
 from indicators_core.catalog import load_catalog
+from indicators_core.consumer_lag import ConsumerLagMetric, ConsumerLagReader
 from indicators_core.db import apply_migrations
 from indicators_core.events import from_timestamp, progress_result
 from indicators_core.topics import series_key
@@ -72,6 +72,7 @@ def _before_retry(retry_state: RetryCallState) -> None:
     """PostgreSQL is down: say so, count it, and wait; the events stay unacknowledged in Kafka."""
     metrics.DB_RETRIES.inc()
     _log_retry(retry_state)
+
 
 _store_lock = asyncio.Lock()
 
@@ -169,7 +170,13 @@ async def compute_progress(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         yield None
 
 
-_lag_reader = metrics.ConsumerLagReader(settings.kafka_bootstrap, app.conf.id)
+consumer_lag = ConsumerLagMetric(
+    ConsumerLagReader(settings.kafka_bootstrap, app.conf.id),
+    consumed={settings.topic_batches, settings.topic_reports},
+    lag=metrics.CONSUMER_LAG,
+    read_at=metrics.CONSUMER_LAG_READ_AT,
+    log=log,
+)
 
 
 @app.timer(interval=settings.lag_refresh_s)
@@ -179,20 +186,12 @@ async def refresh_consumer_lag() -> None:
         assigned = [(tp.topic, tp.partition) for tp in app.consumer.assignment()]
     except ConsumerNotStarted:
         return
-    consumed = {settings.topic_batches, settings.topic_reports}
-    try:
-        lag = await _lag_reader.read(tp for tp in assigned if tp[0] in consumed)
-    except (KafkaError, OSError) as error:
-        # Unknown is not zero: the series go away until the broker answers again.
-        log.warning("consumer lag not refreshed: %r", error)
-        metrics.CONSUMER_LAG.clear()
-        return
-    metrics.publish_consumer_lag(lag)
+    await consumer_lag.refresh(assigned)
 
 
 @app.on_before_shutdown.connect
 async def close_lag_reader(sender: faust.App, **kwargs: Any) -> None:
-    await _lag_reader.close()
+    await consumer_lag.close()
 
 
 @app.page("/metrics")

@@ -8,10 +8,12 @@ expanded) and must answer with the figures the test's own actions imply:
 - the pipeline panels, after a batch of 监控测试区 2016 data (and one rejected row); on a healthy
   pipeline no Prometheus alert fires;
 - the alerts-and-delivery panels, after one 落后序时进度 alert of 监控告警测试区 2016 (fired, then
-  resolved by a revision) delivered to a webhook and to a WeCom robot that is busy once.
+  resolved by a revision) delivered to a webhook and to a WeCom robot that is busy once, and the
+  evaluator's consumer lag drained.
 
-Prometheus' increase() does not count a series' first sample, and the services create a labelled
-counter (rows of source "admin", rows rejected for their unit) at its first use. A warm-up post
+Prometheus' increase() does not count a series' first sample. Ingest's row counters exist at 0
+from its start (every configured writer, every field validation names: tests/ingest), but the
+processor creates some labelled counters (reports by kind) at their first use. A warm-up post
 makes every series the test reads exist before the measured batch, and the board's time range
 ($__range) is taken from just before that batch, so the figures are the batch's alone whatever
 other tests of the session posted before.
@@ -63,6 +65,7 @@ PIPELINE_PANELS = {
 ALERT_PANELS = {
     "正在触发的订阅告警（条，按规则和级别）",
     "所选时段告警变化（次，按规则和变化）",
+    "告警判定积压（条，按主题）",
     "告警判定延迟（处理完成 → 告警入库）",
     "推送结果（次/分钟，按渠道）",
     "所选时段推送（次，按结果）",
@@ -389,6 +392,14 @@ def test_alert_and_delivery_panels_follow_one_alert_and_its_deliveries(pipeline:
                 last=lambda: (len(webhook.received), len(wecom.received)),
             )
             wait_for(lambda: firing().get(key, 0.0) == firing_before, 60, "the alert off the board", last=firing)
+            # Every result judged and committed by the evaluator's group: a later lag reading is 0.
+            lag_panel = targets["告警判定积压（条，按主题）"]["A"]
+            wait_for(
+                lambda: by(query(prometheus, lag_panel), "topic") == {"indicators.results": 0.0},
+                90,
+                "the evaluator's lag on the board back to 0",
+                last=lambda: query(prometheus, lag_panel),
+            )
             done = time.time()
             wait_for(lambda: scraped_since(prometheus, done + 1, jobs), 60, "scrapes after the recovery")
         finally:
@@ -437,3 +448,5 @@ def test_alert_and_delivery_panels_follow_one_alert_and_its_deliveries(pipeline:
     assert 0 < latency["Webhook"] < 5 <= latency["企业微信"]
     judged = {ref: next(iter(r.values())) for ref, r in results["告警判定延迟（处理完成 → 告警入库）"].items()}
     assert 0 < judged["A"] <= judged["B"] <= 60
+    # The evaluator's lag, on the one topic it consumes (not the alerts topic it publishes to): drained.
+    assert by(results["告警判定积压（条，按主题）"]["A"], "topic") == {"indicators.results": 0.0}

@@ -76,6 +76,7 @@ def test_every_rule_is_tested_firing_and_not_firing():
         "ConsumerLagNotDraining",
         "DatabaseWritesFailing",
         "QueryDatabaseUnavailable",
+        "AlertsEvaluatorLagging",
         "AlertDeliveriesFailing",
         "AlertOutboxBacklog",
     }
@@ -102,6 +103,7 @@ def test_rules_read_only_metrics_the_services_export():
     exported = exported_metric_names()
     assert "indicators_processor_consumer_lag" in exported  # the registry was read
     assert "indicators_notifier_oldest_pending_age_seconds" in exported
+    assert "indicators_alerts_consumer_lag" in exported
     for rule in rules():
         for metric in re.findall(r"\bindicators_[a-z_]+", rule["expr"]):
             assert metric in exported, f"{rule['alert']} reads {metric}, which no service exports"
