@@ -46,6 +46,7 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
     settings = settings or IngestSettings()
     catalog: Catalog = load_catalog(settings.catalog_path)
     writers = settings.writers()
+    metrics.start_sources(writers.values())
     publisher = publisher or BatchPublisher(
         bootstrap=settings.kafka_bootstrap,
         topic=settings.topic_batches,

@@ -1,14 +1,21 @@
 """Prometheus metrics of the ingest service."""
 
+from collections.abc import Iterable
+
 from prometheus_client import Counter, Gauge, Histogram
+
+from ingest.validation import OBSERVATION_FIELDS, TARGET_FIELDS
 
 ROWS_RECEIVED = Counter("indicators_ingest_rows_received_total", "Rows received in batches", ["kind"])
 ROWS_REJECTED = Counter("indicators_ingest_rows_rejected_total", "Rows rejected by validation", ["kind", "field"])
-ROWS_PUBLISHED = Counter("indicators_ingest_rows_published_total", "Rows acknowledged by the broker", ["kind", "source"])
+ROWS_PUBLISHED = Counter(
+    "indicators_ingest_rows_published_total", "Rows acknowledged by the broker", ["kind", "source"]
+)
 BATCHES = Counter("indicators_ingest_batches_total", "Batches by outcome", ["kind", "outcome"])
 PUBLISH_ERRORS = Counter("indicators_ingest_publish_errors_total", "Batches the broker did not acknowledge")
 PUBLISH_SECONDS = Histogram(
-    "indicators_ingest_publish_seconds", "Time from send to broker acknowledgement",
+    "indicators_ingest_publish_seconds",
+    "Time from send to broker acknowledgement",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30),
 )
 LAST_RECEIVED = Gauge(
@@ -16,8 +23,28 @@ LAST_RECEIVED = Gauge(
 )
 AUTH_FAILURES = Counter("indicators_ingest_auth_failures_total", "Requests refused for a missing or wrong key")
 
-# Every outcome starts at 0: Prometheus' increase() does not count a series' first sample, so
-# a counter born at 1 on the first refused batch would hide that batch from the stall alert.
-for _kind in ("observation", "target"):
+KINDS = ("observation", "target")
+# The fields a rejection names: the body that is not JSON, its list ("observations"), a row that is
+# not an object, and each field of a row. A field the row should not have ("unknown field 'valu'")
+# is named as sent, so its series appears when it is first refused.
+REJECTABLE_FIELDS = {
+    "observation": frozenset({"body", "observations", "row", *OBSERVATION_FIELDS}),
+    "target": frozenset({"body", "targets", "row", *TARGET_FIELDS}),
+}
+
+# Every series starts at 0: Prometheus' increase() does not count a series' first sample, so
+# a counter born at 1 on the first refused batch would hide that batch from the stall alert,
+# and an upstream's first batch (or the first row rejected for a field) from the board.
+for _kind in KINDS:
+    ROWS_RECEIVED.labels(_kind)
     for _outcome in ("accepted", "rejected", "unavailable"):
         BATCHES.labels(_kind, _outcome)
+    for _field in sorted(REJECTABLE_FIELDS[_kind]):
+        ROWS_REJECTED.labels(_kind, _field)
+
+
+def start_sources(sources: Iterable[str]) -> None:
+    """Rows published by each configured writer start at 0 (the writers are configuration, known at start)."""
+    for source in sources:
+        for kind in KINDS:
+            ROWS_PUBLISHED.labels(kind, source)
