@@ -145,6 +145,7 @@ def test_alerts_reach_the_webhook_once_and_consequences_are_held_back(alertmanag
         # The database refuses writes: the backlog in Kafka is its consequence.
         alert("DatabaseWritesFailing", severity="critical", service="processor"),
         alert("ConsumerLagNotDraining", severity="critical", service="processor", topic="indicators.reports"),
+        alert("AlertsEvaluatorLagging", severity="warning", service="alerts", topic="indicators.results"),
         # The query service is down: its own database alert is held back.
         alert("ServiceDown", severity="critical", service="query", job="query", instance="query:8001"),
         alert("QueryDatabaseUnavailable", severity="warning", service="query"),
@@ -164,12 +165,13 @@ def test_alerts_reach_the_webhook_once_and_consequences_are_held_back(alertmanag
             for a in current
         }
 
-    wait_for(lambda: len(states()) == 6, 30, "the six alerts in Alertmanager", last=states)
+    wait_for(lambda: len(states()) == 7, 30, "the seven alerts in Alertmanager", last=states)
     assert states() == {
         "IngestStalled": ("active", []),
         "IngestPublishErrors": ("suppressed", ["IngestStalled"]),
         "DatabaseWritesFailing": ("active", []),
         "ConsumerLagNotDraining": ("suppressed", ["DatabaseWritesFailing"]),
+        "AlertsEvaluatorLagging": ("suppressed", ["DatabaseWritesFailing"]),
         "ServiceDown": ("active", []),
         "QueryDatabaseUnavailable": ("suppressed", ["ServiceDown"]),
     }
