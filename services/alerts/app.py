@@ -21,15 +21,11 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import Any, TypeVar
+from typing import TypeVar
 
 import faust
-import psycopg
-from faust.exceptions import ConsumerNotStarted
 from google.protobuf.message import DecodeError
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from psycopg_pool import AsyncConnectionPool
-from tenacity import AsyncRetrying, RetryCallState, before_sleep_log, retry_if_exception_type, wait_exponential
+from tenacity import AsyncRetrying
 
 from alerts import metrics
 from alerts.config import AlertsSettings, load_rules
@@ -39,8 +35,8 @@ from alerts.store import AlertStore, Touched
 from indicators_core import events
 from indicators_core.catalog import load_catalog
 from indicators_core.consumer_lag import ConsumerLagMetric, ConsumerLagReader
-from indicators_core.db import apply_migrations
 from indicators_core.events import from_timestamp, to_timestamp
+from indicators_core.faust_worker import database_retrying, open_pool_after_migrations, serve_worker_endpoints
 from indicators_core.topics import series_key
 
 log = logging.getLogger("alerts")
@@ -71,22 +67,11 @@ dead_letter_topic = app.topic(f"{settings.topic_results}.dead-letter", partition
 
 _store: AlertStore | None = None
 _store_lock = asyncio.Lock()
-_log_retry = before_sleep_log(log, logging.WARNING)
 T = TypeVar("T")
 
 
-def _before_retry(retry_state: RetryCallState) -> None:
-    """PostgreSQL is down: say so, count it, and wait; the results stay unacknowledged in Kafka."""
-    metrics.DB_RETRIES.inc()
-    _log_retry(retry_state)
-
-
 def _retrying() -> AsyncRetrying:
-    return AsyncRetrying(
-        retry=retry_if_exception_type(psycopg.OperationalError),
-        wait=wait_exponential(max=settings.alerts_db_retry_max_wait_s),
-        before_sleep=_before_retry,
-    )
+    return database_retrying(settings.alerts_db_retry_max_wait_s, metrics.DB_RETRIES, log)
 
 
 async def get_store() -> AlertStore:
@@ -96,13 +81,9 @@ async def get_store() -> AlertStore:
         return _store
     async with _store_lock:
         if _store is None:
-            async for attempt in _retrying():
-                with attempt:
-                    await asyncio.to_thread(apply_migrations, settings.database_url, catalog)
-            pool = AsyncConnectionPool(
-                settings.database_url, min_size=1, max_size=settings.alerts_db_pool_max, open=False
+            pool = await open_pool_after_migrations(
+                settings.database_url, catalog, settings.alerts_db_pool_max, _retrying()
             )
-            await pool.open(wait=True, timeout=60)
             _store = AlertStore(pool, catalog, rules, enqueue_deliveries)
         return _store
 
@@ -246,38 +227,4 @@ consumer_lag = ConsumerLagMetric(
 )
 
 
-@app.timer(interval=settings.alerts_lag_refresh_s)
-async def refresh_consumer_lag() -> None:
-    """Results of this worker's partitions not judged yet, for the pipeline-health board and AlertsEvaluatorLagging."""
-    try:
-        assigned = [(tp.topic, tp.partition) for tp in app.consumer.assignment()]
-    except ConsumerNotStarted:
-        return
-    await consumer_lag.refresh(assigned)
-
-
-@app.on_before_shutdown.connect
-async def close_lag_reader(sender: faust.App, **kwargs: Any) -> None:
-    await consumer_lag.close()
-
-
-@app.page("/metrics")
-async def metrics_page(self: Any, request: Any) -> Any:
-    return self.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-
-@app.page("/healthz")
-async def healthz_page(self: Any, request: Any) -> Any:
-    return self.json({"status": "ok"})
-
-
-@app.page("/readyz")
-async def readyz_page(self: Any, request: Any) -> Any:
-    """Ready once the consumer has partitions of the results topic assigned."""
-    try:
-        assigned = {tp.topic for tp in app.consumer.assignment()}
-    except Exception as error:  # the consumer is not started yet
-        return self.json({"status": "starting", "reason": str(error)}, status=503)
-    if settings.topic_results in assigned:
-        return self.json({"status": "ready", "topics": sorted(assigned)})
-    return self.json({"status": "starting", "topics": sorted(assigned)}, status=503)
+serve_worker_endpoints(app, consumer_lag, settings.alerts_lag_refresh_s, required_topics={settings.topic_results})

@@ -37,6 +37,15 @@ class Rule(StrEnum):
     IMPLAUSIBLE = "implausible"  # part > whole, or a cumulative value that falls
 
 
+# The rules and transitions as subscribers' messages, the boards and the API name them.
+RULE_ZH = {
+    Rule.BEHIND_SCHEDULE: "落后序时进度",
+    Rule.NEGATIVE_GROWTH: "增速为负或低于目标",
+    Rule.SHARP_SWING: "异常波动",
+    Rule.LATE_REPORT: "数据迟报",
+    Rule.IMPLAUSIBLE: "数据不合理",
+}
+
 # Rules judged on the year to date: one alert per zone, indicator and year (period = January 1),
 # so that a lag can escalate at 半年 and resolve later without becoming a new alert each month.
 YEAR_TO_DATE_RULES = frozenset({Rule.BEHIND_SCHEDULE, Rule.NEGATIVE_GROWTH})
@@ -58,6 +67,13 @@ class Transition(StrEnum):
     DEESCALATED = "deescalated"
     RESOLVED = "resolved"
 
+
+TRANSITION_ZH = {
+    Transition.FIRED: "新触发",
+    Transition.ESCALATED: "升级",
+    Transition.DEESCALATED: "降级",
+    Transition.RESOLVED: "已恢复",
+}
 
 @dataclass(frozen=True)
 class AlertKey:

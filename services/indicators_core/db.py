@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import asyncio
 import logging
 from pathlib import Path
 
 import psycopg
+from psycopg.conninfo import conninfo_to_dict
+from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_delay, wait_exponential
 from yoyo import get_backend, read_migrations
 
 from indicators_core.catalog import Catalog, load_catalog
@@ -69,3 +72,40 @@ def apply_migrations(database_url: str, catalog: Catalog | None = None) -> list[
     if applied:
         log.info("applied migrations %s", applied)
     return applied
+
+
+def describe_database(database_url: str) -> str:
+    """host:port/dbname of a connection string, without user or password (for logs and messages)."""
+    try:
+        info = conninfo_to_dict(database_url)
+    except psycopg.ProgrammingError:
+        return "(unparsable database URL)"
+    return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
+
+
+async def apply_migrations_when_reachable(
+    database_url: str, catalog: Catalog, timeout_s: float, service_log: logging.Logger
+) -> None:
+    """apply_migrations, waiting (and saying so in `service_log`) while PostgreSQL is not up yet.
+
+    Raises psycopg.OperationalError when it is still unreachable after `timeout_s`.
+    """
+    where = describe_database(database_url)
+
+    def waiting(state: RetryCallState) -> None:
+        error = state.outcome.exception() if state.outcome else None
+        # libpq's messages span lines; one log line per attempt.
+        service_log.warning(
+            "waiting for PostgreSQL at %s (attempt %d: %s)", where, state.attempt_number, " ".join(str(error).split())
+        )
+
+    async for attempt in AsyncRetrying(
+        retry=retry_if_exception_type(psycopg.OperationalError),
+        wait=wait_exponential(multiplier=0.25, max=5),
+        stop=stop_after_delay(timeout_s),
+        before_sleep=waiting,
+        reraise=True,
+    ):
+        with attempt:
+            # yoyo is synchronous: keep it off the event loop.
+            await asyncio.to_thread(apply_migrations, database_url, catalog)

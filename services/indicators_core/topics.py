@@ -3,9 +3,10 @@
 from __future__ import annotations
 
 import logging
+import time
 
 from kafka.admin import KafkaAdminClient, NewTopic
-from kafka.errors import TopicAlreadyExistsError
+from kafka.errors import KafkaError, TopicAlreadyExistsError
 
 log = logging.getLogger(__name__)
 
@@ -34,3 +35,23 @@ def ensure_topics(bootstrap: str, names: list[str], partitions: int, timeout_s: 
                 pass
     finally:
         admin.close()
+
+
+def wait_for_topics(
+    bootstrap: str, names: list[str], partitions: int, service_log: logging.Logger, deadline_s: float = 300.0
+) -> None:
+    """ensure_topics, waiting (and saying so) while Kafka is not up yet; SystemExit after `deadline_s`.
+
+    A Faust worker creates its topics before it subscribes: a consumer subscribed to a topic that does
+    not exist yet would only notice it on its next metadata refresh, minutes later.
+    """
+    started = time.monotonic()
+    while True:
+        try:
+            ensure_topics(bootstrap, names, partitions, timeout_s=10)
+            return
+        except (KafkaError, OSError) as error:
+            if time.monotonic() - started > deadline_s:
+                raise SystemExit(f"Kafka at {bootstrap} unreachable for {deadline_s:.0f} s: {error}") from error
+            service_log.warning("waiting for Kafka at %s (%s)", bootstrap, error)
+            time.sleep(2)

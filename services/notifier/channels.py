@@ -29,7 +29,7 @@ from typing import Any
 from urllib.parse import quote_plus
 from zoneinfo import ZoneInfo
 
-from alerts.model import Rule, Severity, Transition, period_zh
+from alerts.model import RULE_ZH, TRANSITION_ZH, Rule, Severity, Transition, period_zh
 
 # Times in messages are the subscribers' local time.
 LOCAL_TZ = ZoneInfo("Asia/Shanghai")
@@ -41,19 +41,6 @@ TIMESTAMP_HEADER = "X-Indicators-Timestamp"
 DELIVERY_HEADER = "X-Indicators-Delivery"
 USER_AGENT = "indicators-notifier/1.0"
 
-RULE_ZH = {
-    Rule.BEHIND_SCHEDULE: "落后序时进度",
-    Rule.NEGATIVE_GROWTH: "增速为负或低于目标",
-    Rule.SHARP_SWING: "异常波动",
-    Rule.LATE_REPORT: "数据迟报",
-    Rule.IMPLAUSIBLE: "数据不合理",
-}
-TRANSITION_ZH = {
-    Transition.FIRED: "新触发",
-    Transition.ESCALATED: "升级",
-    Transition.DEESCALATED: "降级",
-    Transition.RESOLVED: "已恢复",
-}
 RESOLVED_LABEL = "已恢复"
 LABEL_ORDER = [Severity.CRITICAL.zh, Severity.WARNING.zh, Severity.INFO.zh, RESOLVED_LABEL]
 SYSTEM_ZH = "开发区经济运行监测"

@@ -12,48 +12,22 @@ import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_delay, wait_exponential
 from yoyo import read_migrations
 
 from indicators_core.catalog import load_catalog
-from indicators_core.db import MIGRATIONS_DIR, apply_migrations
+from indicators_core.db import MIGRATIONS_DIR, apply_migrations_when_reachable, describe_database
 from notifier.config import NotifierSettings
 from notifier.sender import Notifier
 
 log = logging.getLogger("notifier")
 
 
-def describe_database(database_url: str) -> str:
-    """host:port/dbname, without user or password (for logs)."""
-    try:
-        info = conninfo_to_dict(database_url)
-    except psycopg.ProgrammingError:
-        return "(unparsable database URL)"
-    return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
-
-
 async def open_database(settings: NotifierSettings) -> AsyncConnectionPool:
     """Apply pending migrations (the notifier may start first) and open the pool, waiting while PostgreSQL is not up."""
     where = describe_database(settings.database_url)
     catalog = load_catalog(settings.catalog_path)
-
-    def waiting(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        log.warning(
-            "waiting for PostgreSQL at %s (attempt %d: %s)", where, state.attempt_number, " ".join(str(error).split())
-        )
-
-    async for attempt in AsyncRetrying(
-        retry=retry_if_exception_type(psycopg.OperationalError),
-        wait=wait_exponential(multiplier=0.25, max=5),
-        stop=stop_after_delay(settings.notifier_db_connect_timeout_s),
-        before_sleep=waiting,
-        reraise=True,
-    ):
-        with attempt:
-            await asyncio.to_thread(apply_migrations, settings.database_url, catalog)
+    await apply_migrations_when_reachable(settings.database_url, catalog, settings.notifier_db_connect_timeout_s, log)
     # Each delivery uses a connection briefly before and after sending (never during).
     pool = AsyncConnectionPool(
         settings.database_url,

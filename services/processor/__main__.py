@@ -1,38 +1,21 @@
-"""`python -m processor worker`: run the Faust worker.
-
-The source topics are created first: a consumer subscribed to a topic that
-does not exist yet would only notice it on its next metadata refresh, minutes
-later, and the first batches would wait that long.
-"""
+"""`python -m processor worker`: run the Faust worker."""
 
 import logging
-import time
 
-from kafka.errors import KafkaError
-
-from indicators_core.topics import ensure_topics
+from indicators_core.topics import wait_for_topics
 from processor.app import app, settings
 
 log = logging.getLogger("processor")
 
 
-def wait_for_topics(deadline_s: float = 300.0) -> None:
-    topics = [settings.topic_batches, settings.topic_reports, settings.topic_results]
-    started = time.monotonic()
-    while True:
-        try:
-            ensure_topics(settings.kafka_bootstrap, topics, settings.topic_partitions, timeout_s=10)
-            return
-        except (KafkaError, OSError) as error:
-            if time.monotonic() - started > deadline_s:
-                raise SystemExit(f"Kafka at {settings.kafka_bootstrap} unreachable for {deadline_s:.0f} s: {error}") from error
-            log.warning("waiting for Kafka at %s (%s)", settings.kafka_bootstrap, error)
-            time.sleep(2)
-
-
 def main() -> None:
     logging.basicConfig(level=settings.log_level)
-    wait_for_topics()
+    wait_for_topics(
+        settings.kafka_bootstrap,
+        [settings.topic_batches, settings.topic_reports, settings.topic_results],
+        settings.topic_partitions,
+        log,
+    )
     app.main()
 
 

@@ -17,21 +17,16 @@ import asyncio
 import logging
 import time
 from collections.abc import AsyncIterator
-from typing import Any
 
 import faust
-import psycopg
-from faust.exceptions import ConsumerNotStarted
 from google.protobuf.message import DecodeError
-from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from psycopg_pool import AsyncConnectionPool
-from tenacity import AsyncRetrying, RetryCallState, before_sleep_log, retry_if_exception_type, wait_exponential
+from tenacity import AsyncRetrying
 
 from indicators_core import events
 from indicators_core.catalog import load_catalog
 from indicators_core.consumer_lag import ConsumerLagMetric, ConsumerLagReader
-from indicators_core.db import apply_migrations
 from indicators_core.events import from_timestamp, progress_result
+from indicators_core.faust_worker import database_retrying, open_pool_after_migrations, serve_worker_endpoints
 from indicators_core.topics import series_key
 from processor import metrics
 from processor.config import ProcessorSettings
@@ -65,16 +60,12 @@ results_topic = app.topic(settings.topic_results, partitions=settings.topic_part
 dead_letter_topic = app.topic(f"{settings.topic_reports}.dead-letter", partitions=1, **raw)
 
 _store: ProgressStore | None = None
-_log_retry = before_sleep_log(log, logging.WARNING)
-
-
-def _before_retry(retry_state: RetryCallState) -> None:
-    """PostgreSQL is down: say so, count it, and wait; the events stay unacknowledged in Kafka."""
-    metrics.DB_RETRIES.inc()
-    _log_retry(retry_state)
-
-
 _store_lock = asyncio.Lock()
+
+
+def _retrying() -> AsyncRetrying:
+    """PostgreSQL is down: say so, count it, and wait; the events stay unacknowledged in Kafka."""
+    return database_retrying(settings.db_retry_max_wait_s, metrics.DB_RETRIES, log)
 
 
 async def get_store() -> ProgressStore:
@@ -84,15 +75,7 @@ async def get_store() -> ProgressStore:
         return _store
     async with _store_lock:
         if _store is None:
-            async for attempt in AsyncRetrying(
-                retry=retry_if_exception_type(psycopg.OperationalError),
-                wait=wait_exponential(max=settings.db_retry_max_wait_s),
-                before_sleep=_before_retry,
-            ):
-                with attempt:
-                    await asyncio.to_thread(apply_migrations, settings.database_url, catalog)
-            pool = AsyncConnectionPool(settings.database_url, min_size=1, max_size=settings.db_pool_max, open=False)
-            await pool.open(wait=True, timeout=60)
+            pool = await open_pool_after_migrations(settings.database_url, catalog, settings.db_pool_max, _retrying())
             _store = ProgressStore(pool, catalog)
         return _store
 
@@ -124,11 +107,7 @@ async def split_batches(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
 
 async def store_with_retry(reports: list[events.Report]) -> list[SeriesResult]:
     store = await get_store()
-    async for attempt in AsyncRetrying(
-        retry=retry_if_exception_type(psycopg.OperationalError),
-        wait=wait_exponential(max=settings.db_retry_max_wait_s),
-        before_sleep=_before_retry,
-    ):
+    async for attempt in _retrying():
         with attempt:
             started = time.perf_counter()
             results = await store.apply(reports)
@@ -179,39 +158,6 @@ consumer_lag = ConsumerLagMetric(
 )
 
 
-@app.timer(interval=settings.lag_refresh_s)
-async def refresh_consumer_lag() -> None:
-    """Lag of this worker's partitions of the topics it consumes, for the pipeline-health board and alerts."""
-    try:
-        assigned = [(tp.topic, tp.partition) for tp in app.consumer.assignment()]
-    except ConsumerNotStarted:
-        return
-    await consumer_lag.refresh(assigned)
-
-
-@app.on_before_shutdown.connect
-async def close_lag_reader(sender: faust.App, **kwargs: Any) -> None:
-    await consumer_lag.close()
-
-
-@app.page("/metrics")
-async def metrics_page(self: Any, request: Any) -> Any:
-    # aiohttp refuses a charset inside content_type; the full header goes in as a header.
-    return self.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
-
-
-@app.page("/healthz")
-async def healthz_page(self: Any, request: Any) -> Any:
-    return self.json({"status": "ok"})
-
-
-@app.page("/readyz")
-async def readyz_page(self: Any, request: Any) -> Any:
-    """Ready once the consumer has partitions of the reports topic assigned."""
-    try:
-        assigned = {tp.topic for tp in app.consumer.assignment()}
-    except Exception as error:  # the consumer is not started yet
-        return self.json({"status": "starting", "reason": str(error)}, status=503)
-    if settings.topic_reports in assigned and settings.topic_batches in assigned:
-        return self.json({"status": "ready", "topics": sorted(assigned)})
-    return self.json({"status": "starting", "topics": sorted(assigned)}, status=503)
+serve_worker_endpoints(
+    app, consumer_lag, settings.lag_refresh_s, required_topics={settings.topic_batches, settings.topic_reports}
+)

@@ -20,9 +20,8 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
-from alerts.model import Rule, Severity, Transition, period_zh
+from alerts.model import TRANSITION_ZH, Rule, Severity, Transition, period_zh
 from indicators_core.catalog import Catalog
-from notifier.channels import TRANSITION_ZH
 from query.board import rule_words, severity_words
 from query.repository import AlertSelection, ProgressRepository, select_alert_events, select_alerts
 from query.schemas import ExactJSONResponse, Problem

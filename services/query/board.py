@@ -10,7 +10,7 @@ disagree.
 Above the indicators, the open alerts of the year (当前预警: what the alert
 evaluator raised and has not resolved), most severe first, then the most
 recently changed: the level in words (严重/预警/提示), zone, indicator, rule
-and period in the words subscribers' messages use (notifier.channels.RULE_ZH,
+and period in the words subscribers' messages use (alerts.model.RULE_ZH,
 alerts.model.period_zh), and the message with its figures. The 半年红 Grafana
 overview's 当前预警 panel shows the same rows in the same order.
 
@@ -36,10 +36,9 @@ from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
-from alerts.model import Rule, Severity, period_zh
+from alerts.model import RULE_ZH, Rule, Severity, period_zh
 from indicators_core.catalog import Catalog
 from indicators_core.progress import round_half_up, time_progress_pct
-from notifier.channels import RULE_ZH
 from query import metrics
 from query.repository import AlertSelection, ProgressRepository, select_alerts
 from query.schemas import ProgressItem

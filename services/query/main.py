@@ -8,7 +8,6 @@ float).
 
 from __future__ import annotations
 
-import asyncio
 import logging
 import re
 import time
@@ -23,14 +22,12 @@ from fastapi import FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
-from psycopg.conninfo import conninfo_to_dict
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
-from tenacity import AsyncRetrying, RetryCallState, retry_if_exception_type, stop_after_delay, wait_exponential
 from yoyo import read_migrations
 
 from indicators_core.catalog import Catalog, load_catalog
-from indicators_core.db import MIGRATIONS_DIR, apply_migrations
+from indicators_core.db import MIGRATIONS_DIR, apply_migrations_when_reachable, describe_database
 from indicators_core.progress import round_half_up
 from query import metrics
 from query.alerts_api import alerts_router
@@ -69,15 +66,6 @@ class BadQuery(Exception):
 
 class DatabaseUnavailable(RuntimeError):
     pass
-
-
-def describe_database(database_url: str) -> str:
-    """host:port/dbname of a connection string, without user or password (for logs and messages)."""
-    try:
-        info = conninfo_to_dict(database_url)
-    except psycopg.ProgrammingError:
-        return "(unparsable database URL)"
-    return f"{info.get('host', 'localhost')}:{info.get('port', 5432)}/{info.get('dbname', '')}"
 
 
 def _problem(
@@ -192,23 +180,8 @@ async def open_database(settings: QuerySettings, catalog: Catalog) -> AsyncConne
     """Apply pending migrations and open the pool, waiting (and saying so) while PostgreSQL is not up yet."""
     where = describe_database(settings.database_url)
     deadline = time.monotonic() + settings.db_connect_timeout_s
-
-    def waiting(state: RetryCallState) -> None:
-        error = state.outcome.exception() if state.outcome else None
-        # libpq's messages span lines; one log line per attempt.
-        log.warning("waiting for PostgreSQL at %s (attempt %d: %s)", where, state.attempt_number, " ".join(str(error).split()))
-
     try:
-        async for attempt in AsyncRetrying(
-            retry=retry_if_exception_type(psycopg.OperationalError),
-            wait=wait_exponential(multiplier=0.25, max=5),
-            stop=stop_after_delay(settings.db_connect_timeout_s),
-            before_sleep=waiting,
-            reraise=True,
-        ):
-            with attempt:
-                # yoyo is synchronous: keep it off the event loop.
-                await asyncio.to_thread(apply_migrations, settings.database_url, catalog)
+        await apply_migrations_when_reachable(settings.database_url, catalog, settings.db_connect_timeout_s, log)
     except psycopg.OperationalError as error:
         raise DatabaseUnavailable(
             f"PostgreSQL at {where} unreachable for {settings.db_connect_timeout_s:g} s: {error}"

@@ -12,7 +12,6 @@ from __future__ import annotations
 import hashlib
 import hmac
 import json
-import secrets
 import threading
 import time
 from collections.abc import Callable
@@ -21,6 +20,8 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+
+from stack.keys import kept_secret
 
 INBOX_NAME = "本机预警收件箱"
 INBOX_PATH = "/alerts"
@@ -112,14 +113,7 @@ class AlertInbox:
 
 def inbox_secret(data_dir: Path) -> str:
     """The inbox's signing secret: made on the first run and kept with the data (the subscription is kept too)."""
-    secret_file = data_dir / "inbox-secret"
-    if secret_file.exists():
-        return secret_file.read_text().strip()
-    secret = secrets.token_urlsafe(32)
-    secret_file.parent.mkdir(parents=True, exist_ok=True)
-    secret_file.write_text(secret + "\n")
-    secret_file.chmod(0o600)
-    return secret
+    return kept_secret(data_dir / "inbox-secret", nbytes=32)
 
 
 def subscribe_inbox(query_url: str, admin_key: str, target: str, secret: str) -> str:

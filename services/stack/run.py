@@ -9,7 +9,6 @@ second run keeps the data (and the generated admin key).
 from __future__ import annotations
 
 import os
-import secrets
 import signal
 import subprocess
 import sys
@@ -24,6 +23,7 @@ from pydantic_settings import BaseSettings, SettingsConfigDict
 
 from stack.inbox import AlertInbox, inbox_secret, subscribe_inbox
 from stack.kafka import KafkaBroker, default_jars_dir
+from stack.keys import kept_secret
 from stack.logs import log_tail
 from stack.ports import ensure_port_free
 from stack.postgres import PostgresServer
@@ -158,14 +158,7 @@ def admin_key_for(settings: StackSettings) -> str:
     """The configured key, or one generated on the first run and kept in the data folder."""
     if settings.admin_key is not None:
         return settings.admin_key.get_secret_value()
-    key_file = settings.data_dir / "admin-key"
-    if key_file.exists():
-        return key_file.read_text().strip()
-    key = secrets.token_urlsafe(24)
-    key_file.parent.mkdir(parents=True, exist_ok=True)
-    key_file.write_text(key + "\n")
-    key_file.chmod(0o600)
-    return key
+    return kept_secret(settings.data_dir / "admin-key")
 
 
 class LocalStack:

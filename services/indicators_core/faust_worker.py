@@ -1,0 +1,88 @@
+"""What every Faust worker of the project shares (processor, alerts): waiting out a database
+outage with the events held in Kafka, the pool opened after the migrations, and the operational
+endpoints (/metrics, /healthz, /readyz, consumer lag)."""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Collection
+from typing import Any
+
+import faust
+import psycopg
+from faust.exceptions import ConsumerNotStarted
+from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from psycopg_pool import AsyncConnectionPool
+from tenacity import AsyncRetrying, RetryCallState, before_sleep_log, retry_if_exception_type, wait_exponential
+
+from indicators_core.catalog import Catalog
+from indicators_core.consumer_lag import ConsumerLagMetric
+from indicators_core.db import apply_migrations
+
+
+def database_retrying(max_wait_s: float, retries: Counter, worker_log: logging.Logger) -> AsyncRetrying:
+    """Retry a transaction from the start while PostgreSQL is unreachable, for ever: the events stay
+    unacknowledged in Kafka meanwhile, so waiting loses nothing. Each wait is said and counted."""
+    log_retry = before_sleep_log(worker_log, logging.WARNING)
+
+    def before_retry(retry_state: RetryCallState) -> None:
+        retries.inc()
+        log_retry(retry_state)
+
+    return AsyncRetrying(
+        retry=retry_if_exception_type(psycopg.OperationalError),
+        wait=wait_exponential(max=max_wait_s),
+        before_sleep=before_retry,
+    )
+
+
+async def open_pool_after_migrations(
+    database_url: str, catalog: Catalog, pool_max: int, retrying: AsyncRetrying
+) -> AsyncConnectionPool:
+    """Apply pending migrations (retried by `retrying` while PostgreSQL is not up yet), then open a pool."""
+    async for attempt in retrying:
+        with attempt:
+            await asyncio.to_thread(apply_migrations, database_url, catalog)
+    pool = AsyncConnectionPool(database_url, min_size=1, max_size=pool_max, open=False)
+    await pool.open(wait=True, timeout=60)
+    return pool
+
+
+def serve_worker_endpoints(
+    app: faust.App, consumer_lag: ConsumerLagMetric, lag_refresh_s: float, required_topics: Collection[str]
+) -> None:
+    """/metrics, /healthz, /readyz (ready once partitions of every required topic are assigned) and the
+    consumer-lag gauges, refreshed every `lag_refresh_s` for the pipeline-health board and its alerts."""
+
+    @app.timer(interval=lag_refresh_s)
+    async def refresh_consumer_lag() -> None:
+        try:
+            assigned = [(tp.topic, tp.partition) for tp in app.consumer.assignment()]
+        except ConsumerNotStarted:
+            return
+        await consumer_lag.refresh(assigned)
+
+    # Faust awaits async receivers; its annotation of connect() does not say so.
+    @app.on_before_shutdown.connect  # type: ignore[arg-type]
+    async def close_lag_reader(sender: faust.App, **kwargs: Any) -> None:
+        await consumer_lag.close()
+
+    @app.page("/metrics")
+    async def metrics_page(self: Any, request: Any) -> Any:
+        # aiohttp refuses a charset inside content_type; the full header goes in as a header.
+        return self.bytes(generate_latest(), headers={"Content-Type": CONTENT_TYPE_LATEST})
+
+    @app.page("/healthz")
+    async def healthz_page(self: Any, request: Any) -> Any:
+        return self.json({"status": "ok"})
+
+    @app.page("/readyz")
+    async def readyz_page(self: Any, request: Any) -> Any:
+        try:
+            assigned = {tp.topic for tp in app.consumer.assignment()}
+        except Exception as error:  # the consumer is not started yet
+            return self.json({"status": "starting", "reason": str(error)}, status=503)
+        if set(required_topics) <= assigned:
+            return self.json({"status": "ready", "topics": sorted(assigned)})
+        return self.json({"status": "starting", "topics": sorted(assigned)}, status=503)
