@@ -15,7 +15,7 @@ from stack.kafka import KafkaBroker, default_jars_dir
 from stack.ports import free_port
 from stack.postgres import PostgresServer
 from stack.run import service_processes
-from tests.support import Pipeline
+from tests.support import Pipeline, running_pipeline
 
 ARTIFACTS = Path(os.environ.get("INDICATORS_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
 
@@ -42,7 +42,9 @@ def database_url(postgres_server: PostgresServer) -> str:
 
 
 @pytest.fixture(scope="session")
-def pipeline(kafka_broker: KafkaBroker, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Pipeline]:
+def pipeline(
+    kafka_broker: KafkaBroker, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[Pipeline]:
     """Ingest, processor and query as real processes on free ports, against the session's Kafka and PostgreSQL."""
     database = postgres_server.create_database("indicators_pipeline")
     admin_key = "test-admin-key-0123456789"
@@ -58,32 +60,8 @@ def pipeline(kafka_broker: KafkaBroker, postgres_server: PostgresServer, tmp_pat
         # An alert event left unpublished by a crash is published again after this long.
         "INDICATORS_ALERTS_REPUBLISH_AFTER_S": "2",
     }
-    ingest_port, query_port, processor_port = free_port(), free_port(), free_port()
-    alerts_port, notifier_port = free_port(), free_port()
-    log_dir = ARTIFACTS / "logs"
-    services = service_processes(
-        env, log_dir, ingest_port, query_port, processor_port, alerts_port=alerts_port, notifier_port=notifier_port
-    )
-    for service in services.values():
-        service.start()
-    try:
-        for service in services.values():
-            service.wait_ready(180)
-        yield Pipeline(
-            ingest_url=f"http://127.0.0.1:{ingest_port}",
-            query_url=f"http://127.0.0.1:{query_port}",
-            processor_url=f"http://127.0.0.1:{processor_port}",
-            admin_key=admin_key,
-            database_url=database,
-            kafka_bootstrap=kafka_broker.bootstrap,
-            topic_batches="indicators.batches",
-            services=services,
-            alerts_url=f"http://127.0.0.1:{alerts_port}",
-            notifier_url=f"http://127.0.0.1:{notifier_port}",
-        )
-    finally:
-        for service in reversed(list(services.values())):
-            service.stop()
+    with running_pipeline(env, ARTIFACTS / "logs", with_alerts=True) as pipeline:
+        yield pipeline
 
 
 @pytest.fixture(scope="session")

@@ -4,15 +4,18 @@ from __future__ import annotations
 
 import signal
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 from typing import Any
 
 import httpx
 import psycopg
-from kafka import KafkaConsumer, TopicPartition
+from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
-from stack.run import ServiceProcess
+from stack.ports import free_port
+from stack.run import ServiceProcess, service_processes
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float, what: str, last: Callable[[], Any] | None = None) -> Any:
@@ -78,3 +81,84 @@ def batches_published(pipeline: Pipeline) -> int:
         return sum(ends.values())
     finally:
         consumer.close()
+
+
+def caught_up(bootstrap: str, groups: dict[str, list[str]]) -> bool:
+    """Every consumer group has committed every message of its topics (what a restarted worker resumes from)."""
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
+    try:
+        for group, topics in groups.items():
+            committed = admin.list_group_offsets(group)[group]
+            for topic in topics:
+                partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+                for tp, end in consumer.end_offsets(partitions).items():
+                    done = committed.get(tp)
+                    if end > 0 and (done is None or done.offset < end):
+                        return False
+        return True
+    finally:
+        consumer.close()
+        admin.close()
+
+
+@contextmanager
+def running_pipeline(env: Mapping[str, str], log_dir: Path, with_alerts: bool = False) -> Iterator[Pipeline]:
+    """The services as real processes on free ports, configured by `env` (INDICATORS_KAFKA_BOOTSTRAP,
+    INDICATORS_DATABASE_URL, INDICATORS_ADMIN_KEY, …); ingest, processor and query, and with
+    `with_alerts` the alert evaluator and the notifier too. Stopped in reverse order on exit."""
+    ingest_port, query_port, processor_port = free_port(), free_port(), free_port()
+    alerts_port, notifier_port = (free_port(), free_port()) if with_alerts else (None, None)
+    services = service_processes(
+        env, log_dir, ingest_port, query_port, processor_port, alerts_port=alerts_port, notifier_port=notifier_port
+    )
+    for service in services.values():
+        service.start()
+    try:
+        for service in services.values():
+            service.wait_ready(180)
+        yield Pipeline(
+            ingest_url=f"http://127.0.0.1:{ingest_port}",
+            query_url=f"http://127.0.0.1:{query_port}",
+            processor_url=f"http://127.0.0.1:{processor_port}",
+            admin_key=env["INDICATORS_ADMIN_KEY"],
+            database_url=env["INDICATORS_DATABASE_URL"],
+            kafka_bootstrap=env["INDICATORS_KAFKA_BOOTSTRAP"],
+            topic_batches=env.get("INDICATORS_TOPIC_BATCHES", "indicators.batches"),
+            services=services,
+            alerts_url=f"http://127.0.0.1:{alerts_port}" if with_alerts else "",
+            notifier_url=f"http://127.0.0.1:{notifier_port}" if with_alerts else "",
+        )
+    finally:
+        for service in reversed(list(services.values())):
+            service.stop()
+
+
+def report(zone: str, indicator: str, period: str, value: str) -> dict:
+    """One cumulative observation row, in the unit the board tests use (个 for counts, else 亿元)."""
+    unit = "个" if indicator == "signed_projects" else "亿元"
+    return {"zone": zone, "indicator": indicator, "period": period, "value": value, "unit": unit}
+
+
+def alert_state(database_url: str, zones: Sequence[str]) -> set[tuple[str, str, str, str, str]]:
+    """(rule, zone, indicator, state, severity) of every alert of `zones`."""
+    with psycopg.connect(database_url) as conn:
+        rows = conn.execute(
+            "SELECT rule, zone, indicator, state, severity FROM alerts WHERE zone = ANY(%s)", (list(zones),)
+        ).fetchall()
+    return set(rows)
+
+
+def post_until_alerts(
+    pipeline: Pipeline, zones: Sequence[str], steps: Sequence[tuple[list[dict], set[tuple[str, ...]]]]
+) -> None:
+    """Post each step's rows, then wait until the alerts of `zones` are exactly the step's expected ones."""
+    for number, (rows, expected) in enumerate(steps, start=1):
+        accepted = pipeline.post_observations(rows)
+        assert accepted.status_code == 202, accepted.text
+        wait_for(
+            lambda expected=expected: alert_state(pipeline.database_url, zones) == expected,
+            timeout=120,
+            what=f"step {number}: the alerts {sorted(expected)}",
+            last=lambda: sorted(alert_state(pipeline.database_url, zones)),
+        )

@@ -20,13 +20,13 @@ from pathlib import Path
 import httpx
 import psycopg
 import pytest
-from kafka import KafkaAdminClient, KafkaConsumer, KafkaProducer, TopicPartition
+from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from prometheus_client.parser import text_string_to_metric_families
 
 from indicators_core import events
 from stack.ports import free_port
 from stack.run import ServiceProcess, service_processes
-from tests.support import Pipeline, wait_for
+from tests.support import Pipeline, caught_up, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -129,25 +129,6 @@ def topic_messages(bootstrap: str, topic: str) -> list[tuple[bytes, bytes]]:
 def published_alerts(bootstrap: str, zone: str, topic: str = ALERTS) -> list[events.pb.AlertEvent]:
     found = [events.pb.AlertEvent.FromString(value) for _, value in topic_messages(bootstrap, topic)]
     return [event for event in found if event.zone == zone]
-
-
-def caught_up(bootstrap: str, groups: dict[str, list[str]]) -> bool:
-    """Every group has committed every message of its topics (what a restarted worker resumes from)."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
-    try:
-        for group, topics in groups.items():
-            committed = admin.list_group_offsets(group)[group]
-            for topic in topics:
-                partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
-                for tp, end in consumer.end_offsets(partitions).items():
-                    done = committed.get(tp)
-                    if end > 0 and (done is None or done.offset < end):
-                        return False
-        return True
-    finally:
-        consumer.close()
-        admin.close()
 
 
 def settle(pipeline: Pipeline) -> None:

@@ -21,7 +21,6 @@ from pathlib import Path
 from urllib.parse import urlencode
 
 import httpx
-from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
 from stack.kafka import KafkaBroker, default_jars_dir
 from stack.ports import free_port
@@ -29,6 +28,7 @@ from stack.postgres import PostgresServer
 from stack.run import service_processes
 from stack.sample import ZONES, build
 from tests.board.chromium import png_size, screenshot
+from tests.support import caught_up
 
 ROOT = Path(__file__).resolve().parents[2]
 # The README shows three indicators: the whole board of eight is nearly three times as tall.
@@ -101,25 +101,6 @@ def wait_until_complete(query_url: str, year: int, month: int, expected: int, ti
     raise SystemExit(f"the sample was not fully processed within {timeout:.0f} s")
 
 
-def committed_everything(bootstrap: str, groups: dict[str, list[str]]) -> bool:
-    """Every consumer group has committed every message of its topics."""
-    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
-    consumer = KafkaConsumer(bootstrap_servers=bootstrap)
-    try:
-        for group, topics in groups.items():
-            committed = admin.list_group_offsets(group)[group]
-            for topic in topics:
-                partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
-                for partition, end in consumer.end_offsets(partitions).items():
-                    done = committed.get(partition)
-                    if end > 0 and (done is None or done.offset < end):
-                        return False
-        return True
-    finally:
-        consumer.close()
-        admin.close()
-
-
 def wait_until_judged(bootstrap: str, timeout: float = 300) -> None:
     """The processor and the alert evaluator have committed every message (twice in a row: the processor may
     publish more results between the two groups' reads), so the alerts on the picture are all there are."""
@@ -129,7 +110,7 @@ def wait_until_judged(bootstrap: str, timeout: float = 300) -> None:
     }
     deadline = time.monotonic() + timeout
     while time.monotonic() < deadline:
-        if committed_everything(bootstrap, groups) and committed_everything(bootstrap, groups):
+        if caught_up(bootstrap, groups) and caught_up(bootstrap, groups):
             return
         time.sleep(0.5)
     raise SystemExit(f"the alert evaluator did not judge every result within {timeout:.0f} s")

@@ -15,7 +15,6 @@ posts, then waits until the `alerts` table holds exactly the expected state:
 
 from __future__ import annotations
 
-from datetime import datetime, timedelta, timezone
 from urllib.parse import urlencode
 
 import httpx
@@ -26,16 +25,16 @@ from tests.board.chromium import dump_dom, read_png, screenshot
 from tests.board.reading import Board, read_board
 from tests.board.test_board import near
 from tests.conftest import ARTIFACTS
-from tests.dashboards.grafana_sql import ALL
+from tests.dashboards.grafana_sql import ALL, BEIJING, beijing_year
 from tests.dashboards.test_board_queries import OVERVIEW, panel_rows
-from tests.support import Pipeline, wait_for
+from tests.support import Pipeline, post_until_alerts, wait_for
+from tests.support import report as obs
 
 pytestmark = pytest.mark.integration
 
 JIA, YI, BING = "大屏预警甲区", "大屏预警乙区", "大屏预警丙区"
 ZONES = (JIA, YI, BING)
-BEIJING = timezone(timedelta(hours=8))
-YEAR_2013 = (datetime(2013, 1, 1, tzinfo=BEIJING), datetime(2013, 12, 31, 23, 59, 59, 999_000, tzinfo=BEIJING))
+YEAR_2013 = beijing_year(2013)
 
 CRITICAL = (
     "严重",
@@ -62,19 +61,6 @@ NEGATIVE_GROWTH = (
     "2013年1-5月",
     "大屏预警乙区 规上工业产值 2013年1-5月累计60亿元，同比下降25.0%（上年同期80亿元）",
 )
-
-
-def obs(zone: str, indicator: str, period: str, value: str) -> dict:
-    unit = "个" if indicator == "signed_projects" else "亿元"
-    return {"zone": zone, "indicator": indicator, "period": period, "value": value, "unit": unit}
-
-
-def alert_state(database_url: str) -> set[tuple[str, str, str, str, str]]:
-    with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
-            "SELECT rule, zone, indicator, state, severity FROM alerts WHERE zone = ANY(%s)", (list(ZONES),)
-        ).fetchall()
-    return set(rows)
 
 
 @pytest.fixture(scope="module")
@@ -111,15 +97,7 @@ def raised(pipeline: Pipeline) -> Pipeline:
             {growth, behind_critical, part},
         ),
     ]
-    for number, (rows, expected) in enumerate(steps, start=1):
-        accepted = pipeline.post_observations(rows)
-        assert accepted.status_code == 202, accepted.text
-        wait_for(
-            lambda expected=expected: alert_state(pipeline.database_url) == expected,
-            timeout=120,
-            what=f"step {number}: the alerts {sorted(expected)}",
-            last=lambda: sorted(alert_state(pipeline.database_url)),
-        )
+    post_until_alerts(pipeline, ZONES, steps)
     # The progress of the last step too (the board's sections), not only the alert.
     wait_for(
         lambda: len(progress_rows(pipeline, 2013, 5)) == 5,

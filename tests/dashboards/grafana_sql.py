@@ -22,7 +22,8 @@ Where Grafana would leave a reference to an undefined variable in the SQL (and P
 fail on `$zone`), this module raises at once, naming the variable: a board must not contain one.
 
 Public API (tests/timescale imports it too): `render_sql`, `dashboard_queries`, `variable_queries`,
-`variable_specs`, `repeat_variables`, `VariableSpec`, `ALL`.
+`variable_specs`, `repeat_variables`, `VariableSpec`, `ALL`; and what a board does when it loads, on
+any database: `resolve_variables`, `panel_rows`, with `beijing_year` for Grafana's "This year".
 """
 
 from __future__ import annotations
@@ -30,14 +31,17 @@ from __future__ import annotations
 import json
 import math
 import re
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime, timedelta, timezone
 from decimal import Decimal
 from pathlib import Path
 from typing import Any, NamedTuple
 
 ALL = "$__all"  # the value Grafana stores for "All"
+BEIJING = timezone(timedelta(hours=8))
+# Runs one SQL statement on the board's database: (column names, rows).
+RunQuery = Callable[[str], tuple[list[str], list[tuple]]]
 
 # Grafana's variableRegex (public/app/features/variables/utils.ts): $var | [[var]] / [[var:fmt]] |
 # ${var} / ${var.fieldPath} / ${var:fmt}.
@@ -499,3 +503,61 @@ def variable_specs(
             options=None if known is None else tuple(known),
         )
     return specs
+
+
+def beijing_year(year: int) -> tuple[datetime, datetime]:
+    """Grafana's "This year" for `year` in a browser in China (UTC+8): the range reaches the server in UTC."""
+    return datetime(year, 1, 1, tzinfo=BEIJING), datetime(year, 12, 31, 23, 59, 59, 999_000, tzinfo=BEIJING)
+
+
+def resolve_variables(
+    run_query: RunQuery,
+    dashboard: Mapping[str, Any],
+    chosen: Mapping[str, str | Sequence[str]],
+    time_range: tuple[datetime, datetime],
+    timescaledb: bool,
+) -> tuple[dict[str, str | Sequence[str]], dict[str, VariableSpec], dict[str, list[tuple[str, str]]]]:
+    """What Grafana does when the board loads: run each variable's query in order (with the values of the
+    ones before it), then take the chosen value, or All, or the first option ('' when none).
+    Returns the values, the specs, and each query variable's options as (value, text)."""
+    values: dict[str, str | Sequence[str]] = {}
+    options: dict[str, list[str]] = {}
+    shown: dict[str, list[tuple[str, str]]] = {}
+    for variable in dashboard.get("templating", {}).get("list", []):
+        name = variable["name"]
+        if variable.get("type") == "query":
+            sql = render_sql(
+                variable["query"],
+                values,
+                *time_range,
+                specs=variable_specs(dashboard, options),
+                timescaledb=timescaledb,
+            )
+            columns, rows = run_query(sql)
+            value_at = columns.index("__value") if "__value" in columns else 0
+            text_at = columns.index("__text") if "__text" in columns else value_at
+            options[name] = [str(row[value_at]) for row in rows]
+            shown[name] = [(str(row[value_at]), str(row[text_at])) for row in rows]
+        if name in chosen:
+            values[name] = chosen[name]
+        elif variable.get("includeAll"):
+            values[name] = [ALL]
+        else:
+            values[name] = options[name][0] if options.get(name) else ""
+    return values, variable_specs(dashboard, options), shown
+
+
+def panel_rows(
+    run_query: RunQuery,
+    path: Path,
+    panel_id: int,
+    chosen: Mapping[str, str | Sequence[str]],
+    time_range: tuple[datetime, datetime],
+    timescaledb: bool,
+) -> list[dict[str, Any]]:
+    """One panel's rows as Grafana would show them once the board has loaded with `chosen`."""
+    dashboard = load_dashboard(path)
+    values, specs, _ = resolve_variables(run_query, dashboard, chosen, time_range, timescaledb)
+    (query,) = [q for q in dashboard_queries(path) if q.panel_id == panel_id]
+    columns, rows = run_query(render_sql(query.raw_sql, values, *time_range, specs=specs, timescaledb=timescaledb))
+    return [dict(zip(columns, row, strict=True)) for row in rows]

@@ -18,7 +18,7 @@ changes is known:
 from __future__ import annotations
 
 from collections.abc import Iterator
-from datetime import date, datetime, timedelta, timezone
+from datetime import date, datetime, timedelta
 
 import psycopg
 import pytest
@@ -26,17 +26,17 @@ from psycopg.types.json import Jsonb
 
 from alerts.model import Rule, period_zh
 from notifier.channels import RULE_ZH
-from tests.dashboards.grafana_sql import ALL, load_dashboard
+from tests.dashboards.grafana_sql import ALL, BEIJING, beijing_year, load_dashboard
 from tests.dashboards.test_board_queries import OVERVIEW, YEAR_2009, panel_rows, pick, resolve_variables
-from tests.support import Pipeline, wait_for
+from tests.support import Pipeline, post_until_alerts
+from tests.support import report as obs
 
 pytestmark = pytest.mark.integration
 
 JIA, YI, BING = "看板预警甲区", "看板预警乙区", "看板预警丙区"
 ZONES = (JIA, YI, BING)
-BEIJING = timezone(timedelta(hours=8))
-YEAR_2011 = (datetime(2011, 1, 1, tzinfo=BEIJING), datetime(2011, 12, 31, 23, 59, 59, 999_000, tzinfo=BEIJING))
-YEAR_2012 = (datetime(2012, 1, 1, tzinfo=BEIJING), datetime(2012, 12, 31, 23, 59, 59, 999_000, tzinfo=BEIJING))
+YEAR_2011 = beijing_year(2011)
+YEAR_2012 = beijing_year(2012)
 TABLE, COUNTS = 4, 5
 COLUMNS = ("级别", "开发区", "指标", "规则", "期间", "说明")
 CHOSEN = {"year": "2011", "month": "6", "zone": [ALL], "indicator": [ALL]}
@@ -77,19 +77,6 @@ NEGATIVE_GROWTH = (
 )
 
 
-def obs(zone: str, indicator: str, period: str, value: str) -> dict:
-    unit = "个" if indicator == "signed_projects" else "亿元"
-    return {"zone": zone, "indicator": indicator, "period": period, "value": value, "unit": unit}
-
-
-def alert_state(database_url: str) -> set[tuple[str, str, str, str, str]]:
-    with psycopg.connect(database_url) as conn:
-        rows = conn.execute(
-            "SELECT rule, zone, indicator, state, severity FROM alerts WHERE zone = ANY(%s)", (list(ZONES),)
-        ).fetchall()
-    return set(rows)
-
-
 @pytest.fixture(scope="module")
 def alerts_db(pipeline: Pipeline) -> str:
     """The steps of the module docstring, each waited for in the `alerts` table."""
@@ -126,15 +113,7 @@ def alerts_db(pipeline: Pipeline) -> str:
             {growth, part, output_critical, investment_resolved, projects},
         ),
     ]
-    for number, (rows, expected) in enumerate(steps, start=1):
-        accepted = pipeline.post_observations(rows)
-        assert accepted.status_code == 202, accepted.text
-        wait_for(
-            lambda expected=expected: alert_state(pipeline.database_url) == expected,
-            timeout=120,
-            what=f"step {number}: the alerts {sorted(expected)}",
-            last=lambda: sorted(alert_state(pipeline.database_url)),
-        )
+    post_until_alerts(pipeline, ZONES, steps)
     return pipeline.database_url
 
 

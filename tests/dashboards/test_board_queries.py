@@ -9,8 +9,9 @@ run on a read-only connection (Grafana's role only reads), and its figures compa
 from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
-from datetime import datetime, timedelta, timezone
+from datetime import datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -19,16 +20,16 @@ import psycopg
 import pytest
 
 from indicators_core.catalog import load_catalog
-from tests.dashboards import seed
+from tests.dashboards import grafana_sql, seed
 from tests.dashboards.grafana_sql import (
     ALL,
     VariableSpec,
+    beijing_year,
     dashboard_queries,
     iter_panels,
     load_dashboard,
     render_sql,
     repeat_variables,
-    variable_specs,
 )
 from tests.dashboards.seed import ZONE_A, ZONE_B, ZONE_C, ZONES
 from tests.support import Pipeline, wait_for
@@ -41,10 +42,8 @@ RANKINGS = ROOT / "dashboards" / "rankings.json"
 ZONE_DETAIL = ROOT / "dashboards" / "zone-detail.json"
 SQL_BOARDS = [path for path in sorted((ROOT / "dashboards").glob("*.json")) if dashboard_queries(path)]
 
-# Grafana's "This year" for 2022 in a browser in China (UTC+8): the range reaches the server in UTC.
-BEIJING = timezone(timedelta(hours=8))
-YEAR_2022 = (datetime(2022, 1, 1, tzinfo=BEIJING), datetime(2022, 12, 31, 23, 59, 59, 999_000, tzinfo=BEIJING))
-YEAR_2009 = (datetime(2009, 1, 1, tzinfo=BEIJING), datetime(2009, 12, 31, 23, 59, 59, 999_000, tzinfo=BEIJING))
+YEAR_2022 = beijing_year(2022)
+YEAR_2009 = beijing_year(2009)
 D = Decimal
 
 
@@ -91,26 +90,11 @@ def resolve_variables(
     chosen: Mapping[str, str | Sequence[str]],
     time_range: tuple[datetime, datetime],
 ) -> tuple[dict[str, str | Sequence[str]], dict[str, VariableSpec]]:
-    """What Grafana does when the board loads: run each variable's query in order (with the values of
-    the ones before it), then take the chosen value, or All, or the first option ('' when none)."""
-    values: dict[str, str | Sequence[str]] = {}
-    options: dict[str, list[str]] = {}
-    for variable in dashboard.get("templating", {}).get("list", []):
-        name = variable["name"]
-        if variable.get("type") == "query":
-            sql = render_sql(
-                variable["query"], values, *time_range, specs=variable_specs(dashboard, options), timescaledb=False
-            )
-            columns, rows = run(conn, sql)
-            at = columns.index("__value") if "__value" in columns else 0
-            options[name] = [str(row[at]) for row in rows]
-        if name in chosen:
-            values[name] = chosen[name]
-        elif variable.get("includeAll"):
-            values[name] = [ALL]
-        else:
-            values[name] = options.get(name, [""])[0] if options.get(name) else ""
-    return values, variable_specs(dashboard, options)
+    # The pipeline's PostgreSQL has no TimescaleDB: $__timeGroup would be time_bucket() there (tests/timescale).
+    values, specs, _ = grafana_sql.resolve_variables(
+        partial(run, conn), dashboard, chosen, time_range, timescaledb=False
+    )
+    return values, specs
 
 
 def panel_rows(
@@ -120,12 +104,7 @@ def panel_rows(
     chosen: Mapping[str, str | Sequence[str]],
     time_range: tuple[datetime, datetime] = YEAR_2022,
 ) -> list[dict[str, Any]]:
-    dashboard = load_dashboard(path)
-    values, specs = resolve_variables(conn, dashboard, chosen, time_range)
-    (query,) = [q for q in dashboard_queries(path) if q.panel_id == panel_id]
-    # The pipeline's PostgreSQL has no TimescaleDB: $__timeGroup would be time_bucket() there (tests/timescale).
-    columns, rows = run(conn, render_sql(query.raw_sql, values, *time_range, specs=specs, timescaledb=False))
-    return [dict(zip(columns, row, strict=True)) for row in rows]
+    return grafana_sql.panel_rows(partial(run, conn), path, panel_id, chosen, time_range, timescaledb=False)
 
 
 def pick(rows: list[dict[str, Any]], *columns: str) -> list[tuple]:

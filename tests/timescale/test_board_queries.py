@@ -19,8 +19,9 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import Callable, Mapping, Sequence
-from datetime import UTC, date, datetime, timedelta, timezone
+from datetime import UTC, date, datetime
 from decimal import Decimal
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -33,17 +34,18 @@ from alerts.config import load_rules
 from alerts.outbox import enqueue_deliveries
 from alerts.store import AlertStore, Touched
 from indicators_core.catalog import load_catalog
+from tests.dashboards import grafana_sql
 from tests.dashboards import seed as board_seed
 from tests.dashboards.grafana_sql import (
     ALL,
     VariableSpec,
+    beijing_year,
     dashboard_queries,
     iter_panels,
     load_dashboard,
     render_sql,
     repeat_variables,
     variable_queries,
-    variable_specs,
 )
 from tests.timescale.conftest import Migrated, reports_of, store_reports
 
@@ -77,16 +79,8 @@ YEARS_ON = 9
 LAST_YEAR, THIS_YEAR = board_seed.LAST_YEAR + YEARS_ON, board_seed.THIS_YEAR + YEARS_ON  # 2030, 2031
 STORED_AT = datetime(2031, 6, 10, 9, 0, tzinfo=UTC)
 
-# Grafana's "This year" in a browser in China (UTC+8): the range reaches the server in UTC.
-BEIJING = timezone(timedelta(hours=8))
-
-
-def whole_year(year: int) -> tuple[datetime, datetime]:
-    return datetime(year, 1, 1, tzinfo=BEIJING), datetime(year, 12, 31, 23, 59, 59, 999_000, tzinfo=BEIJING)
-
-
-YEAR = whole_year(THIS_YEAR)
-EMPTY_YEAR = whole_year(2009)  # no figures of any test in this database
+YEAR = beijing_year(THIS_YEAR)
+EMPTY_YEAR = beijing_year(2009)  # no figures of any test in this database
 D = Decimal
 
 
@@ -162,35 +156,15 @@ def resolve_variables(
     chosen: Mapping[str, str | Sequence[str]],
     time_range: tuple[datetime, datetime],
 ) -> tuple[dict[str, str | Sequence[str]], dict[str, VariableSpec], dict[str, list[tuple[str, str]]]]:
-    """What Grafana does when the board loads: run each variable's query in order (with the values of the
-    ones before it), then take the chosen value, or All, or the first option ('' when none).
-    Also returns each query variable's options as (value, text)."""
-    values: dict[str, str | Sequence[str]] = {}
-    options: dict[str, list[str]] = {}
-    shown: dict[str, list[tuple[str, str]]] = {}
-    for variable in dashboard.get("templating", {}).get("list", []):
-        name = variable["name"]
-        if variable.get("type") == "query":
-            sql = render_sql(
-                variable["query"],
-                values,
-                *time_range,
-                specs=variable_specs(dashboard, options),
-                timescaledb=TIMESCALEDB,
-            )
-            columns, rows = run(conn, sql)
-            RAN_VARIABLES.add((dashboard["uid"], name))
-            value_at = columns.index("__value") if "__value" in columns else 0
-            text_at = columns.index("__text") if "__text" in columns else value_at
-            options[name] = [str(row[value_at]) for row in rows]
-            shown[name] = [(str(row[value_at]), str(row[text_at])) for row in rows]
-        if name in chosen:
-            values[name] = chosen[name]
-        elif variable.get("includeAll"):
-            values[name] = [ALL]
-        else:
-            values[name] = options[name][0] if options.get(name) else ""
-    return values, variable_specs(dashboard, options), shown
+    values, specs, shown = grafana_sql.resolve_variables(partial(run, conn), dashboard, chosen, time_range, TIMESCALEDB)
+    RAN_VARIABLES.update(query_variable_names(dashboard))
+    return values, specs, shown
+
+
+def query_variable_names(dashboard: Mapping[str, Any]) -> set[tuple[str, str]]:
+    """(uid, name) of every query variable: each runs when the board loads."""
+    variables = dashboard.get("templating", {}).get("list", [])
+    return {(dashboard["uid"], v["name"]) for v in variables if v.get("type") == "query"}
 
 
 def panel_rows(
@@ -200,12 +174,11 @@ def panel_rows(
     chosen: Mapping[str, str | Sequence[str]],
     time_range: tuple[datetime, datetime] = YEAR,
 ) -> list[dict[str, Any]]:
-    dashboard = load_dashboard(path)
-    values, specs, _ = resolve_variables(conn, dashboard, chosen, time_range)
-    (query,) = [q for q in dashboard_queries(path) if q.panel_id == panel_id]
-    columns, rows = run(conn, render_sql(query.raw_sql, values, *time_range, specs=specs, timescaledb=TIMESCALEDB))
-    RAN_PANELS.add((query.dashboard_uid, panel_id))
-    return [dict(zip(columns, row, strict=True)) for row in rows]
+    rows = grafana_sql.panel_rows(partial(run, conn), path, panel_id, chosen, time_range, TIMESCALEDB)
+    RAN_PANELS.add((uid_of(path), panel_id))
+    # Loading the board ran every query variable, as resolve_variables does.
+    RAN_VARIABLES.update(query_variable_names(load_dashboard(path)))
+    return rows
 
 
 def pick(rows: list[dict[str, Any]], *columns: str) -> list[tuple]:

@@ -15,10 +15,8 @@ import pytest
 
 from stack.kafka import KafkaBroker
 from stack.pglite import PgliteServer
-from stack.ports import free_port
-from stack.run import service_processes
 from tests.conftest import ARTIFACTS
-from tests.support import Pipeline, wait_for
+from tests.support import Pipeline, running_pipeline, wait_for
 from tests.timescale import seed
 from tests.timescale.conftest import Migrated
 
@@ -50,26 +48,8 @@ def timescale_pipeline(
         "INDICATORS_TOPIC_RESULTS": "timescale.results",
         "INDICATORS_TAKE_WITHIN_S": "0.05",
     }
-    ingest_port, query_port, processor_port = free_port(), free_port(), free_port()
-    services = service_processes(env, ARTIFACTS / "logs-timescale", ingest_port, query_port, processor_port)
-    for service in services.values():
-        service.start()
-    try:
-        for service in services.values():
-            service.wait_ready(180)
-        yield Pipeline(
-            ingest_url=f"http://127.0.0.1:{ingest_port}",
-            query_url=f"http://127.0.0.1:{query_port}",
-            processor_url=f"http://127.0.0.1:{processor_port}",
-            admin_key=admin_key,
-            database_url=timescale.url,
-            kafka_bootstrap=kafka_broker.bootstrap,
-            topic_batches="timescale.batches",
-            services=services,
-        )
-    finally:
-        for service in reversed(list(services.values())):
-            service.stop()
+    with running_pipeline(env, ARTIFACTS / "logs-timescale") as pipeline:
+        yield pipeline
 
 
 def stored(url: str) -> tuple[int, int]:
