@@ -561,3 +561,11 @@ def panel_rows(
     (query,) = [q for q in dashboard_queries(path) if q.panel_id == panel_id]
     columns, rows = run_query(render_sql(query.raw_sql, values, *time_range, specs=specs, timescaledb=timescaledb))
     return [dict(zip(columns, row, strict=True)) for row in rows]
+
+
+# The boards of this repository.
+DASHBOARDS = Path(__file__).resolve().parents[2] / "dashboards"
+OVERVIEW = DASHBOARDS / "half-year-red-overview.json"
+RANKINGS = DASHBOARDS / "rankings.json"
+ZONE_DETAIL = DASHBOARDS / "zone-detail.json"
+SQL_BOARDS = [path for path in sorted(DASHBOARDS.glob("*.json")) if dashboard_queries(path)]

@@ -23,6 +23,10 @@ from indicators_core.catalog import load_catalog
 from tests.dashboards import grafana_sql, seed
 from tests.dashboards.grafana_sql import (
     ALL,
+    OVERVIEW,
+    RANKINGS,
+    SQL_BOARDS,
+    ZONE_DETAIL,
     VariableSpec,
     beijing_year,
     dashboard_queries,
@@ -36,11 +40,6 @@ from tests.support import Pipeline, wait_for
 
 pytestmark = pytest.mark.integration
 
-ROOT = Path(__file__).resolve().parents[2]
-OVERVIEW = ROOT / "dashboards" / "half-year-red-overview.json"
-RANKINGS = ROOT / "dashboards" / "rankings.json"
-ZONE_DETAIL = ROOT / "dashboards" / "zone-detail.json"
-SQL_BOARDS = [path for path in sorted((ROOT / "dashboards").glob("*.json")) if dashboard_queries(path)]
 
 YEAR_2022 = beijing_year(2022)
 YEAR_2009 = beijing_year(2009)

@@ -38,6 +38,10 @@ from tests.dashboards import grafana_sql
 from tests.dashboards import seed as board_seed
 from tests.dashboards.grafana_sql import (
     ALL,
+    OVERVIEW,
+    RANKINGS,
+    SQL_BOARDS,
+    ZONE_DETAIL,
     VariableSpec,
     beijing_year,
     dashboard_queries,
@@ -52,11 +56,6 @@ from tests.timescale.conftest import Migrated, reports_of, store_reports
 pytestmark = pytest.mark.integration
 
 ROOT = Path(__file__).resolve().parents[2]
-DASHBOARDS = ROOT / "dashboards"
-OVERVIEW = DASHBOARDS / "half-year-red-overview.json"
-RANKINGS = DASHBOARDS / "rankings.json"
-ZONE_DETAIL = DASHBOARDS / "zone-detail.json"
-SQL_BOARDS = [path for path in sorted(DASHBOARDS.glob("*.json")) if dashboard_queries(path)]
 DATASOURCE_UID = "indicators-db"
 
 
