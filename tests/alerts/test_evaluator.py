@@ -12,7 +12,7 @@ import json
 import os
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
@@ -161,16 +161,37 @@ def metric(url: str, name: str, **labels: str) -> float:
 # ---------------------------------------------------------------- behind schedule, resolve, replay
 
 
-def test_behind_schedule_fires_once_resolves_on_revision_and_a_replay_adds_nothing(pipeline: Pipeline):
+@pytest.fixture
+def dead_subscriber(pipeline: Pipeline) -> Iterator[Callable[[str], uuid.UUID]]:
+    """Subscribe a webhook nobody answers to a zone; removed afterwards, with its deliveries.
+
+    The session's notifier retries such deliveries for hours: left behind, they would move the
+    delivery counters under every later test that reads them (tests/deploy/test_pipeline_health_board.py).
+    """
+    created: list[uuid.UUID] = []
+
+    def subscribe(zone: str) -> uuid.UUID:
+        subscription = uuid.uuid4()
+        with psycopg.connect(pipeline.database_url) as conn:
+            conn.execute(
+                "INSERT INTO subscriptions (id, name, channel, target, secret, zones, min_severity) "
+                "VALUES (%s, '甲区管委会', 'webhook', 'http://127.0.0.1:9/hook', 's3cret', %s, 'info')",
+                (subscription, [zone]),
+            )
+        created.append(subscription)
+        return subscription
+
+    yield subscribe
+    with psycopg.connect(pipeline.database_url) as conn:
+        conn.execute("DELETE FROM subscriptions WHERE id = ANY(%s)", (created,))
+
+
+def test_behind_schedule_fires_once_resolves_on_revision_and_a_replay_adds_nothing(
+    pipeline: Pipeline, dead_subscriber: Callable[[str], uuid.UUID]
+):
     zone = "预警甲区"
     # A subscriber of this zone: every transition must become exactly one delivery in the outbox.
-    subscription = uuid.uuid4()
-    with psycopg.connect(pipeline.database_url) as conn:
-        conn.execute(
-            "INSERT INTO subscriptions (id, name, channel, target, secret, zones, min_severity) "
-            "VALUES (%s, '甲区管委会', 'webhook', 'http://127.0.0.1:9/hook', 's3cret', %s, 'info')",
-            (subscription, [zone]),
-        )
+    subscription = dead_subscriber(zone)
     put_target(pipeline, zone, "industrial_output", 2018, 100)
     # Jan–May 2018: 35 of 100 by May is 35.0% against 41.7%: 6.7 points behind.
     post(pipeline, ytd_series(zone, "industrial_output", 2018, ["6", "13", "20", "27", "35"]))

@@ -11,12 +11,14 @@ expanded) and must answer with the figures the test's own actions imply:
   resolved by a revision) delivered to a webhook and to a WeCom robot that is busy once, and the
   evaluator's consumer lag drained.
 
-Prometheus' increase() does not count a series' first sample. Ingest's row counters exist at 0
-from its start (every configured writer, every field validation names: tests/ingest), but the
-processor creates some labelled counters (reports by kind) at their first use. A warm-up post
-makes every series the test reads exist before the measured batch, and the board's time range
-($__range) is taken from just before that batch, so the figures are the batch's alone whatever
-other tests of the session posted before.
+The board's "所选时段" panels count exactly (the counter's value at the range's end minus its
+value at the range's start, dashboards/README.md), so the test compares whole numbers, never
+rounded ones. For that to be the test's own figures, the range must start after a scrape that
+already holds everything done before it (`range_start`) and nothing else may move the counters
+while it runs: the outbox holds no other subscriber's retries (`outbox_quiet`), and no other
+test posts while this one runs (pytest runs them one at a time). A warm-up post makes every
+series the test reads exist before the measured batch (the processor creates some labelled
+counters at their first use).
 """
 
 from __future__ import annotations
@@ -30,6 +32,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
+import psycopg
 import pytest
 import yaml
 
@@ -194,22 +197,46 @@ def scraped_since(prometheus: str, moment: float, jobs: int) -> bool:
     return len(stamps) == jobs and all(stamp > moment for stamp in stamps.values())
 
 
+def range_start(prometheus: str, jobs: int) -> float:
+    """A start for the board's range such that every target's last sample at or before it is newer than now.
+
+    The panels read each counter at the range's start from the last scrape at or before it, and the test's
+    range is a whole number of seconds (it may start up to a second before the returned moment): so wait for
+    a scrape after now, and then for two more seconds of scrapes, before the range may start.
+    """
+    now = time.time()
+    wait_for(lambda: scraped_since(prometheus, now, jobs), 60, "a scrape of every service")
+    scraped = time.time()
+    wait_for(lambda: scraped_since(prometheus, scraped + 2, jobs), 60, "two more seconds of scrapes")
+    return time.time()
+
+
+def outbox_quiet(pipeline: Pipeline) -> None:
+    """Wait until no delivery of any subscriber is pending: the delivery counters then move for this test alone."""
+
+    def pending() -> list[tuple]:
+        with psycopg.connect(pipeline.database_url) as conn:
+            return conn.execute(
+                "SELECT d.id, s.name, s.target, d.attempts FROM deliveries d JOIN subscriptions s "
+                "ON s.id = d.subscription_id WHERE d.status = 'pending' ORDER BY d.id"
+            ).fetchall()
+
+    wait_for(lambda: not pending(), 60, "an outbox with nothing pending (another test left a subscriber?)", pending)
+
+
 def warm_up(pipeline: Pipeline, prometheus: str, jobs: int) -> float:
     """Post one accepted and one rejected row, wait until Prometheus holds their counters; the measuring start."""
     assert pipeline.post_observations([observation("import_export", 1, 1)]).status_code == 202
     assert pipeline.post_observations([observation("import_export", 1, 1, unit="万美元")]).status_code == 422
     wait_for(lambda: series_in_query_api(pipeline, "import_export", 1), 60, "the warm-up row in the query API")
-    done = time.time()
-    # Three seconds of scrapes after it: the window below starts after the warm-up, with samples in it.
-    wait_for(lambda: scraped_since(prometheus, done + 3, jobs), 60, "scrapes after the warm-up")
-    return time.time()
+    return range_start(prometheus, jobs)
 
 
 def test_every_board_query_answers_with_the_figures_of_the_posted_data(pipeline: Pipeline, prometheus: str):
     targets = board_targets()
     jobs = len(query(prometheus, "up"))
     # The board's time range starts here, after the warm-up: its increases are the batch's alone.
-    since = warm_up(pipeline, prometheus, jobs) - 2
+    since = warm_up(pipeline, prometheus, jobs)
 
     posted_at = time.time()
     rows = [observation("fixed_asset_investment", month, 5 * month) for month in (2, 3, 4, 5)]
@@ -229,7 +256,7 @@ def test_every_board_query_answers_with_the_figures_of_the_posted_data(pipeline:
     def all_answer() -> bool:
         now = awaited()
         return (
-            round(by(now["rows accepted"], "source").get("admin", 0)) == 4
+            by(now["rows accepted"], "source").get("admin", 0) == 4
             and by(now["reports processed"], "kind").get("observation", 0) > 0
             and by(now["query db p95"], "query").get("series", 0) > 0
             and len(now["lag"]) == 2
@@ -258,11 +285,9 @@ def test_every_board_query_answers_with_the_figures_of_the_posted_data(pipeline:
     silent_s = by(results["距上次接收数据（按上游）"]["A"], "source")["admin"]
     assert 0 <= silent_s <= time.time() - posted_at + 2
 
-    # Four rows accepted, one rejected for its unit, since the board's range began (increase() extrapolates a little).
-    assert round(by(results["所选时段接收行数（按上游）"]["A"], "source")["admin"]) == 4
-    assert {field: round(v) for field, v in by(results["所选时段被拒行数（按字段）"]["A"], "field").items()} == {
-        "unit": 1
-    }
+    # Four rows accepted, one rejected for its unit, since the board's range began: counted, not estimated.
+    assert by(results["所选时段接收行数（按上游）"]["A"], "source") == {"admin": 4.0}
+    assert by(results["所选时段被拒行数（按字段）"]["A"], "field") == {"unit": 1.0}
     accepted = results["接收与拒收（行/分钟）"]["A"]
     assert accepted[(("kind", "observation"), ("source", "admin"))] > 0
     assert by(results["接收与拒收（行/分钟）"]["B"], "field")["unit"] > 0
@@ -360,9 +385,9 @@ def test_alert_and_delivery_panels_follow_one_alert_and_its_deliveries(pipeline:
             subscribe(pipeline, name="监控告警测试区工作群", channel="wecom", target=wecom.url),
         ]
         try:
-            # The board's range starts here, with a scrape of every service in it before the alert.
-            since = time.time()
-            wait_for(lambda: scraped_since(prometheus, since, jobs), 60, "a scrape of every service")
+            # The board's range starts here, after every earlier delivery was scraped.
+            outbox_quiet(pipeline)
+            since = range_start(prometheus, jobs)
 
             response = pipeline.put_targets(
                 [{"zone": ALERT_ZONE, "indicator": "industrial_output", "year": 2016, "value": 100}]
@@ -413,9 +438,9 @@ def test_alert_and_delivery_panels_follow_one_alert_and_its_deliveries(pipeline:
     }
     # One alert, fired and resolved (the session's other alerts are other rules' or not in this range).
     changes = by_labels(results["所选时段告警变化（次，按规则和变化）"]["A"], "rule_zh", "transition_zh")
-    assert {k: round(v) for k, v in changes.items() if k[0] == "落后序时进度"} == {
-        ("落后序时进度", "新触发"): 1,
-        ("落后序时进度", "已恢复"): 1,
+    assert {k: v for k, v in changes.items() if k[0] == "落后序时进度"} == {
+        ("落后序时进度", "新触发"): 1.0,
+        ("落后序时进度", "已恢复"): 1.0,
     }
     # Every rule and severity speaks Chinese on the board (the gauge has all of them, at 0 when quiet).
     every = by_labels(query(prometheus, firing_panel.removesuffix(" > 0")), "rule_zh", "severity_zh")
@@ -425,8 +450,8 @@ def test_alert_and_delivery_panels_follow_one_alert_and_its_deliveries(pipeline:
     assert {severity for _, severity in every} == {severity.zh for severity in Severity}
 
     # Two deliveries each (fired, resolved); WeCom's first try was refused and retried.
-    totals = {ref: round(next(iter(r.values()))) for ref, r in results["所选时段推送（次，按结果）"].items()}
-    assert totals == {"A": 4, "B": 1, "C": 0}
+    totals = {ref: list(r.values()) for ref, r in results["所选时段推送（次，按结果）"].items()}
+    assert totals == {"A": [4.0], "B": [1.0], "C": [0.0]}
     per_minute = results["推送结果（次/分钟，按渠道）"]
     sent, retrying, given_up = (by(per_minute[ref], "channel_zh") for ref in ("A", "B", "C"))
     assert set(sent) == set(retrying) == set(given_up) == {"Webhook", "钉钉", "企业微信", "电子邮件"}
@@ -448,5 +473,11 @@ def test_alert_and_delivery_panels_follow_one_alert_and_its_deliveries(pipeline:
     assert 0 < latency["Webhook"] < 5 <= latency["企业微信"]
     judged = {ref: next(iter(r.values())) for ref, r in results["告警判定延迟（处理完成 → 告警入库）"].items()}
     assert 0 < judged["A"] <= judged["B"] <= 60
-    # The evaluator's lag, on the one topic it consumes (not the alerts topic it publishes to): drained.
-    assert by(results["告警判定积压（条，按主题）"]["A"], "topic") == {"indicators.results": 0.0}
+    # The evaluator's lag, on the one topic it consumes (not the alerts topic it publishes to): drained. A reading
+    # is refreshed every 10 s and vanishes while the broker does not answer, so the board is read until it says so.
+    wait_for(
+        lambda: by(query(prometheus, lag_panel), "topic") == {"indicators.results": 0.0},
+        60,
+        "the evaluator's lag on the board at 0, on its one topic",
+        last=lambda: query(prometheus, lag_panel),
+    )
