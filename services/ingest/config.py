@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import secrets
+from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
 
 from indicators_core.settings import CommonSettings
+from indicators_core.writers import Writer, WritersInvalid, parse_writers
 
 
 class IngestSettings(CommonSettings):
@@ -16,8 +18,9 @@ class IngestSettings(CommonSettings):
     # generated and printed at start; in production it must be set.
     admin_key: SecretStr | None = None
     # More writers, each with its own name recorded as the source of what it posts:
-    # INDICATORS_API_KEYS='{"stats-bureau": "…", "customs": "…"}'
-    api_keys: dict[str, SecretStr] = Field(default_factory=dict)
+    # INDICATORS_API_KEYS='{"stats-bureau": "…", "customs": {"keys": ["…", "sha256:…"], "zones": […],
+    # "indicators": […], "targets": false}}' (indicators_core.writers: scopes, rotation, hashed keys).
+    api_keys: dict[str, SecretStr | dict[str, Any]] = Field(default_factory=dict, repr=False)
     max_batch_rows: int = 5000
     publish_timeout_s: float = 15.0
     broker_connect_timeout_s: float = 5.0
@@ -29,16 +32,21 @@ class IngestSettings(CommonSettings):
                 raise ValueError("INDICATORS_ADMIN_KEY must be set in production")
             self.admin_key = SecretStr(secrets.token_urlsafe(24))
             self.admin_key_generated = True
-        for name, key in {"admin": self.admin_key, **self.api_keys}.items():
-            if self.environment == "production" and len(key.get_secret_value()) < 16:
-                raise ValueError(f"the key of '{name}' is shorter than 16 characters")
+        if self.environment == "production" and len(self.admin_key.get_secret_value()) < 16:
+            raise ValueError("the key of 'admin' is shorter than 16 characters")
+        self.scoped_writers()  # refuse a bad INDICATORS_API_KEYS at start, naming the writer and field
         return self
 
     admin_key_generated: bool = False
 
-    def writers(self) -> dict[str, str]:
-        """Key → source name of every writer."""
+    def scoped_writers(self) -> list[Writer]:
+        """The admin writer and every writer of INDICATORS_API_KEYS, with their key digests and scopes."""
         assert self.admin_key is not None  # set by the validator  # noqa: S101
-        keys = {self.admin_key.get_secret_value(): "admin"}
-        keys.update({key.get_secret_value(): name for name, key in self.api_keys.items()})
-        return keys
+        specs = {
+            source: spec.get_secret_value() if isinstance(spec, SecretStr) else spec
+            for source, spec in self.api_keys.items()
+        }
+        try:
+            return parse_writers(self.admin_key.get_secret_value(), specs, production=self.environment == "production")
+        except WritersInvalid as error:
+            raise ValueError(f"INDICATORS_API_KEYS: {error}") from error

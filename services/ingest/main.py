@@ -14,8 +14,9 @@ from fastapi.responses import JSONResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
-from indicators_core.auth import bearer_key_owner, unauthorized_reason
+from indicators_core.auth import unauthorized_reason
 from indicators_core.catalog import Catalog, load_catalog
+from indicators_core.writers import ScopeViolation, Writer, scope_violations, writer_of
 from ingest import metrics
 from ingest.config import IngestSettings
 from ingest.publisher import BatchPublisher, BrokerUnavailable, build_batch
@@ -45,8 +46,8 @@ def _problem(status: int, detail: str, errors: list[dict[str, Any]] | None = Non
 def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher | None = None) -> FastAPI:
     settings = settings or IngestSettings()
     catalog: Catalog = load_catalog(settings.catalog_path)
-    writers = settings.writers()
-    metrics.start_sources(writers.values())
+    writers = settings.scoped_writers()
+    metrics.start_sources(writer.source for writer in writers)
     publisher = publisher or BatchPublisher(
         bootstrap=settings.kafka_bootstrap,
         topic=settings.topic_batches,
@@ -76,13 +77,23 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
         lifespan=lifespan,
     )
 
-    def source_of(request: Request) -> str:
+    def writer_of_request(request: Request) -> Writer:
         header = request.headers.get("authorization", "")
-        name = bearer_key_owner(header, writers)
-        if name is not None:
-            return name
+        writer = writer_of(header, writers)
+        if writer is not None:
+            return writer
         metrics.AUTH_FAILURES.inc()
         raise Unauthorized(unauthorized_reason(header))
+
+    def forbidden(kind: str, writer: Writer, violations: list[ScopeViolation]) -> JSONResponse:
+        metrics.BATCHES.labels(kind, "forbidden").inc()
+        rows = sorted({v.row for v in violations if v.row is not None})
+        detail = (
+            f"{len(rows)} row(s) outside the scope of the key of '{writer.source}'; nothing was published"
+            if rows
+            else f"{violations[0].reason}; nothing was published"
+        )
+        return _problem(403, detail, [v.as_dict() for v in violations])
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(request: Request, error: Unauthorized) -> JSONResponse:
@@ -120,7 +131,7 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
     async def receive(
         request: Request, kind: str, body_key: str, validate: Callable[[Any], Sequence[ObservationRow | TargetRow]]
     ) -> Response:
-        source = source_of(request)
+        writer = writer_of_request(request)
         try:
             payload = parse_json_body(await request.body())
             if isinstance(payload, dict) and isinstance(payload.get(body_key), list):
@@ -128,7 +139,10 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
             rows = validate(payload)
         except BatchInvalid as error:
             return rejected(kind, error)
-        return await accept(kind, rows, source)
+        violations = scope_violations(writer, kind, rows)
+        if violations:
+            return forbidden(kind, writer, violations)
+        return await accept(kind, rows, writer.source)
 
     @app.post("/v1/observations", status_code=202, summary="Post a batch of monthly statistics")
     async def post_observations(request: Request) -> Response:

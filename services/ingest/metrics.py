@@ -37,7 +37,7 @@ REJECTABLE_FIELDS = {
 # and an upstream's first batch (or the first row rejected for a field) from the board.
 for _kind in KINDS:
     ROWS_RECEIVED.labels(_kind)
-    for _outcome in ("accepted", "rejected", "unavailable"):
+    for _outcome in ("accepted", "rejected", "forbidden", "unavailable"):
         BATCHES.labels(_kind, _outcome)
     for _field in sorted(REJECTABLE_FIELDS[_kind]):
         ROWS_REJECTED.labels(_kind, _field)
