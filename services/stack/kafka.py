@@ -131,6 +131,11 @@ class KafkaBroker:
         return config
 
     def start(self, timeout: float = 90) -> None:
+        self.launch()
+        self.wait_ready(timeout)
+
+    def launch(self) -> None:
+        """Start the broker (formatting its log dir on the first start); `wait_ready` waits for it."""
         ensure_port_free(self.port, "Kafka", "INDICATORS_KAFKA_PORT")
         ensure_port_free(self.controller_port, "the Kafka controller", "INDICATORS_KAFKA_CONTROLLER_PORT")
         libs = ensure_kafka_jars(self.jars_dir)
@@ -146,9 +151,9 @@ class KafkaBroker:
         with self.log_path.open("ab") as log:
             self.process = subprocess.Popen(self._java(libs, "kafka.Kafka", str(config)), stdout=log,
                                             stderr=subprocess.STDOUT, start_new_session=True)
-        self._wait_ready(timeout)
 
-    def _wait_ready(self, timeout: float) -> None:
+    def wait_ready(self, timeout: float = 90) -> None:
+        """Until the broker answers a metadata request; KafkaStartError when it exits or stays silent."""
         deadline = time.monotonic() + timeout
         last_error = ""
         while time.monotonic() < deadline:
@@ -178,6 +183,13 @@ class KafkaBroker:
         except subprocess.TimeoutExpired:
             os.killpg(self.process.pid, signal.SIGKILL)
             self.process.wait(timeout=10)
+
+    def kill(self) -> None:
+        """SIGKILL, as a crash would: no clean shutdown, the data dir kept; `start` brings it back on the same ports."""
+        if self.process is None or self.process.poll() is not None:
+            return
+        os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=10)
 
     def __enter__(self) -> KafkaBroker:
         self.start()

@@ -5,6 +5,7 @@ from __future__ import annotations
 import os
 import pwd
 import shutil
+import signal
 import subprocess
 import time
 from pathlib import Path
@@ -45,6 +46,7 @@ class PostgresServer:
         self.user = user
         self.bindir = find_bindir()
         self.started = False
+        self.process: subprocess.Popen[bytes] | None = None
 
     @property
     def pgdata(self) -> Path:
@@ -82,7 +84,15 @@ class PostgresServer:
         if self.log_path.exists():
             os.chown(self.log_path, owner.pw_uid, owner.pw_gid)
 
-    def start(self, timeout: float = 60) -> None:
+    def _owner(self) -> dict[str, object]:
+        # The server itself runs as our child (not daemonised by pg_ctl): the stack's supervisor sees
+        # it die and its exit code. As root it runs as 'postgres', without root's groups.
+        if os.geteuid() != 0:
+            return {}
+        return {"user": "postgres", "group": "postgres", "extra_groups": []}
+
+    def launch(self) -> None:
+        """Start the server (creating the cluster on the first start); `wait_ready` waits for it."""
         ensure_port_free(self.port, "PostgreSQL", "INDICATORS_POSTGRES_PORT")
         self.root.mkdir(parents=True, exist_ok=True)
         self.socket_dir.mkdir(parents=True, exist_ok=True)
@@ -95,26 +105,34 @@ class PostgresServer:
             )
             if result.returncode != 0:
                 raise PostgresStartError(f"initdb failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}")
-        options = f"-p {self.port} -k {self.socket_dir} -c listen_addresses=127.0.0.1 -c fsync=on"
-        result = subprocess.run(
-            self._as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.pgdata), "-o", options,
-                            "-l", str(self.log_path), "-w", "-t", str(int(timeout)), "start"]),
-            capture_output=True, text=True, check=False,
-        )
-        if result.returncode != 0:
-            raise PostgresStartError(f"PostgreSQL did not start on port {self.port}:\n{result.stdout[-1000:]}"
-                                     f"{result.stderr[-1000:]}\n{log_tail(self.log_path)}")
+        argv = [str(self.bindir / "postgres"), "-D", str(self.pgdata), "-p", str(self.port), "-k", str(self.socket_dir),
+                "-c", "listen_addresses=127.0.0.1", "-c", "fsync=on"]
+        with self.log_path.open("ab") as log:
+            # Own session: Ctrl-C in a terminal reaches whoever started us, who stops the server in order.
+            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+                                            **self._owner())  # type: ignore[call-overload]
         self.started = True
+
+    def wait_ready(self, timeout: float = 60) -> None:
+        """Until the server accepts connections; PostgresStartError when it exits or stays unreachable."""
         deadline = time.monotonic() + timeout
         while True:
+            if self.process is not None and self.process.poll() is not None:
+                raise PostgresStartError(f"PostgreSQL on port {self.port} exited ({self.process.returncode}); "
+                                         f"its log:\n{log_tail(self.log_path)}")
             try:
                 with psycopg.connect(self.url("postgres"), connect_timeout=3):
                     return
             except psycopg.OperationalError as error:
                 if time.monotonic() > deadline:
-                    raise PostgresStartError(f"PostgreSQL on port {self.port} refuses connections: {error}") from error
+                    self.stop()
+                    raise PostgresStartError(f"PostgreSQL on port {self.port} refuses connections: {error}; "
+                                             f"its log:\n{log_tail(self.log_path)}") from error
                 time.sleep(0.3)
 
+    def start(self, timeout: float = 60) -> None:
+        self.launch()
+        self.wait_ready(timeout)
 
     def url(self, dbname: str) -> str:
         return f"postgresql://{self.user}@127.0.0.1:{self.port}/{dbname}"
@@ -127,14 +145,23 @@ class PostgresServer:
                 conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
         return self.url(name)
 
-    def stop(self) -> None:
-        if not self.started:
-            return
-        subprocess.run(
-            self._as_owner([str(self.bindir / "pg_ctl"), "-D", str(self.pgdata), "-m", "fast", "-w", "stop"]),
-            capture_output=True, check=False,
-        )
+    def stop(self, timeout: float = 30) -> None:
+        """Fast shutdown (SIGINT: roll back open transactions, checkpoint, exit); immediate if it hangs."""
+        process = self.process
         self.started = False
+        if process is None or process.poll() is not None:
+            return
+        process.send_signal(signal.SIGINT)
+        try:
+            process.wait(timeout=timeout)
+        except subprocess.TimeoutExpired:
+            # Immediate shutdown: the postmaster tells its backends (each in a session of its own) to quit.
+            process.send_signal(signal.SIGQUIT)
+            try:
+                process.wait(timeout=10)
+            except subprocess.TimeoutExpired:
+                process.kill()
+                process.wait(timeout=10)
 
     def __enter__(self) -> PostgresServer:
         self.start()

@@ -2,14 +2,17 @@
 
 Order, each step waiting for the previous one to be ready: PostgreSQL (our own
 cluster in the data folder), Kafka (KRaft, jars from Maven Central), then the
-ingest, processor and query services. Ctrl-C stops them in reverse order; a
-second run keeps the data (and the generated admin key).
+services. Once all are ready, stack/supervise.py keeps them alive: one that dies
+is restarted with back-off (same data dir, same port) and the console says so.
+Ctrl-C stops them in reverse order; a second run keeps the data (and the
+generated admin key).
 """
 
 from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -27,6 +30,7 @@ from stack.keys import kept_secret
 from stack.logs import log_tail
 from stack.ports import ensure_port_free
 from stack.postgres import PostgresServer
+from stack.supervise import Child, Supervisor, process_child
 
 
 class StackSettings(BaseSettings):
@@ -174,6 +178,7 @@ class LocalStack:
         self.services: dict[str, ServiceProcess] = {}
         self.inbox: AlertInbox | None = None
         self.admin_key = admin_key_for(settings)
+        self.supervisor = Supervisor(data / "pids", settings.ready_timeout_s, say)
 
     def start(self) -> None:
         ensure_port_free(self.settings.inbox_port, "the alert inbox", "INDICATORS_INBOX_PORT")
@@ -199,18 +204,54 @@ class LocalStack:
             service.start()
         for service in self.services.values():
             service.wait_ready(self.settings.ready_timeout_s)
+        inbox = self._start_inbox()
+        query_url = f"http://{self.settings.query_host}:{self.settings.query_port}"
+        subscribe_inbox(query_url, self.admin_key, inbox.url, inbox.secret)
+        self.supervisor.watch(self.children())
+
+    def _start_inbox(self) -> AlertInbox:
+        # A new server each time: a stopped one cannot serve again. Same port and secret, so the
+        # subscription stays right.
         self.inbox = AlertInbox("127.0.0.1", self.settings.inbox_port, inbox_secret(self.data_dir), inbox_say)
         self.inbox.start()
-        query_url = f"http://{self.settings.query_host}:{self.settings.query_port}"
-        subscribe_inbox(query_url, self.admin_key, self.inbox.url, self.inbox.secret)
+        return self.inbox
+
+    def _inbox_ready(self, timeout: float) -> None:
+        with socket.create_connection(("127.0.0.1", self.settings.inbox_port), timeout=timeout):
+            pass
+
+    def _stop_inbox(self) -> None:
+        if self.inbox is not None and self.inbox.thread.is_alive():
+            self.inbox.stop()
+
+    def children(self) -> list[Child]:
+        """Everything this stack started, in start order, as the supervisor drives it."""
+        children = [
+            process_child("postgres", self.postgres, self.postgres.launch, self.postgres.wait_ready, self.postgres.stop,
+                          self.postgres.log_path),
+            process_child("kafka", self.kafka, self.kafka.launch, self.kafka.wait_ready, self.kafka.stop,
+                          self.kafka.log_path),
+        ]
+        children += [
+            process_child(service.name, service, service.start, service.wait_ready, service.stop, service.log_path)
+            for service in self.services.values()
+        ]
+        children.append(Child(
+            "inbox", self._start_inbox, self._inbox_ready, self._stop_inbox,
+            lambda: None if self.inbox is not None and self.inbox.thread.is_alive() else "stopped serving",
+            lambda: None,
+        ))
+        return children
 
     def stop(self) -> None:
-        if self.inbox is not None:
-            self.inbox.stop()
+        # Keepers first: nothing is restarted while (or after) it is stopped on purpose.
+        self.supervisor.halt()
+        self._stop_inbox()
         for service in reversed(list(self.services.values())):
             service.stop()
         self.kafka.stop()
         self.postgres.stop()
+        self.supervisor.join()
 
     def urls(self) -> str:
         s = self.settings
@@ -219,16 +260,9 @@ class LocalStack:
             f"  processor http://127.0.0.1:{s.processor_web_port}/metrics  alerts http://127.0.0.1:{s.alerts_web_port}/metrics"
             f"  notifier http://127.0.0.1:{s.notifier_port}/metrics  admin key {self.admin_key}\n"
             f"board (半年红): http://{s.query_host}:{s.query_port}/board\n"
-            f"alert inbox: {self.inbox.url if self.inbox else '-'} (subscribed to every alert; deliveries print here as [inbox])"
+            f"alert inbox: {self.inbox.url if self.inbox else '-'} (subscribed to every alert; deliveries print here as [inbox])\n"
+            f"supervised (a crashed one is restarted): {self.supervisor.pids()} (pid files in {self.data_dir / 'pids'})"
         )
-
-    def watch(self, stop: threading.Event) -> None:
-        """Block until Ctrl-C or a service dies (then say which, with its log)."""
-        while not stop.wait(1):
-            for service in self.services.values():
-                if service.process is not None and service.process.poll() is not None:
-                    say(f"{service.name} exited ({service.process.returncode}); its log:\n{service.log_tail()}")
-                    return
 
 
 def say(message: str) -> None:
@@ -258,7 +292,8 @@ def main() -> int:
         local.start()
         started.set()
         print(local.urls(), flush=True)
-        local.watch(stop)
+        # The keepers restart what crashes; this thread only waits for Ctrl-C (or SIGTERM).
+        stop.wait()
     except KeyboardInterrupt:
         say("interrupted while starting")
     except Exception as error:
