@@ -3,6 +3,7 @@
 import logging
 
 from alerts.app import app, settings
+from indicators_core.dead_letters import dead_letter_topic
 from indicators_core.topics import wait_for_topics
 
 log = logging.getLogger("alerts")
@@ -13,6 +14,8 @@ def main() -> None:
     wait_for_topics(
         settings.kafka_bootstrap, [settings.topic_results, settings.topic_alerts], settings.topic_partitions, log
     )
+    # One partition: an offset alone names a dead letter (python -m processor.dead_letters show OFFSET).
+    wait_for_topics(settings.kafka_bootstrap, [dead_letter_topic(settings.topic_results)], 1, log)
     app.main()
 
 

@@ -6,7 +6,10 @@
    outbox); after the commit the transitions are published on the alerts
    topic as AlertEvents. Offsets are acknowledged after that, so a crash
    replays the chunk, and a replay judges the same figures again: no new
-   transition, nothing sent twice.
+   transition, nothing sent twice. A chunk whose evaluation fails for a reason
+   other than an outage is bisected until the offending results stand alone;
+   they go to `<results topic>.dead-letter` with the reason, and every other
+   result is judged (indicators_core.isolation, indicators_core.dead_letters).
 2. `late_report_checks` runs at start and every alerts_late_check_interval_s:
    is last month's report late for a series that normally reports it?
 3. `republish_stale` publishes events committed but never published (the
@@ -35,8 +38,18 @@ from alerts.store import AlertStore, Touched
 from indicators_core import events
 from indicators_core.catalog import load_catalog
 from indicators_core.consumer_lag import ConsumerLagMetric, ConsumerLagReader
+from indicators_core.dead_letters import (
+    UNDECODABLE,
+    DeadLetter,
+    dead_letter_topic,
+    describe,
+    reason_of,
+    send_acknowledged,
+)
+from indicators_core.dead_letters import send_dead_letters as _send_dead_letters
 from indicators_core.events import from_timestamp, to_timestamp
 from indicators_core.faust_worker import database_retrying, open_pool_after_migrations, serve_worker_endpoints
+from indicators_core.isolation import isolate_failures
 from indicators_core.topics import series_key
 
 log = logging.getLogger("alerts")
@@ -63,7 +76,7 @@ app = faust.App(
 raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 results_topic = app.topic(settings.topic_results, partitions=settings.topic_partitions, **raw)
 alerts_topic = app.topic(settings.topic_alerts, partitions=settings.topic_partitions, **raw)
-dead_letter_topic = app.topic(f"{settings.topic_results}.dead-letter", partitions=1, **raw)
+dead_letters_topic = app.topic(dead_letter_topic(settings.topic_results), partitions=1, **raw)
 
 _store: AlertStore | None = None
 _store_lock = asyncio.Lock()
@@ -119,12 +132,12 @@ def alert_event(transition: AlertTransition) -> events.pb.AlertEvent:
 
 
 async def publish(transitions: list[AlertTransition]) -> None:
-    """Send every event and wait until the broker has acknowledged each."""
-    pending = [
-        await alerts_topic.send(key=series_key(t.key.zone, t.key.indicator), value=alert_event(t).SerializeToString())
-        for t in transitions
-    ]
-    await asyncio.gather(*pending)
+    """Send every event and wait until the broker has acknowledged each (sent again while it is away)."""
+    await send_acknowledged(
+        alerts_topic,
+        [(series_key(t.key.zone, t.key.indicator), alert_event(t).SerializeToString()) for t in transitions],
+        log,
+    )
 
 
 async def publish_committed(transitions: list[AlertTransition]) -> None:
@@ -146,35 +159,60 @@ async def refresh_firing_now() -> None:
     metrics.publish_firing(counts)
 
 
-@app.agent(results_topic)
-async def evaluate_results(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-    async for payloads in stream.take(settings.alerts_take_max, within=settings.alerts_take_within_s):
-        results: list[events.ProgressResult] = []
-        for payload in payloads:
-            try:
-                results.append(events.ProgressResult.FromString(payload))
-            except DecodeError:
-                metrics.UNDECODABLE.inc()
-                log.error("undecodable message on %s; sent to the dead-letter topic", settings.topic_results)
-                await (await dead_letter_topic.send(key=b"", value=payload))
-        if not results:
-            continue
-        touched = [Touched(r.zone, r.indicator, r.year, r.month) for r in results]
+async def evaluate_chunk(chunk: list[faust.EventT]) -> None:
+    """Judge what can be judged of a chunk, dead-letter the rest, publish the transitions recorded."""
+    decoded: list[tuple[faust.EventT, events.ProgressResult]] = []
+    letters: list[DeadLetter] = []
+    for event in chunk:
+        try:
+            decoded.append((event, events.ProgressResult.FromString(event.value)))
+        except DecodeError as error:
+            metrics.UNDECODABLE.inc()
+            letters.append(DeadLetter.of_event(event, UNDECODABLE, error))
 
-        async def work(store: AlertStore, touched: list[Touched] = touched) -> list[AlertTransition]:
+    async def evaluate_part(part: list[tuple[faust.EventT, events.ProgressResult]]) -> list[AlertTransition]:
+        touched = [Touched(r.zone, r.indicator, r.year, r.month) for _, r in part]
+
+        async def work(store: AlertStore) -> list[AlertTransition]:
             started = time.perf_counter()
             transitions = await store.evaluate_results(touched)
             metrics.EVALUATION_SECONDS.observe(time.perf_counter() - started)
             return transitions
 
-        transitions = await with_store(work)
-        committed_at = time.time()
-        metrics.RESULTS_CONSUMED.inc(len(results))
-        for result in results:
-            if result.HasField("computed_at"):
-                computed = from_timestamp(result.computed_at).timestamp()
-                metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - computed))
-        await publish_committed(transitions)
+        try:
+            return await with_store(work)
+        except Exception as error:
+            log.warning(
+                "%d result(s) not evaluated (%s); isolating the offending ones", len(part), describe(error)
+            )
+            raise
+
+    isolated = await isolate_failures(decoded, evaluate_part)
+    for failure in isolated.failures:
+        event, result = failure.item
+        log.error("result not evaluated: %r %s %d-%02d", result.zone, result.indicator, result.year, result.month)
+        letters.append(DeadLetter.of_event(event, reason_of(failure.error), failure.error))
+    await _send_dead_letters(dead_letters_topic, letters, metrics.DEAD_LETTERS, settings.alerts_app_id, log)
+
+    failed = {id(event) for event, _ in isolated.failed}
+    evaluated = [result for event, result in decoded if id(event) not in failed]
+    committed_at = time.time()
+    metrics.RESULTS_CONSUMED.inc(len(evaluated))
+    for result in evaluated:
+        if result.HasField("computed_at"):
+            computed = from_timestamp(result.computed_at).timestamp()
+            metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - computed))
+    await publish_committed(isolated.results)
+
+
+@app.agent(results_topic)
+async def evaluate_results(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+    # noack_take, not take: take acks its buffer whenever the agent's iteration ends, a crash or a
+    # shutdown mid-retry included; here a chunk is acked only once all of it is judged or dead-lettered.
+    async for chunk in stream.noack_take(settings.alerts_take_max, within=settings.alerts_take_within_s):
+        await evaluate_chunk(list(chunk))
+        for event in chunk:
+            await stream.ack(event)
         yield None
 
 

@@ -7,6 +7,7 @@ from collections.abc import Mapping
 from prometheus_client import Counter, Gauge, Histogram
 
 from alerts.model import Rule, Severity, Transition
+from indicators_core.dead_letters import init_dead_letter_metric
 
 FIRING = Gauge(
     "indicators_alerts_firing",
@@ -65,3 +66,12 @@ def publish_firing(counts: Mapping[tuple[str, str], int]) -> None:
         for severity in Severity:
             FIRING.labels(rule.value, severity.value).set(counts.get((rule.value, severity.value), 0))
     FIRING_READ_AT.set_to_current_time()
+
+
+DEAD_LETTERS = Counter(
+    "indicators_alerts_dead_letters_total",
+    "Results sent to the dead-letter topic (acknowledged by the broker) instead of being evaluated, by reason "
+    "(undecodable, invalid_data, arithmetic, other); the other results of their chunk were evaluated",
+    ["reason"],
+)
+init_dead_letter_metric(DEAD_LETTERS)

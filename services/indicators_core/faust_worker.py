@@ -10,20 +10,21 @@ from collections.abc import Collection
 from typing import Any
 
 import faust
-import psycopg
 from faust.exceptions import ConsumerNotStarted
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
 from psycopg_pool import AsyncConnectionPool
-from tenacity import AsyncRetrying, RetryCallState, before_sleep_log, retry_if_exception_type, wait_exponential
+from tenacity import AsyncRetrying, RetryCallState, before_sleep_log, retry_if_exception, wait_exponential
 
 from indicators_core.catalog import Catalog
 from indicators_core.consumer_lag import ConsumerLagMetric
 from indicators_core.db import apply_migrations
+from indicators_core.dead_letters import is_transient
 
 
 def database_retrying(max_wait_s: float, retries: Counter, worker_log: logging.Logger) -> AsyncRetrying:
-    """Retry a transaction from the start while PostgreSQL is unreachable, for ever: the events stay
-    unacknowledged in Kafka meanwhile, so waiting loses nothing. Each wait is said and counted."""
+    """Retry a transaction from the start while PostgreSQL is unreachable (or read-only, or refusing the
+    worker's role: `dead_letters.is_transient`), for ever: the events stay unacknowledged in Kafka
+    meanwhile, so waiting loses nothing. Each wait is said and counted. Any other error is raised."""
     log_retry = before_sleep_log(worker_log, logging.WARNING)
 
     def before_retry(retry_state: RetryCallState) -> None:
@@ -31,7 +32,7 @@ def database_retrying(max_wait_s: float, retries: Counter, worker_log: logging.L
         log_retry(retry_state)
 
     return AsyncRetrying(
-        retry=retry_if_exception_type(psycopg.OperationalError),
+        retry=retry_if_exception(is_transient),
         wait=wait_exponential(max=max_wait_s),
         before_sleep=before_retry,
     )

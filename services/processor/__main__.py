@@ -2,6 +2,7 @@
 
 import logging
 
+from indicators_core.dead_letters import dead_letter_topic
 from indicators_core.topics import wait_for_topics
 from processor.app import app, settings
 
@@ -16,6 +17,8 @@ def main() -> None:
         settings.topic_partitions,
         log,
     )
+    # One partition: an offset alone names a dead letter (python -m processor.dead_letters show OFFSET).
+    wait_for_topics(settings.kafka_bootstrap, [dead_letter_topic(settings.topic_reports)], 1, log)
     app.main()
 
 

@@ -5,10 +5,16 @@
    partition, in order.
 2. `compute_progress` takes reports in chunks, stores them and recomputes the
    affected series in one database transaction, then publishes the results.
+   A chunk the database or the arithmetic refuses (not an outage: that is
+   waited out) is bisected until the offending reports stand alone; they go to
+   `<reports topic>.dead-letter` with the reason (indicators_core.dead_letters)
+   and every other report is stored and published.
 
 Offsets are committed only after an event is fully handled (Faust acks after
-the agent's iteration; `take` acks a chunk after it is processed), so a crash
-replays rather than loses, and the store makes a replay harmless.
+the agent's iteration; a chunk's events are acked by hand once every report
+in it is stored or dead-lettered, the broker having acknowledged the
+dead letters and the results), so a crash replays rather than loses, and the
+store makes a replay harmless.
 """
 
 from __future__ import annotations
@@ -25,8 +31,18 @@ from tenacity import AsyncRetrying
 from indicators_core import events
 from indicators_core.catalog import load_catalog
 from indicators_core.consumer_lag import ConsumerLagMetric, ConsumerLagReader
+from indicators_core.dead_letters import (
+    UNDECODABLE,
+    DeadLetter,
+    dead_letter_topic,
+    describe,
+    reason_of,
+    send_acknowledged,
+)
+from indicators_core.dead_letters import send_dead_letters as _send_dead_letters
 from indicators_core.events import from_timestamp, progress_result
 from indicators_core.faust_worker import database_retrying, open_pool_after_migrations, serve_worker_endpoints
+from indicators_core.isolation import isolate_failures
 from indicators_core.topics import series_key
 from processor import metrics
 from processor.config import ProcessorSettings
@@ -57,7 +73,7 @@ raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_s
 batches_topic = app.topic(settings.topic_batches, partitions=settings.topic_partitions, **raw)
 reports_topic = app.topic(settings.topic_reports, partitions=settings.topic_partitions, **raw)
 results_topic = app.topic(settings.topic_results, partitions=settings.topic_partitions, **raw)
-dead_letter_topic = app.topic(f"{settings.topic_reports}.dead-letter", partitions=1, **raw)
+dead_letters_topic = app.topic(dead_letter_topic(settings.topic_reports), partitions=1, **raw)
 
 _store: ProgressStore | None = None
 _store_lock = asyncio.Lock()
@@ -81,9 +97,12 @@ async def get_store() -> ProgressStore:
 
 
 async def send_all(topic: faust.TopicT, messages: list[tuple[bytes, bytes]]) -> None:
-    """Send and wait until the broker has acknowledged every message."""
-    pending = [await topic.send(key=key, value=value) for key, value in messages]
-    await asyncio.gather(*pending)
+    """Send and wait until the broker has acknowledged every message (sent again while it is away)."""
+    await send_acknowledged(topic, messages, log)
+
+
+async def send_dead_letters(letters: list[DeadLetter]) -> None:
+    await _send_dead_letters(dead_letters_topic, letters, metrics.DEAD_LETTERS, settings.processor_app_id, log)
 
 
 @app.agent(batches_topic)
@@ -91,10 +110,9 @@ async def split_batches(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     async for payload in stream:
         try:
             batch = events.ReportBatch.FromString(payload)
-        except DecodeError:
+        except DecodeError as error:
             metrics.UNDECODABLE.labels(settings.topic_batches).inc()
-            log.error("undecodable message on %s; sent to the dead-letter topic", settings.topic_batches)
-            await send_all(dead_letter_topic, [(b"", payload)])
+            await send_dead_letters([DeadLetter.of_event(stream.current_event, UNDECODABLE, error)])
             continue
         messages = []
         for report in batch.reports:
@@ -115,37 +133,71 @@ async def store_with_retry(reports: list[events.Report]) -> list[SeriesResult]:
     return results
 
 
+def describe_report(report: events.Report) -> str:
+    """Which report, for the log: the zone in repr, since a poison one may hold control characters."""
+    if report.HasField("observation"):
+        obs = report.observation
+        what = f"observation {obs.zone!r} {obs.indicator} {obs.year}-{obs.month:02d}"
+    else:
+        what = f"target {report.target.zone!r} {report.target.indicator} {report.target.year}"
+    return f"{what} (batch {report.batch_id} row {report.row_index}, from {report.source!r})"
+
+
+async def store_reports(chunk: list[faust.EventT]) -> None:
+    """Store what can be stored of a chunk, dead-letter the rest, publish the results of what was stored."""
+    decoded: list[tuple[faust.EventT, events.Report]] = []
+    letters: list[DeadLetter] = []
+    for event in chunk:
+        try:
+            decoded.append((event, events.Report.FromString(event.value)))
+        except DecodeError as error:
+            metrics.UNDECODABLE.labels(settings.topic_reports).inc()
+            letters.append(DeadLetter.of_event(event, UNDECODABLE, error))
+
+    async def store_part(part: list[tuple[faust.EventT, events.Report]]) -> list[SeriesResult]:
+        try:
+            return await store_with_retry([report for _, report in part])
+        except Exception as error:
+            log.warning("%d report(s) not stored (%s); isolating the offending ones", len(part), describe(error))
+            raise
+
+    isolated = await isolate_failures(decoded, store_part)
+    for failure in isolated.failures:
+        event, report = failure.item
+        log.error("report not stored: %s", describe_report(report))
+        letters.append(DeadLetter.of_event(event, reason_of(failure.error), failure.error))
+    await send_dead_letters(letters)
+
+    failed = {id(event) for event, _ in isolated.failed}
+    stored = [report for event, report in decoded if id(event) not in failed]
+    results = isolated.results
+    committed_at = time.time()
+    for report in stored:
+        kind = "observation" if report.HasField("observation") else "target"
+        metrics.REPORTS_CONSUMED.labels(kind).inc()
+        metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - from_timestamp(report.reported_at).timestamp()))
+    metrics.RESULTS_WRITTEN.inc(len(results))
+    await send_all(
+        results_topic,
+        [
+            (
+                series_key(r.zone, r.indicator),
+                progress_result(r.zone, r.indicator, r.row, r.computed_at).SerializeToString(),
+            )
+            for r in results
+        ],
+    )
+    metrics.RESULTS_PUBLISHED.inc(len(results))
+
+
 @app.agent(reports_topic)
 async def compute_progress(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-    async for payloads in stream.take(settings.take_max, within=settings.take_within_s):
-        reports: list[events.Report] = []
-        for payload in payloads:
-            try:
-                reports.append(events.Report.FromString(payload))
-            except DecodeError:
-                metrics.UNDECODABLE.labels(settings.topic_reports).inc()
-                log.error("undecodable message on %s; sent to the dead-letter topic", settings.topic_reports)
-                await send_all(dead_letter_topic, [(b"", payload)])
-        if not reports:
-            continue
-        results = await store_with_retry(reports)
-        committed_at = time.time()
-        for report in reports:
-            kind = "observation" if report.HasField("observation") else "target"
-            metrics.REPORTS_CONSUMED.labels(kind).inc()
-            metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - from_timestamp(report.reported_at).timestamp()))
-        metrics.RESULTS_WRITTEN.inc(len(results))
-        await send_all(
-            results_topic,
-            [
-                (
-                    series_key(r.zone, r.indicator),
-                    progress_result(r.zone, r.indicator, r.row, r.computed_at).SerializeToString(),
-                )
-                for r in results
-            ],
-        )
-        metrics.RESULTS_PUBLISHED.inc(len(results))
+    # noack_take, not take: take acks its buffer whenever the agent's iteration ends, a crash or a
+    # shutdown mid-retry included; here a chunk is acked only once all of it is stored or dead-lettered.
+    async for chunk in stream.noack_take(settings.take_max, within=settings.take_within_s):
+        await store_reports(list(chunk))
+        for event in chunk:
+            await stream.ack(event)
         yield None
 
 

@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from indicators_core.dead_letters import init_dead_letter_metric
+
 BATCHES_SPLIT = Counter("indicators_processor_batches_total", "Upstream batches fanned out to the reports topic")
 REPORTS_CONSUMED = Counter("indicators_processor_reports_total", "Reports applied to the database", ["kind"])
 UNDECODABLE = Counter("indicators_processor_undecodable_total", "Messages that are not valid events (sent to the dead-letter topic)", ["topic"])
@@ -28,3 +30,10 @@ CONSUMER_LAG_READ_AT = Gauge(
     "indicators_processor_consumer_lag_read_timestamp_seconds",
     "When the consumer lag was last read from the broker (stale while the broker does not answer)",
 )
+DEAD_LETTERS = Counter(
+    "indicators_processor_dead_letters_total",
+    "Messages sent to the dead-letter topic (acknowledged by the broker) instead of being stored, by reason "
+    "(undecodable, invalid_data, arithmetic, other); the other reports of their chunk were stored",
+    ["reason"],
+)
+init_dead_letter_metric(DEAD_LETTERS)

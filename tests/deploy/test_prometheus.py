@@ -75,6 +75,7 @@ def test_every_rule_is_tested_firing_and_not_firing():
         "ConsumerLagGrowing",
         "ConsumerLagNotDraining",
         "DatabaseWritesFailing",
+        "DeadLetters",
         "QueryDatabaseUnavailable",
         "AlertsEvaluatorLagging",
         "AlertDeliveriesFailing",
