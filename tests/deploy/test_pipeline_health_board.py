@@ -37,10 +37,12 @@ import pytest
 import yaml
 
 from alerts.model import Severity
+from indicators_core import dead_letters as dead_letter_reasons
 from notifier.channels import RULE_ZH
 from stack.ports import free_port
 from tests.alerts.test_notifier_delivery import OK, receivers
 from tests.deploy.tools import ROOT, tool
+from tests.processor.test_poison_reports import observation_report, send_reports
 from tests.support import Pipeline, wait_for
 
 pytestmark = pytest.mark.integration
@@ -62,6 +64,7 @@ PIPELINE_PANELS = {
     "数据库写入耗时（每个事务）",
     "处理量（条/分钟）",
     "数据库重试（次/分钟）",
+    "所选时段死信（条，按原因）",
     "查询请求（次/分钟，按状态码）",
     "查询数据库耗时 p95（按查询）",
 }
@@ -243,6 +246,10 @@ def test_every_board_query_answers_with_the_figures_of_the_posted_data(pipeline:
     assert pipeline.post_observations(rows).status_code == 202
     bad_unit = {**rows[0], "unit": "万美元"}
     assert pipeline.post_observations([bad_unit]).status_code == 422
+    # And one report that no ingest would pass, written straight onto the reports topic: a dead letter.
+    send_reports(
+        pipeline.kafka_bootstrap, [observation_report("监控死信批次", 0, f"{ZONE}\x00", "industrial_output", 5, "1")]
+    )
     wait_for(lambda: series_in_query_api(pipeline, "fixed_asset_investment", 4), 60, "the four months in the query API")
 
     def awaited() -> dict[str, object]:
@@ -251,6 +258,7 @@ def test_every_board_query_answers_with_the_figures_of_the_posted_data(pipeline:
             "reports processed": query(prometheus, targets["处理量（条/分钟）"]["A"]),
             "query db p95": query(prometheus, targets["查询数据库耗时 p95（按查询）"]["A"]),
             "lag": query(prometheus, targets["消费积压（条，按主题）"]["A"]),
+            "dead letters": query(prometheus, targets["所选时段死信（条，按原因）"]["A"], since),
         }
 
     def all_answer() -> bool:
@@ -261,6 +269,7 @@ def test_every_board_query_answers_with_the_figures_of_the_posted_data(pipeline:
             and by(now["query db p95"], "query").get("series", 0) > 0
             and len(now["lag"]) == 2
             and all(v == 0 for v in now["lag"].values())
+            and by(now["dead letters"], "reason_zh").get("数据无法入库") == 1
         )
 
     wait_for(all_answer, 120, "Prometheus to scrape the batch's figures and a drained lag", last=awaited)
@@ -307,6 +316,16 @@ def test_every_board_query_answers_with_the_figures_of_the_posted_data(pipeline:
     assert list(results["数据库重试（次/分钟）"]["A"].values()) == [0.0]
     # No message was undecodable: the counter has no series at all (it is labelled by topic).
     assert results["数据库重试（次/分钟）"]["B"] == {}
+
+    # The one poison report, counted once and in words; every reason has its words (other tests' poison came
+    # before the range); the evaluator had none.
+    reasons_zh = {"无法解码", "数据无法入库", "无法计算", "其他错误"}
+    assert by(results["所选时段死信（条，按原因）"]["A"], "reason_zh") == {
+        **dict.fromkeys(reasons_zh, 0.0),
+        "数据无法入库": 1.0,
+    }
+    assert by(results["所选时段死信（条，按原因）"]["B"], "reason_zh") == dict.fromkeys(reasons_zh, 0.0)
+    assert len(reasons_zh) == len(dead_letter_reasons.REASONS)
 
     assert by(results["查询请求（次/分钟，按状态码）"]["A"], "status").get("200", 0) > 0
     # The series the test read; a query nobody ran in the last 5 minutes has no rate (NaN: a gap on the graph).
