@@ -53,10 +53,26 @@ def cumulative_shares(rng: random.Random) -> list[Decimal]:
     return shares
 
 
+def latest_release(today: date) -> tuple[int, int]:
+    """(year, month) of the latest month released by `today`: a month's figures come out mid next month,
+    and January only with February (1-2月, mid-March). Before that, last year's full year is the latest.
+
+    The sample's "this year" is that year, so the boards have a year in progress in every month of the
+    calendar, January and February included.
+    """
+    months_back = 1 if today.day >= 15 else 2
+    index = today.year * 12 + (today.month - 1) - months_back
+    year, month = divmod(index, 12)
+    month += 1
+    if month == 1:  # January is released with February only
+        year, month = year - 1, 12
+    return year, month
+
+
 def build(today: date) -> tuple[list[dict], list[dict]]:
     rng = random.Random(20260501)  # noqa: S311 -- sample figures, not secrets
-    this_year, last_year = today.year, today.year - 1
-    last_month = today.month - 1 if today.day >= 15 else today.month - 2  # released mid next month
+    this_year, last_month = latest_release(today)
+    last_year = this_year - 1
     observations: list[dict] = []
     targets: list[dict] = []
     for zone, (scale, growth, ambition) in ZONES.items():
