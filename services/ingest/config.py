@@ -22,8 +22,13 @@ class IngestSettings(CommonSettings):
     # "indicators": […], "targets": false}}' (indicators_core.writers: scopes, rotation, hashed keys).
     api_keys: dict[str, SecretStr | dict[str, Any]] = Field(default_factory=dict, repr=False)
     max_batch_rows: int = 5000
+    # A larger body is refused with 413 before it is read (Content-Length) or as soon as it
+    # exceeds this while streaming in; 5000 rows are 0.65 MB (short zone names) to 2.8 MB (100-character ones).
+    max_body_bytes: int = Field(default=10 * 1024 * 1024, gt=0)
     publish_timeout_s: float = 15.0
     broker_connect_timeout_s: float = 5.0
+    # /readyz asks the broker at every call; this bounds the answer so a health check never hangs.
+    broker_probe_timeout_s: float = 2.0
 
     @model_validator(mode="after")
     def _require_keys_outside_development(self) -> IngestSettings:

@@ -11,6 +11,7 @@ from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
+from kafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from starlette.concurrency import run_in_threadpool
 
@@ -19,7 +20,16 @@ from indicators_core.catalog import Catalog, load_catalog
 from indicators_core.writers import ScopeViolation, Writer, scope_violations, writer_of
 from ingest import metrics
 from ingest.config import IngestSettings
-from ingest.publisher import BatchPublisher, BrokerUnavailable, build_batch
+from ingest.limits import BodyTooLarge, read_body
+from ingest.publisher import BatchPublisher, BatchTooLarge, BrokerUnavailable, build_batch, check_message_size
+from ingest.schemas import (
+    OBSERVATIONS_EXAMPLE,
+    TARGETS_EXAMPLE,
+    ObservationBatch,
+    TargetBatch,
+    request_body,
+    responses,
+)
 from ingest.validation import (
     BatchInvalid,
     ObservationRow,
@@ -55,6 +65,7 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
         partitions=settings.topic_partitions,
         publish_timeout_s=settings.publish_timeout_s,
         connect_timeout_s=settings.broker_connect_timeout_s,
+        ready_timeout_s=settings.broker_probe_timeout_s,
     )
 
     @asynccontextmanager
@@ -63,7 +74,7 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
             assert settings.admin_key is not None  # noqa: S101
             log.warning("no INDICATORS_ADMIN_KEY set; generated admin key: %s", settings.admin_key.get_secret_value())
         try:
-            await run_in_threadpool(publisher._connect)
+            await run_in_threadpool(publisher.connect)
         except BrokerUnavailable as error:
             # Start anyway: requests answer 503 until the broker is back.
             log.warning("%s; batches will be refused with 503 until it is reachable", error)
@@ -103,8 +114,15 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
         reported_at = datetime.now(UTC)
         batch = build_batch(rows, source, reported_at)
         try:
+            check_message_size(batch)
+        except BatchTooLarge as error:
+            return too_large(kind, str(error))
+        try:
             await run_in_threadpool(publisher.publish, batch)
         except BrokerUnavailable as error:
+            if isinstance(error.__cause__, MessageSizeTooLargeError | RecordListTooLargeError):
+                # The broker's own limit (message.max.bytes) is lower than ours: the same batch never fits.
+                return too_large(kind, f"{error}; split the batch")
             metrics.BATCHES.labels(kind, "unavailable").inc()
             log.error("batch %s from %s refused: %s", batch.batch_id, source, error)
             return _problem(503, f"{error}; the batch was not accepted, send it again", **{"Retry-After": "5"})
@@ -116,10 +134,17 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
             status_code=202,
         )
 
+    def too_large(kind: str, reason: str) -> JSONResponse:
+        metrics.BATCHES.labels(kind, "rejected").inc()
+        return _problem(413, f"{reason}; nothing was published", [{"row": None, "field": "body", "reason": reason}])
+
     def rejected(kind: str, error: BatchInvalid) -> JSONResponse:
         metrics.BATCHES.labels(kind, "rejected").inc()
         for problem in error.errors:
-            metrics.ROWS_REJECTED.labels(kind, problem.field).inc()
+            # A field a row should not have is counted as unknown_field: its name is the sender's,
+            # unbounded (one series each) and possibly not encodable (a lone surrogate).
+            field = problem.field if problem.field in metrics.REJECTABLE_FIELDS[kind] else metrics.UNKNOWN_FIELD
+            metrics.ROWS_REJECTED.labels(kind, field).inc()
         rows = sorted({p.row for p in error.errors if p.row is not None})
         detail = (
             f"{len(rows)} row(s) rejected ({len(error.errors)} problem(s)); nothing was published"
@@ -133,10 +158,12 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
     ) -> Response:
         writer = writer_of_request(request)
         try:
-            payload = parse_json_body(await request.body())
+            payload = parse_json_body(await read_body(request, settings.max_body_bytes))
             if isinstance(payload, dict) and isinstance(payload.get(body_key), list):
                 metrics.ROWS_RECEIVED.labels(kind).inc(len(payload[body_key]))
             rows = validate(payload)
+        except BodyTooLarge as error:
+            return too_large(kind, str(error))
         except BatchInvalid as error:
             return rejected(kind, error)
         violations = scope_violations(writer, kind, rows)
@@ -144,14 +171,26 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
             return forbidden(kind, writer, violations)
         return await accept(kind, rows, writer.source)
 
-    @app.post("/v1/observations", status_code=202, summary="Post a batch of monthly statistics")
+    @app.post(
+        "/v1/observations",
+        status_code=202,
+        summary="Post a batch of monthly statistics",
+        openapi_extra=request_body(ObservationBatch, "observations", catalog, OBSERVATIONS_EXAMPLE),
+        responses=responses("Accepted: the broker acknowledged the whole batch."),
+    )
     async def post_observations(request: Request) -> Response:
         return await receive(
             request, "observation", "observations",
             lambda payload: validate_observations(payload, catalog, datetime.now(UTC).date(), settings.max_batch_rows),
         )
 
-    @app.put("/v1/targets", status_code=202, summary="Set annual targets (absolute figures)")
+    @app.put(
+        "/v1/targets",
+        status_code=202,
+        summary="Set annual targets (absolute figures)",
+        openapi_extra=request_body(TargetBatch, "targets", catalog, TARGETS_EXAMPLE),
+        responses=responses("Accepted: the broker acknowledged the whole batch."),
+    )
     async def put_targets(request: Request) -> Response:
         return await receive(
             request, "target", "targets", lambda payload: validate_targets(payload, catalog, settings.max_batch_rows)
@@ -161,11 +200,12 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
     async def healthz() -> dict[str, str]:
         return {"status": "ok"}
 
-    @app.get("/readyz", summary="The broker is reachable")
+    @app.get("/readyz", summary="A batch posted now could be published: the broker answers and the topic has leaders")
     async def readyz() -> JSONResponse:
-        if await run_in_threadpool(publisher.ready):
+        problem = await run_in_threadpool(publisher.readiness)
+        if problem is None:
             return JSONResponse({"status": "ready"})
-        return _problem(503, f"Kafka at {settings.kafka_bootstrap} is unreachable")
+        return _problem(503, f"{problem}; batches are refused with 503 until it is back")
 
     @app.get("/metrics", include_in_schema=False)
     async def prometheus_metrics() -> Response:

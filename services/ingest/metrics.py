@@ -26,10 +26,11 @@ AUTH_FAILURES = Counter("indicators_ingest_auth_failures_total", "Requests refus
 KINDS = ("observation", "target")
 # The fields a rejection names: the body that is not JSON, its list ("observations"), a row that is
 # not an object, and each field of a row. A field the row should not have ("unknown field 'valu'")
-# is named as sent, so its series appears when it is first refused.
+# counts as unknown_field: its name is the sender's, so a series per name would be unbounded.
+UNKNOWN_FIELD = "unknown_field"
 REJECTABLE_FIELDS = {
-    "observation": frozenset({"body", "observations", "row", *OBSERVATION_FIELDS}),
-    "target": frozenset({"body", "targets", "row", *TARGET_FIELDS}),
+    "observation": frozenset({"body", "observations", "row", UNKNOWN_FIELD, *OBSERVATION_FIELDS}),
+    "target": frozenset({"body", "targets", "row", UNKNOWN_FIELD, *TARGET_FIELDS}),
 }
 
 # Every series starts at 0: Prometheus' increase() does not count a series' first sample, so

@@ -3,26 +3,72 @@
 A batch is all-or-nothing, so every row is checked before anything is
 published, and every problem is reported (row, field, reason), not only the
 first: an upstream fixing a spreadsheet wants the whole list at once.
+
+What is accepted here is what the processor can store and compute, so that no
+row can poison a chunk downstream:
+
+- Text (zone, indicator, unit, period, basis) is normalised to NFC (one zone
+  however its characters were composed) and stripped of surrounding
+  whitespace; control characters (C0, C1, ESC, DEL), invisible formatting
+  characters (bidirectional controls U+202A–202E, U+2066–2069, U+200E/200F,
+  U+061C, zero-width characters), line/paragraph separators and lone
+  surrogates are refused, naming the character.
+- Figures are JSON numbers or plain ASCII decimal strings
+  ("-12.5", "7.5e3"), at most MAX_NUMBER_CHARS characters: no thousands
+  separators, underscores, other scripts' digits, NaN, Infinity or hex. In the
+  indicator's unit a figure is below 10^MAX_INTEGER_DIGITS with at most
+  MAX_DECIMAL_PLACES decimal places: at most 25 significant digits, so sums and
+  differences are exact in Decimal's default 28-digit context and PostgreSQL
+  NUMERIC holds every figure. The bounds are checked on the exponent before any
+  digit is written out (Decimal("1e100000000") is 11 characters; its plain form
+  is 100 MB).
 """
 
 from __future__ import annotations
 
 import json
 import re
+import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from indicators_core.catalog import Catalog, Indicator
-from indicators_core.progress import Basis
-from indicators_core.units import UnitError, convert
+from indicators_core.progress import Basis, growth_pct
+from indicators_core.units import UnitError, convert, unit_shift
+from ingest.limits import MAX_JSON_DEPTH, json_depth_exceeds
 
-PERIOD_RE = re.compile(r"^(\d{4})-(\d{2})$")
+PERIOD_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
 MIN_YEAR = 1990
 MAX_ZONE_LENGTH = 100
+# Any text field longer than this is refused before it is normalised or scanned.
+MAX_TEXT_CHARS = 1000
 OBSERVATION_FIELDS = {"zone", "indicator", "period", "value", "unit", "basis", "yoy_base"}
 TARGET_FIELDS = {"zone", "indicator", "year", "value", "unit"}
+
+# Figures, in the indicator's (stored) unit: |figure| < 10^15 and at most 10
+# decimal places (1 分 in 亿元 is 10^-10). 10^15 亿元 is a thousand times the
+# world's output; the plausibility of a figure is another check's business.
+MAX_INTEGER_DIGITS = 15
+MAX_DECIMAL_PLACES = 10
+# A figure as sent (string or JSON number): longer is refused before parsing.
+MAX_NUMBER_CHARS = 50
+# ASCII only ([0-9], not \d, which matches ٣ and ３); surrounding spaces, tabs
+# and line breaks are allowed and dropped, as in a spreadsheet export.
+NUMBER_SPACE = " \t\r\n"
+PLAIN_NUMBER_RE = re.compile(r"^-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?$")
+
+# Unicode categories a text field may not contain, and what to call them.
+FORBIDDEN_CATEGORIES = {
+    "Cc": "a control character",
+    "Cf": "an invisible formatting character",
+    "Cs": "a lone surrogate (half of a UTF-16 pair, not a character)",
+    "Zl": "a line separator",
+    "Zp": "a paragraph separator",
+}
+# Control characters have no Unicode name; the ones people meet have these.
+CONTROL_NAMES = {0x00: "NUL", 0x09: "TAB", 0x0A: "LF", 0x0D: "CR", 0x1B: "ESC", 0x7F: "DEL", 0x85: "NEL"}
 
 
 @dataclass(frozen=True)
@@ -32,7 +78,12 @@ class RowError:
     reason: str
 
     def as_dict(self) -> dict[str, Any]:
-        return {"row": self.row, "field": self.field, "reason": self.reason}
+        return {"row": self.row, "field": _encodable(self.field), "reason": _encodable(self.reason)}
+
+
+def _encodable(text: str) -> str:
+    """`text` with lone surrogates written as \\udXXX: they cannot be encoded as UTF-8 (the response would fail)."""
+    return text.encode("utf-8", "backslashreplace").decode("utf-8")
 
 
 @dataclass(frozen=True)
@@ -68,12 +119,61 @@ def _reject_constant(name: str) -> None:
     raise ValueError(f"{name} is not a number")
 
 
-def parse_json_body(body: bytes) -> Any:
-    """JSON with exact decimals: 75.02 becomes Decimal('75.02'), never a binary float; NaN is refused."""
+@dataclass(frozen=True)
+class UnreadNumber:
+    """A JSON number left unparsed (too long, or an exponent beyond Decimal's), so that validation names its row and field."""
+
+    text: str
+    problem: str
+
+    def __str__(self) -> str:
+        return _head(self.text)
+
+
+def _head(text: str) -> str:
+    return f"{text[:20]}…" if len(text) > MAX_NUMBER_CHARS else text
+
+
+def _too_long(text: str) -> str:
+    return f"'{_head(text)}' has {len(text)} characters; a figure has at most {MAX_NUMBER_CHARS}"
+
+
+def _exponent_out_of_range(text: str) -> str:
+    return f"'{text}' has an exponent beyond any figure's: figures must be below 1E+{MAX_INTEGER_DIGITS}"
+
+
+def _decimal(text: str) -> Decimal | UnreadNumber:
+    """Decimal(text) for a syntactically valid number of at most MAX_NUMBER_CHARS characters."""
     try:
-        return json.loads(body, parse_float=Decimal, parse_constant=_reject_constant)
+        return Decimal(text)
+    except InvalidOperation:  # an exponent beyond ±999999999999999999, e.g. 0E1000000000000000000
+        return UnreadNumber(text, _exponent_out_of_range(text))
+
+
+def _json_float(text: str) -> Decimal | UnreadNumber:
+    return UnreadNumber(text, _too_long(text)) if len(text) > MAX_NUMBER_CHARS else _decimal(text)
+
+
+def _json_int(text: str) -> int | UnreadNumber:
+    # Before int(): a 5000-digit integer would otherwise fail the whole body on Python's digit limit.
+    return UnreadNumber(text, _too_long(text)) if len(text) > MAX_NUMBER_CHARS else int(text)
+
+
+def parse_json_body(body: bytes) -> Any:
+    """JSON with exact decimals: 75.02 becomes Decimal('75.02'), never a binary float; NaN is refused.
+
+    Arrays and objects nested deeper than MAX_JSON_DEPTH are refused before parsing (the parser
+    recurses: 100 000 nested '[' would exhaust the stack).
+    """
+    if json_depth_exceeds(body, MAX_JSON_DEPTH):
+        raise BatchInvalid([RowError(None, "body", f"arrays and objects are nested deeper than {MAX_JSON_DEPTH} levels")])
+    try:
+        return json.loads(body, parse_float=_json_float, parse_int=_json_int, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as error:
         raise BatchInvalid([RowError(None, "body", f"not valid JSON: {error}")]) from None
+    except RecursionError:
+        # Only reached if the depth scan was fooled; the batch is refused all the same.
+        raise BatchInvalid([RowError(None, "body", "arrays and objects are nested too deeply")]) from None
 
 
 def _rows(payload: Any, key: str, max_rows: int) -> list[Any]:
@@ -90,6 +190,102 @@ def _rows(payload: Any, key: str, max_rows: int) -> list[Any]:
     return rows
 
 
+def describe_character(char: str) -> str:
+    """U+202E (RIGHT-TO-LEFT OVERRIDE): how a refused character is named in a reason."""
+    name = CONTROL_NAMES.get(ord(char)) or unicodedata.name(char, "")
+    return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
+
+
+def clean_text(value: str, max_chars: int = MAX_TEXT_CHARS) -> tuple[str | None, str]:
+    """(problem, text): the text in NFC without surrounding whitespace, or why it is refused.
+
+    NFC first, so that a zone typed with a combining accent and one typed precomposed are one
+    zone; then the refused characters, each of which either cannot be stored (NUL, a lone
+    surrogate), rewrites the operator's console (ESC) or makes two names that look alike differ
+    (bidirectional and zero-width characters).
+    """
+    if len(value) > max_chars:
+        return f"is longer than {max_chars} characters", ""
+    text = unicodedata.normalize("NFC", value).strip()
+    for char in text:
+        kind = FORBIDDEN_CATEGORIES.get(unicodedata.category(char))
+        if kind is not None:
+            return f"contains {describe_character(char)}, {kind}", ""
+    return None, text
+
+
+def parse_figure(value: Any) -> tuple[Decimal | None, str | None]:
+    """(figure, problem) for a JSON number or a plain decimal string; the range is checked per unit (range_problem)."""
+    if isinstance(value, bool):
+        return None, f"must be a number, got {json.dumps(value)}"
+    if isinstance(value, UnreadNumber):
+        return None, value.problem
+    if isinstance(value, int):
+        if value.bit_length() > 4 * MAX_NUMBER_CHARS:  # more digits than any figure may have; int → str is quadratic
+            return None, f"has more than {MAX_NUMBER_CHARS} digits; a figure has at most {MAX_NUMBER_CHARS}"
+        number = Decimal(value)
+    elif isinstance(value, Decimal):
+        number = value
+    elif isinstance(value, float):
+        # Only reached by callers that parsed JSON themselves; the shortest
+        # repr is the decimal the sender wrote.
+        number = Decimal(repr(value))
+    elif isinstance(value, str):
+        text = value.strip(NUMBER_SPACE)
+        if len(text) > MAX_NUMBER_CHARS:
+            return None, _too_long(text)
+        if not PLAIN_NUMBER_RE.match(text):
+            return None, (
+                f"'{value}' is not a number: send a JSON number or ASCII digits with an optional '-', '.' and"
+                " exponent (75.02, 7.502e5), no thousands separators"
+            )
+        parsed = _decimal(text)
+        if isinstance(parsed, UnreadNumber):
+            return None, parsed.problem
+        number = parsed
+    else:
+        return None, f"must be a number, got {type(value).__name__}"
+    if not number.is_finite():
+        return None, f"'{value}' is not a finite number"
+    return number, None
+
+
+def show(number: Decimal) -> str:
+    """A figure as a reason shows it: plain digits when short (0.00000000123), else 1.23E-20."""
+    if not number.is_zero() and not -12 <= number.adjusted() <= 16:
+        return str(number)
+    return format(number, "f")
+
+
+def range_problem(number: Decimal, unit: str, shift: int, stored_unit: str) -> str | None:
+    """Why `number` in `unit` (10^shift of `stored_unit`) cannot be stored, or None.
+
+    On the digits and exponent only, never the plain figure: 1e100000000 is refused as fast as 1e16.
+    """
+    if number.is_zero():
+        return None
+    sign, digits, exponent = number.as_tuple()
+    assert isinstance(exponent, int)  # finite  # noqa: S101
+    significant = len(digits)
+    while digits[significant - 1] == 0:  # at most MAX_NUMBER_CHARS digits
+        significant -= 1
+        exponent += 1
+    stored = Decimal((sign, digits[:significant], exponent + shift))
+    shown = f"{show(number)} {unit}"
+    if unit != stored_unit:
+        shown += f" ({show(stored)} {stored_unit})"
+    if stored.adjusted() >= MAX_INTEGER_DIGITS:
+        return f"{shown} is too large: figures must be below 1E+{MAX_INTEGER_DIGITS} {stored_unit}"
+    places = -(exponent + shift)
+    if places > MAX_DECIMAL_PLACES:
+        smallest = format(Decimal(1).scaleb(-MAX_DECIMAL_PLACES), "f")
+        return (
+            f"{shown} has {places} decimal places in {stored_unit}; at most {MAX_DECIMAL_PLACES} are kept"
+            f" ({smallest} {stored_unit}): round it"
+        )
+    return None
+
+
 class _RowChecker:
     def __init__(self, index: int, errors: list[RowError]):
         self.index = index
@@ -100,15 +296,22 @@ class _RowChecker:
         self.errors.append(RowError(self.index, field, reason))
         self.ok = False
 
-    def text(self, row: dict[str, Any], field: str) -> str | None:
+    def text(self, row: dict[str, Any], field: str, required: str = "is required") -> str | None:
         value = row.get(field)
         if value is None:
-            self.fail(field, "is required")
+            self.fail(field, required)
             return None
-        if not isinstance(value, str) or not value.strip():
+        if not isinstance(value, str):
             self.fail(field, "must be a non-empty string")
             return None
-        return value.strip()
+        problem, text = clean_text(value)
+        if problem is not None:
+            self.fail(field, problem)
+            return None
+        if not text:
+            self.fail(field, "must be a non-empty string")
+            return None
+        return text
 
     def number(self, row: dict[str, Any], field: str, required: bool = True) -> Decimal | None:
         value = row.get(field)
@@ -116,27 +319,9 @@ class _RowChecker:
             if required:
                 self.fail(field, "is required")
             return None
-        if isinstance(value, bool):
-            self.fail(field, f"must be a number, got {json.dumps(value)}")
-            return None
-        if isinstance(value, int | Decimal):
-            number = Decimal(value)
-        elif isinstance(value, float):
-            # Only reached by callers that parsed JSON themselves; the shortest
-            # repr is the decimal the sender wrote.
-            number = Decimal(repr(value))
-        elif isinstance(value, str):
-            try:
-                number = Decimal(value.strip().replace(",", ""))
-            except InvalidOperation:
-                self.fail(field, f"'{value}' is not a number")
-                return None
-        else:
-            self.fail(field, f"must be a number, got {type(value).__name__}")
-            return None
-        if not number.is_finite():
-            self.fail(field, f"'{value}' is not a finite number")
-            return None
+        number, problem = parse_figure(value)
+        if problem is not None:
+            self.fail(field, problem)
         return number
 
     def indicator(self, row: dict[str, Any], catalog: Catalog) -> Indicator | None:
@@ -160,10 +345,15 @@ class _RowChecker:
 
     def convert(self, field: str, number: Decimal, unit: str, indicator: Indicator) -> Decimal | None:
         try:
-            converted = convert(number, unit, indicator.unit, indicator.scale)
+            shift = unit_shift(unit, indicator.unit, indicator.scale)
         except UnitError as error:
             self.fail("unit", f"{error} for {indicator.code} ({indicator.name_zh}, {indicator.unit})")
             return None
+        problem = range_problem(number, unit, shift, indicator.unit)
+        if problem is not None:
+            self.fail(field, problem)
+            return None
+        converted = convert(number, unit, indicator.unit, indicator.scale)
         if converted < 0:
             self.fail(field, f"{number} is negative; {indicator.name_zh} cannot be negative")
             return None
@@ -171,6 +361,17 @@ class _RowChecker:
             self.fail(field, f"{number} is not a whole number; {indicator.name_zh} is a count")
             return None
         return converted
+
+    def growth(self, value: Decimal, yoy_base: Decimal, unit: str, converted: Decimal, converted_base: Decimal) -> None:
+        """The row's own growth rate must be computable: the processor works it out with this very function."""
+        try:
+            growth_pct(converted, converted_base)
+        except ArithmeticError:  # decimal.InvalidOperation: more digits than the 28-digit context holds
+            self.fail(
+                "yoy_base",
+                f"a growth from {show(yoy_base)} to {show(value)} {unit} is beyond what can be computed (10^16 % or more);"
+                " check both figures and their unit",
+            )
 
     def unknown_fields(self, row: dict[str, Any], allowed: set[str]) -> None:
         for field in sorted(set(row) - allowed):
@@ -202,25 +403,37 @@ def validate_observations(payload: Any, catalog: Catalog, today: date, max_rows:
         zone, indicator = series
         year = month = None
         period = row.get("period")
-        match = PERIOD_RE.match(period) if isinstance(period, str) else None
         if period is None:
             check.fail("period", "is required (YYYY-MM)")
-        elif match is None:
-            check.fail("period", f"'{period}' is not a month in the form YYYY-MM")
+        elif not isinstance(period, str):
+            check.fail("period", f"{json.dumps(period, default=str)} is not a month in the form YYYY-MM")
         else:
-            year, month = int(match.group(1)), int(match.group(2))
-            if not 1 <= month <= 12:
-                check.fail("period", f"'{period}': month {month} is not 1..12")
-            elif year < MIN_YEAR:
-                check.fail("period", f"'{period}' is before {MIN_YEAR}")
-            elif (year, month) > (today.year, today.month):
-                check.fail("period", f"'{period}' is in the future")
+            problem, period = clean_text(period)
+            match = PERIOD_RE.match(period)
+            if problem is not None:
+                check.fail("period", problem)
+            elif match is None:
+                check.fail("period", f"'{period}' is not a month in the form YYYY-MM")
+            else:
+                year, month = int(match.group(1)), int(match.group(2))
+                if not 1 <= month <= 12:
+                    check.fail("period", f"'{period}': month {month} is not 1..12")
+                elif year < MIN_YEAR:
+                    check.fail("period", f"'{period}' is before {MIN_YEAR}")
+                elif (year, month) > (today.year, today.month):
+                    check.fail("period", f"'{period}' is in the future")
         basis_text = row.get("basis", "ytd")
         basis = None
-        try:
-            basis = Basis(basis_text)
-        except ValueError:
-            check.fail("basis", f"'{basis_text}' is not 'ytd' (累计) or 'month' (当月)")
+        problem = None
+        if isinstance(basis_text, str):
+            problem, basis_text = clean_text(basis_text)
+        if problem is not None:
+            check.fail("basis", problem)
+        else:
+            try:
+                basis = Basis(basis_text)
+            except ValueError:
+                check.fail("basis", f"'{basis_text}' is not 'ytd' (累计) or 'month' (当月)")
         unit = check.text(row, "unit")
         value = check.number(row, "value")
         yoy_base = check.number(row, "yoy_base", required=False)
@@ -230,6 +443,14 @@ def validate_observations(payload: Any, catalog: Catalog, today: date, max_rows:
                 converted = check.convert("value", value, unit, indicator)
             if yoy_base is not None:
                 converted_base = check.convert("yoy_base", yoy_base, unit, indicator)
+        if converted_base is not None and converted_base == 0:
+            check.fail(
+                "yoy_base",
+                "is zero: no growth rate can be computed against a zero base; leave yoy_base out"
+                " when there is no comparable base",
+            )
+        elif converted is not None and converted_base is not None:
+            check.growth(value, yoy_base, unit, converted, converted_base)
         if not check.ok:
             continue
         assert zone and indicator and year and month and basis and unit and value is not None  # noqa: S101
@@ -265,12 +486,10 @@ def validate_targets(payload: Any, catalog: Catalog, max_rows: int) -> list[Targ
         elif isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= 2100:
             check.fail("year", f"{json.dumps(year, default=str)} is not a year between {MIN_YEAR} and 2100")
         value = check.number(row, "value")
-        unit = row.get("unit")
-        if unit is not None and (not isinstance(unit, str) or not unit.strip()):
-            check.fail("unit", "must be a non-empty string")
+        # Left out (or null): the indicator's own unit.
+        unit = check.text(row, "unit") if row.get("unit") is not None else indicator.unit if indicator else None
         converted = None
-        if indicator is not None and value is not None and (unit is None or isinstance(unit, str)):
-            unit = (unit or indicator.unit).strip()
+        if indicator is not None and value is not None and unit is not None:
             converted = check.convert("value", value, unit, indicator)
             if converted is not None and converted == 0:
                 check.fail("value", "an annual target of zero cannot be judged against; omit the target instead")

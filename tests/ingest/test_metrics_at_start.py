@@ -34,8 +34,9 @@ OBSERVATION_FIELDS = {
     "unit",
     "basis",
     "yoy_base",
+    "unknown_field",
 }
-TARGET_FIELDS = {"body", "targets", "row", "zone", "indicator", "year", "value", "unit"}
+TARGET_FIELDS = {"body", "targets", "row", "zone", "indicator", "year", "value", "unit", "unknown_field"}
 
 
 @pytest.fixture

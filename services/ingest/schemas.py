@@ -1,0 +1,173 @@
+"""The ingest API's request and response shapes, for OpenAPI only.
+
+The bodies are validated by ingest.validation, which names every bad row and
+field; FastAPI's own body validation would answer a differently shaped 422 and
+stop at the first problem, so the routes read the raw body and these models only
+describe it (`openapi_extra`). Keep them in step with validation.py.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
+
+from indicators_core.catalog import Catalog
+from indicators_core.units import SCALES
+from ingest.validation import (
+    MAX_DECIMAL_PLACES,
+    MAX_INTEGER_DIGITS,
+    MAX_NUMBER_CHARS,
+    MAX_ZONE_LENGTH,
+    MIN_YEAR,
+)
+
+FIGURE_RULES = (
+    f"A JSON number, or a string of plain ASCII decimal digits ('-', '.', an exponent: \"75.02\", \"7.502e5\";"
+    f" no thousands separators). At most {MAX_NUMBER_CHARS} characters; in the indicator's unit below"
+    f" 1e{MAX_INTEGER_DIGITS} with at most {MAX_DECIMAL_PLACES} decimal places."
+)
+PLAIN_NUMBER = r"^[ \t\r\n]*-?[0-9]+(\.[0-9]+)?([eE][+-]?[0-9]+)?[ \t\r\n]*$"
+TEXT_RULES = (
+    "Normalised to NFC and stripped of surrounding whitespace; control characters, bidirectional and"
+    " zero-width formatting characters, line separators and lone surrogates are refused."
+)
+
+Figure = Annotated[
+    float | Annotated[str, StringConstraints(pattern=PLAIN_NUMBER, max_length=MAX_NUMBER_CHARS)],
+    Field(description=FIGURE_RULES),
+]
+
+
+class Observation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    zone: str = Field(
+        min_length=1,
+        max_length=MAX_ZONE_LENGTH,
+        pattern=r"^[^|]*$",
+        description=f"The development zone, at most {MAX_ZONE_LENGTH} characters, no '|'. {TEXT_RULES}",
+        examples=["高新区"],
+    )
+    indicator: str = Field(description="An indicator code of the catalog (GET /v1/indicators of the query API).",
+                           examples=["industrial_output"])
+    period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$", description=f"The month, YYYY-MM, from {MIN_YEAR} to now.",
+                        examples=["2026-05"])
+    value: Figure = Field(examples=[750200])
+    unit: str = Field(description="The unit of value and yoy_base; converted exactly into the indicator's unit.",
+                      examples=["万元"])
+    basis: Literal["ytd", "month"] = Field(
+        default="ytd", description="'ytd' (累计, January to the month) or 'month' (当月, the month alone)."
+    )
+    yoy_base: Figure | None = Field(
+        default=None,
+        description="上年同期可比数, the comparable figure of last year; greater than zero. Left out, last year's"
+        f" stored figure is the base. {FIGURE_RULES}",
+        examples=[693300],
+    )
+
+
+class ObservationBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    observations: list[Observation] = Field(
+        min_length=1, description="One row per zone, indicator and month; all accepted or none."
+    )
+
+
+class Target(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    zone: str = Field(min_length=1, max_length=MAX_ZONE_LENGTH, pattern=r"^[^|]*$",
+                      description=f"The development zone. {TEXT_RULES}", examples=["高新区"])
+    indicator: str = Field(description="An indicator code of the catalog.", examples=["industrial_output"])
+    year: int = Field(ge=MIN_YEAR, le=2100, examples=[2026])
+    value: Figure = Field(description=f"The annual target, absolute and greater than zero. {FIGURE_RULES}",
+                          examples=[166])
+    unit: str | None = Field(default=None, description="Left out: the indicator's own unit.", examples=["亿元"])
+
+
+class TargetBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    targets: list[Target] = Field(min_length=1, description="One row per zone, indicator and year.")
+
+
+class Accepted(BaseModel):
+    accepted: int = Field(description="Rows published (the whole batch).")
+    batch_id: str
+    reported_at: str = Field(description="When the batch was accepted (ISO 8601); the latest report wins by it.")
+
+
+class Problem(BaseModel):
+    row: int | None = Field(description="The row's index in the list, from 0; null for the body as a whole.")
+    field: str
+    reason: str
+
+
+class Refusal(BaseModel):
+    detail: str
+    errors: list[Problem] | None = Field(default=None, description="Every problem, by row and field.")
+
+
+def _inline(schema: dict[str, Any]) -> dict[str, Any]:
+    """The schema with its `$defs` written in place, so it stands alone inside an operation."""
+    definitions = schema.pop("$defs", {})
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            reference = node.get("$ref")
+            if isinstance(reference, str) and reference.startswith("#/$defs/"):
+                return resolve(dict(definitions[reference.removeprefix("#/$defs/")]))
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(item) for item in node]
+        return node
+
+    return resolve(schema)
+
+
+def _with_codes(schema: dict[str, Any], row_key: str, catalog: Catalog) -> dict[str, Any]:
+    """The catalog's indicator codes and the known units as enums of the row's schema."""
+    row = schema["properties"][row_key]["items"]
+    row["properties"]["indicator"]["enum"] = list(catalog.codes())
+    units = [unit for scale in SCALES.values() for unit in scale]
+    unit = row["properties"]["unit"]
+    if "anyOf" in unit:  # optional: string or null
+        unit["anyOf"] = [{"type": "string", "enum": units}, {"type": "null"}]
+    else:
+        unit["enum"] = units
+    return schema
+
+
+def request_body(model: type[BaseModel], row_key: str, catalog: Catalog, example: dict[str, Any]) -> dict[str, Any]:
+    """`openapi_extra` declaring the JSON body of a route that reads and validates the raw body itself."""
+    schema = _with_codes(_inline(model.model_json_schema()), row_key, catalog)
+    return {
+        "requestBody": {
+            "required": True,
+            "content": {"application/json": {"schema": schema, "example": example}},
+        }
+    }
+
+
+def responses(accepted: str) -> dict[int | str, dict[str, Any]]:
+    return {
+        202: {"model": Accepted, "description": accepted},
+        401: {"model": Refusal, "description": "No key, or not a valid one; nothing was published."},
+        403: {"model": Refusal, "description": "Rows outside the scope of the writer's key, each named."},
+        413: {"model": Refusal, "description": "The body or the batch is too large; split it (the detail says how)."},
+        422: {"model": Refusal, "description": "Every problem by row, field and reason; nothing was published."},
+        503: {"model": Refusal, "description": "The broker is unreachable or did not acknowledge: send it again."},
+    }
+
+
+OBSERVATIONS_EXAMPLE = {
+    "observations": [
+        {"zone": "高新区", "indicator": "industrial_output", "period": "2026-05", "value": 750200, "unit": "万元",
+         "yoy_base": 693300},
+        {"zone": "高新区", "indicator": "export", "period": "2026-05", "value": "12.5", "unit": "亿元",
+         "basis": "month"},
+    ]
+}
+TARGETS_EXAMPLE = {"targets": [{"zone": "高新区", "indicator": "industrial_output", "year": 2026, "value": 166}]}
