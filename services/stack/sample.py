@@ -98,7 +98,7 @@ def build(today: date) -> tuple[list[dict], list[dict]]:
 def main() -> int:
     ingest_url = os.environ.get("INDICATORS_INGEST_URL", "http://127.0.0.1:8000")
     key = os.environ.get("INDICATORS_ADMIN_KEY") or _key_from_data_dir()
-    observations, targets = build(date.today())
+    observations, targets = build(sample_day())
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(headers=headers, timeout=60) as client:
         for start in range(0, len(observations), 1000):
@@ -112,6 +112,17 @@ def main() -> int:
             return 1
     print(f"posted {len(observations)} observations and {len(targets)} targets for {len(ZONES)} zones to {ingest_url}")
     return 0
+
+
+def sample_day() -> date:
+    """Today, or the day INDICATORS_SAMPLE_TODAY (YYYY-MM-DD) names: the sample as it would be posted then."""
+    given = os.environ.get("INDICATORS_SAMPLE_TODAY")
+    if not given:
+        return date.today()
+    try:
+        return date.fromisoformat(given)
+    except ValueError:
+        raise SystemExit(f"INDICATORS_SAMPLE_TODAY={given!r} is not a date YYYY-MM-DD") from None
 
 
 def _key_from_data_dir() -> str:
