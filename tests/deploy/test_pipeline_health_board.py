@@ -5,8 +5,8 @@ the jobs of deploy/prometheus/prometheus.yml (only the addresses differ) and loa
 rules. Every query of the board runs the way Grafana sends it ($__rate_interval and $__range
 expanded) and must answer with the figures the test's own actions imply:
 
-- the pipeline panels, after a batch of 监控测试区 2016 data (and one rejected row); on a healthy
-  pipeline no Prometheus alert fires;
+- the pipeline panels, after a batch of 监控测试区 2016 data (one rejected row, and one poison report
+  written onto the reports topic); of the Prometheus alerts only DeadLetters fires, for that report;
 - the alerts-and-delivery panels, after one 落后序时进度 alert of 监控告警测试区 2016 (fired, then
   resolved by a revision) delivered to a webhook and to a WeCom robot that is busy once, and the
   evaluator's consumer lag drained.
@@ -127,7 +127,7 @@ def prometheus(pipeline: Pipeline, tmp_path: Path) -> Iterator[str]:
             scrape_configs.append({**job, "static_configs": [{"targets": [address]}]})
     config = {
         "global": {"scrape_interval": "1s", "evaluation_interval": "1s"},
-        "rule_files": [str(ROOT / "deploy/prometheus/rules" / name) for name in deployed["rule_files"]],
+        "rule_files": [str(ROOT / "deploy/prometheus" / name) for name in deployed["rule_files"]],
         "scrape_configs": scrape_configs,
     }
     (tmp_path / "prometheus.yml").write_text(yaml.safe_dump(config))
@@ -159,6 +159,14 @@ def prometheus(pipeline: Pipeline, tmp_path: Path) -> Iterator[str]:
     try:
         wait_for(ready, 60, "Prometheus ready", last=lambda: log_path.read_text()[-2000:])
         wait_for(scraping, 60, "two scrapes of every target", last=lambda: query(url, "count_over_time(up[1m])"))
+        # The deployed alert rules are loaded (a rule_files pattern that matches nothing is no error to Prometheus).
+        groups = httpx.get(f"{url}/api/v1/rules", timeout=10).json()["data"]["groups"]
+        deployed_groups = {
+            group["name"]
+            for name in deployed["rule_files"]
+            for group in yaml.safe_load((ROOT / "deploy/prometheus" / name).read_text())["groups"]
+        }
+        assert {group["name"] for group in groups} == deployed_groups and all(g["rules"] for g in groups)
         yield url
     finally:
         process.terminate()
@@ -259,6 +267,7 @@ def test_every_board_query_answers_with_the_figures_of_the_posted_data(pipeline:
             "query db p95": query(prometheus, targets["查询数据库耗时 p95（按查询）"]["A"]),
             "lag": query(prometheus, targets["消费积压（条，按主题）"]["A"]),
             "dead letters": query(prometheus, targets["所选时段死信（条，按原因）"]["A"], since),
+            "firing": query(prometheus, targets["正在触发的告警"]["A"]),
         }
 
     def all_answer() -> bool:
@@ -270,6 +279,7 @@ def test_every_board_query_answers_with_the_figures_of_the_posted_data(pipeline:
             and len(now["lag"]) == 2
             and all(v == 0 for v in now["lag"].values())
             and by(now["dead letters"], "reason_zh").get("数据无法入库") == 1
+            and by(now["firing"], "alertname") == {"DeadLetters": 1.0}
         )
 
     wait_for(all_answer, 120, "Prometheus to scrape the batch's figures and a drained lag", last=awaited)
@@ -289,7 +299,11 @@ def test_every_board_query_answers_with_the_figures_of_the_posted_data(pipeline:
         "prometheus": 1.0,
     }
     # The real rules, on a healthy pipeline: nothing fires.
-    assert results["正在触发的告警"]["A"] == {}
+    # The real rules: only the poison report's dead letter fires (DeadLetters has no `for`); nothing else does.
+    firing = [dict(labels) for labels in results["正在触发的告警"]["A"]]
+    assert [(a["alertname"], a["job"], a["reason"], a["severity"]) for a in firing] == [
+        ("DeadLetters", "processor", "invalid_data", "warning")
+    ]
 
     silent_s = by(results["距上次接收数据（按上游）"]["A"], "source")["admin"]
     assert 0 <= silent_s <= time.time() - posted_at + 2
