@@ -59,6 +59,8 @@ def pipeline(
         "INDICATORS_ALERTS_TAKE_WITHIN_S": "0.05",
         # An alert event left unpublished by a crash is published again after this long.
         "INDICATORS_ALERTS_REPUBLISH_AFTER_S": "2",
+        # The tests' receivers listen on loopback: the SSRF guard lets exactly that address through.
+        "INDICATORS_NOTIFY_ALLOW_NETWORKS": "127.0.0.1/32",
     }
     with running_pipeline(env, ARTIFACTS / "logs", with_alerts=True) as pipeline:
         yield pipeline

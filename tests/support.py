@@ -106,7 +106,9 @@ def caught_up(bootstrap: str, groups: dict[str, list[str]]) -> bool:
 def running_pipeline(env: Mapping[str, str], log_dir: Path, with_alerts: bool = False) -> Iterator[Pipeline]:
     """The services as real processes on free ports, configured by `env` (INDICATORS_KAFKA_BOOTSTRAP,
     INDICATORS_DATABASE_URL, INDICATORS_ADMIN_KEY, …); ingest, processor and query, and with
-    `with_alerts` the alert evaluator and the notifier too. Stopped in reverse order on exit."""
+    `with_alerts` the alert evaluator and the notifier too. Stopped in reverse order on exit.
+    Subscription targets on 127.0.0.1 (the tests' receivers) pass the SSRF guard unless `env` says otherwise."""
+    env = {"INDICATORS_NOTIFY_ALLOW_NETWORKS": "127.0.0.1/32", **env}
     ingest_port, query_port, processor_port = free_port(), free_port(), free_port()
     alerts_port, notifier_port = (free_port(), free_port()) if with_alerts else (None, None)
     services = service_processes(

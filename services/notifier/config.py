@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr, field_validator, model_validator
 
+from indicators_core.netguard import AllowedNetworks
 from indicators_core.settings import CommonSettings
 
 
@@ -38,6 +39,11 @@ class NotifierSettings(CommonSettings):
     notifier_smtp_from: str = "indicators@localhost"
     notifier_smtp_starttls: bool = False
     notifier_smtp_ssl: bool = False
+    # Webhook and robot targets must resolve to public addresses at send time (checked on every send, and the
+    # connection goes to the checked address), unless in one of these networks ("127.0.0.1/32,10.1.0.0/16").
+    # The same setting as the query service's. Link-local and 0.0.0.0 are refused even if listed. The SMTP
+    # host is the operator's own setting and is not checked.
+    notify_allow_networks: AllowedNetworks = ()
 
     @field_validator("notifier_smtp_user", "notifier_smtp_password", mode="before")
     @classmethod

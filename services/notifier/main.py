@@ -7,7 +7,6 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-import httpx
 import psycopg
 from fastapi import FastAPI, Request
 from fastapi.responses import JSONResponse, Response
@@ -18,6 +17,7 @@ from yoyo import read_migrations
 from indicators_core.catalog import load_catalog
 from indicators_core.db import MIGRATIONS_DIR, apply_migrations_when_reachable, describe_database
 from notifier.config import NotifierSettings
+from notifier.guarded_http import guarded_client
 from notifier.sender import Notifier
 
 log = logging.getLogger("notifier")
@@ -40,6 +40,8 @@ async def open_database(settings: NotifierSettings) -> AsyncConnectionPool:
     )
     await pool.open(wait=True, timeout=settings.notifier_db_connect_timeout_s)
     log.info("connected to PostgreSQL at %s", where)
+    allowed = ", ".join(str(network) for network in settings.notify_allow_networks) or "none"
+    log.info("notification targets: public addresses, and the allowed networks: %s", allowed)
     return pool
 
 
@@ -55,7 +57,8 @@ def create_app(settings: NotifierSettings | None = None) -> FastAPI:
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await open_database(settings)
         stopping = asyncio.Event()
-        async with httpx.AsyncClient(timeout=settings.notifier_send_timeout_s, follow_redirects=False) as http:
+        # Every webhook and robot message goes through the SSRF guard, checked where the connection is made.
+        async with guarded_client(settings.notify_allow_networks, settings.notifier_send_timeout_s) as http:
             notifier = Notifier(settings, pool, catalog, http)
             loop = asyncio.create_task(notifier.run(stopping), name="notifier-loop")
             app.state.notifier, app.state.loop, app.state.pool = notifier, loop, pool

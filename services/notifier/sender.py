@@ -28,7 +28,9 @@ computes the same way.
 from __future__ import annotations
 
 import asyncio
+import errno
 import logging
+import ssl
 import time
 from dataclasses import dataclass
 from datetime import UTC, datetime
@@ -43,6 +45,7 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from indicators_core.catalog import Catalog
+from indicators_core.netguard import TargetRefused, TargetUnresolved, check_target
 from notifier import channels, metrics
 from notifier.config import NotifierSettings
 
@@ -52,6 +55,53 @@ DB_ERRORS = (psycopg.OperationalError, PoolTimeout)
 
 class SendFailed(Exception):
     """The channel did not take the message; the reason is recorded as `last_error`."""
+
+
+CONNECT_ERRNO_WORDS = {
+    errno.ECONNREFUSED: "connection refused",
+    errno.ECONNRESET: "connection reset",
+    errno.EHOSTUNREACH: "host unreachable",
+    errno.ENETUNREACH: "network unreachable",
+    errno.ETIMEDOUT: "connect timed out",
+}
+
+
+def _causes(error: BaseException) -> list[BaseException]:
+    chain: list[BaseException] = []
+    current: BaseException | None = error
+    while current is not None and current not in chain and len(chain) < 10:
+        chain.append(current)
+        current = current.__cause__ or current.__context__
+    return chain
+
+
+def http_failure_words(error: Exception) -> str:
+    """What a delivery records of a failed HTTP send: a fixed phrase, never text the other end sent.
+
+    (An HTTP parser's complaint quotes the bytes it got: an SSH banner, a database's greeting. Those are
+    what an SSRF probe reads back, so they are not recorded.)
+    """
+    if isinstance(error, TargetRefused):
+        return f"not sent: {error.reason}"
+    if isinstance(error, TargetUnresolved):
+        return str(error)
+    chain = _causes(error)
+    if isinstance(error, httpx.TimeoutException):
+        return "connect timed out" if isinstance(error, httpx.ConnectTimeout) else "timed out"
+    if isinstance(error, httpx.ConnectError) or not isinstance(error, httpx.HTTPError):
+        for cause in chain:
+            if isinstance(cause, ssl.SSLCertVerificationError):
+                return f"TLS certificate not accepted ({cause.verify_message})"
+            if isinstance(cause, ssl.SSLError):
+                return "TLS handshake failed"
+            if isinstance(cause, OSError) and cause.errno in CONNECT_ERRNO_WORDS:
+                return CONNECT_ERRNO_WORDS[cause.errno]
+        return "connection failed"
+    if isinstance(error, httpx.RemoteProtocolError):
+        return "no valid HTTP answer (the connection closed, or the other end speaks another protocol)"
+    if isinstance(error, httpx.ReadError | httpx.WriteError):
+        return "connection lost"
+    return type(error).__name__
 
 
 def retry_delay_s(attempts: int, base_s: float, max_s: float) -> float:
@@ -289,8 +339,11 @@ class Notifier:
             error = f"no answer within {settings.notifier_send_timeout_s:g} s"
         except SendFailed as failure:
             error = str(failure)
-        except (httpx.HTTPError, aiosmtplib.SMTPException, OSError) as failure:
+        except aiosmtplib.SMTPException as failure:
+            # The operator's own mail server: its words help and are no probe's answer.
             error = f"{type(failure).__name__}: {failure}" if str(failure) else type(failure).__name__
+        except (httpx.HTTPError, OSError, TargetRefused) as failure:
+            error = http_failure_words(failure)
         except DB_ERRORS:
             metrics.DB_ERRORS.inc()
             log.warning("delivery %d: database unavailable before sending; its lease will expire", claim.delivery_id)
@@ -386,6 +439,9 @@ class Notifier:
             judge = channels.robot_error
         else:
             raise SendFailed(f"unknown channel '{claim.channel}'")
+        # A row stored before the guard (or written past the API) may not even be http(s); the address itself
+        # is checked where the connection is made (notifier.guarded_http), at every connection.
+        check_target(request.url, self.settings.notify_allow_networks)
         response = await self.http.post(request.url, content=request.body, headers=request.headers)
         problem = judge(response.status_code, response.content)
         if problem is not None:

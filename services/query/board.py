@@ -310,6 +310,11 @@ def _html(template: str, status_code: int = 200, headers: dict[str, str] | None 
     return HTMLResponse(body, status_code=status_code, headers=headers)
 
 
+def problem_page(problems: Sequence[Any], catalog: Catalog) -> HTMLResponse:
+    """422 as a page: each problem's `field` and `reason`, and the parameters the board takes."""
+    return _html("error.html", 422, problems=problems, codes=catalog.codes(), min_year=MIN_YEAR, max_year=MAX_YEAR)
+
+
 def board_router(catalog: Catalog) -> APIRouter:
     """The /board route, reading through the app's repository with the app's catalog."""
     # query.main includes this router from create_app, so it is fully loaded by the time this runs.
@@ -330,9 +335,7 @@ def board_router(catalog: Catalog) -> APIRouter:
         # Parameters are taken as text and checked here, so a mistake is answered as a page, not as JSON.
         query, problems = parse_query(year, month, zone, indicator, catalog)
         if problems:
-            return _html(
-                "error.html", 422, problems=problems, codes=catalog.codes(), min_year=MIN_YEAR, max_year=MAX_YEAR
-            )
+            return problem_page(problems, catalog)
         repository: ProgressRepository = request.app.state.repository
         try:
             shown_year, shown_month = query.year, query.month

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pydantic import Field, SecretStr
 
+from indicators_core.netguard import AllowedNetworks
 from indicators_core.settings import CommonSettings
 
 
@@ -23,3 +24,7 @@ class QuerySettings(CommonSettings):
     # The same INDICATORS_ADMIN_KEY as ingest: it manages alert subscriptions. Unset, the
     # subscription API refuses every request (the read API needs no key).
     admin_key: SecretStr | None = None
+    # Subscription targets (webhook, robot URLs) must resolve to public addresses, unless in one of these
+    # networks ("127.0.0.1/32,10.1.0.0/16"); the notifier's setting of the same name should say the same.
+    # Link-local (169.254.0.0/16 with the metadata service, fe80::/10) and 0.0.0.0 are refused even if listed.
+    notify_allow_networks: AllowedNetworks = ()

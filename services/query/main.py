@@ -18,9 +18,9 @@ from decimal import Decimal
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import FastAPI, Query, Request
+from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import Response
+from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -31,8 +31,9 @@ from indicators_core.db import MIGRATIONS_DIR, apply_migrations_when_reachable, 
 from indicators_core.progress import round_half_up
 from query import metrics
 from query.alerts_api import alerts_router
-from query.board import board_router
+from query.board import board_router, problem_page
 from query.config import QuerySettings
+from query.params import ParameterProblem, query_problems
 from query.repository import ProgressRepository
 from query.schemas import (
     ExactJSONResponse,
@@ -62,6 +63,21 @@ class BadQuery(Exception):
         super().__init__(f"{field}: {reason}")
         self.field = field
         self.reason = reason
+
+
+class QueryTextInvalid(Exception):
+    """Query parameters no route can use (NUL, control characters, not UTF-8, too long): see query.params."""
+
+    def __init__(self, problems: Sequence[ParameterProblem]):
+        super().__init__("; ".join(f"{p.field}: {p.reason}" for p in problems))
+        self.problems = list(problems)
+
+
+async def checked_query_text(request: Request) -> None:
+    """A dependency of every route: the raw query string is checked before any parameter is read."""
+    problems = query_problems(request.scope.get("query_string", b""))
+    if problems:
+        raise QueryTextInvalid(problems)
 
 
 class DatabaseUnavailable(RuntimeError):
@@ -119,6 +135,7 @@ def progress_item(row: dict[str, Any], catalog: Catalog, digits: int) -> Progres
         status_zh=status_zh,
         reported_at=_utc(row["reported_at"]),
         computed_at=row["computed_at"].astimezone(UTC),
+        explanation=row.get("explanation"),
     )
 
 
@@ -236,6 +253,8 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         ),
         version="1.0",
         lifespan=lifespan,
+        # Every route, the board and the subscription API included: one check of every query parameter.
+        dependencies=[Depends(checked_query_text)],
     )
     app.add_middleware(RequestMetrics)
     app.include_router(subscriptions_router(settings))
@@ -255,6 +274,14 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
             for e in error.errors()
         ]
         return _problem(422, "; ".join(f"{e['field']}: {e['reason']}" for e in errors), errors)
+
+    @app.exception_handler(QueryTextInvalid)
+    async def _bad_query_text(request: Request, error: QueryTextInvalid) -> Response:
+        # A page answers with a page (someone typed the address into a browser); the API with its JSON shape.
+        if getattr(request.scope.get("route"), "response_class", None) is HTMLResponse:
+            return problem_page(error.problems, catalog)
+        errors = [{"field": p.field, "reason": p.reason} for p in error.problems]
+        return _problem(422, str(error), errors)
 
     @app.exception_handler(BadQuery)
     async def _bad_query(request: Request, error: BadQuery) -> Response:

@@ -33,6 +33,7 @@ from alerts.model import Rule, Severity
 from alerts.outbox import enqueue_test_delivery
 from indicators_core.auth import bearer_key_owner, unauthorized_reason
 from indicators_core.catalog import Catalog, load_catalog
+from indicators_core.netguard import Network, TargetRefused, TargetUnresolved, check_target, resolve_checked
 from query.config import QuerySettings
 
 CHANNELS = ("webhook", "dingtalk", "wecom", "email")
@@ -128,8 +129,8 @@ def _filter(
     return cleaned
 
 
-def _check_target(channel: str, target: str) -> str | None:
-    """Why `target` is not an address for `channel`, or None."""
+def _check_target(channel: str, target: str, allowed: Sequence[Network] = ()) -> str | None:
+    """Why `target` is not an address for `channel`, or None (as far as can be told without DNS)."""
     if channel == "email":
         return None if EMAIL_RE.match(target) else f"'{target}' is not an e-mail address (name@example.com)"
     if any(ch.isspace() for ch in target):
@@ -141,14 +142,31 @@ def _check_target(channel: str, target: str) -> str | None:
         return f"not a URL ({error})"
     if parts.scheme not in ("http", "https") or not parts.hostname:
         return f"'{target}' is not an http(s) URL with a host"
-    # DingTalk and WeCom robots live at oapi.dingtalk.com and qyapi.weixin.qq.com; any
-    # http(s) URL is accepted so that a proxy (or a test receiver) can stand in for them.
+    try:
+        # The SSRF guard: no loopback, private, link-local… address, no numeric host tricks (indicators_core.netguard).
+        check_target(target, allowed)
+    except TargetRefused as refused:
+        return refused.reason
+    # DingTalk and WeCom robots live at oapi.dingtalk.com and qyapi.weixin.qq.com; any http(s) URL the
+    # guard passes is accepted so that a proxy (or a test receiver, where allowed) can stand in for them.
     return None
 
 
-def validate_subscription(payload: Any, catalog: Catalog, current: SubscriptionSpec | None = None) -> SubscriptionSpec:
+def target_changed(spec: SubscriptionSpec, current: SubscriptionSpec | None) -> bool:
+    """A new subscription, or a new target or channel: what the target checks run on.
+
+    A stored target is not judged again when other fields change, so a subscription whose target the
+    operator's allowed networks no longer cover can still be paused or deleted (the notifier refuses it).
+    """
+    return current is None or spec.target != current.target or spec.channel != current.channel
+
+
+def validate_subscription(
+    payload: Any, catalog: Catalog, current: SubscriptionSpec | None = None, allowed: Sequence[Network] = ()
+) -> SubscriptionSpec:
     """The subscription `payload` describes (all of it for a new one; the changed fields over `current`).
 
+    `allowed`: the networks INDICATORS_NOTIFY_ALLOW_NETWORKS opens to targets besides public addresses.
     Raises SubscriptionInvalid naming every wrong field; nothing is half-applied.
     """
     if not isinstance(payload, dict):
@@ -211,7 +229,7 @@ def validate_subscription(payload: Any, catalog: Catalog, current: SubscriptionS
         spec = replace(current, **values)
 
     # What depends on the channel is checked on the result: a PATCH may change the channel or the target alone.
-    reason = _check_target(spec.channel, spec.target)
+    reason = _check_target(spec.channel, spec.target, allowed) if target_changed(spec, current) else None
     if reason is not None:
         problems.append(Problem("target", f"{reason} (channel {spec.channel})"))
     if spec.channel == "webhook":
@@ -230,6 +248,23 @@ def validate_subscription(payload: Any, catalog: Catalog, current: SubscriptionS
     if problems:
         raise SubscriptionInvalid(problems)
     return spec
+
+
+async def resolved_target_problem(spec: SubscriptionSpec, allowed: Sequence[Network] = ()) -> Problem | None:
+    """The SSRF guard's DNS half: a URL target's host must resolve to allowed addresses only.
+
+    A host that does not resolve (yet) is accepted: the notifier resolves and checks again at every send.
+    """
+    if spec.channel not in URL_CHANNELS:
+        return None  # e-mail goes to the operator's SMTP server (INDICATORS_NOTIFIER_SMTP_HOST), not to the target
+    try:
+        target = check_target(spec.target, allowed)
+        await resolve_checked(target.host, target.port, allowed)
+    except TargetRefused as refused:
+        return Problem("target", f"{refused.reason} (channel {spec.channel})")
+    except TargetUnresolved:
+        return None
+    return None
 
 
 def shown_target(channel: str, target: str) -> str:
@@ -388,10 +423,21 @@ def subscriptions_router(settings: QuerySettings) -> APIRouter:
         )
         return await cursor.fetchone()
 
+    allowed = settings.notify_allow_networks
+
+    async def checked(payload: Any, current: SubscriptionSpec | None = None) -> SubscriptionSpec:
+        """validate_subscription, and then where a new target's host resolves to."""
+        spec = validate_subscription(payload, catalog, current, allowed)
+        if target_changed(spec, current):
+            problem = await resolved_target_problem(spec, allowed)
+            if problem is not None:
+                raise SubscriptionInvalid([problem])
+        return spec
+
     @router.post("", status_code=201, summary="Subscribe to alerts (admin key)")
     async def create_subscription(request: Request) -> Response:
         try:
-            spec = validate_subscription(await _json_body(request), catalog)
+            spec = await checked(await _json_body(request))
         except SubscriptionInvalid as error:
             return _invalid(error)
         async with connection() as conn:
@@ -448,7 +494,7 @@ def subscriptions_router(settings: QuerySettings) -> APIRouter:
             if row is None:
                 return _not_found(subscription_id)
             try:
-                spec = validate_subscription(payload, catalog, None if whole else _spec_of(row))
+                spec = await checked(payload, _spec_of(row) if not whole else None)
             except SubscriptionInvalid as error:
                 return _invalid(error)
             cursor = conn.cursor(row_factory=dict_row)

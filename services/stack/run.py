@@ -193,6 +193,8 @@ class LocalStack:
             "INDICATORS_ADMIN_KEY": self.admin_key,
             "INDICATORS_PROCESSOR_DATA_DIR": str(self.data_dir / "faust"),
             "INDICATORS_ALERTS_DATA_DIR": str(self.data_dir / "faust-alerts"),
+            # The SSRF guard lets exactly 127.0.0.1 through: the stack's own inbox and receivers on this machine.
+            "INDICATORS_NOTIFY_ALLOW_NETWORKS": "127.0.0.1/32",
         }
         self.services = service_processes(
             env, self.data_dir / "logs", self.settings.ingest_port, self.settings.query_port,

@@ -155,13 +155,21 @@ def test_email_has_a_chinese_subject_and_body_in_utf8() -> None:
     assert parsed["X-Indicators-Delivery"] == "42"
 
 
-def test_answers_judged_per_channel() -> None:
+def test_answers_judged_per_channel_by_status_and_errcode_never_by_the_body() -> None:
+    # Whatever answers at a target must not come back through /deliveries (issue 14: ports and banners did).
+    secret_reply = b"root:x:0:0:root:/root:/bin/bash SSH-2.0-OpenSSH_9.6"
     assert webhook_error(204, b"") is None
-    assert webhook_error(503, b"busy") == "HTTP 503: busy"
+    assert webhook_error(503, b"busy") == "HTTP 503"
+    assert webhook_error(404, secret_reply) == "HTTP 404"
+    assert webhook_error(302, b"") == "HTTP 302"
     assert robot_error(200, b'{"errcode":0,"errmsg":"ok"}') is None
-    assert robot_error(200, b'{"errcode":310000,"errmsg":"sign not match"}') == "errcode 310000: sign not match"
-    assert robot_error(200, b"<html>") == "HTTP 200 but not JSON: <html>"
-    assert robot_error(500, b"oops") == "HTTP 500: oops"
+    assert robot_error(200, b'{"errcode":310000,"errmsg":"sign not match"}') == "HTTP 200, errcode 310000"
+    assert robot_error(200, b'{"errcode":93000,"errmsg":"' + secret_reply + b'"}') == "HTTP 200, errcode 93000"
+    assert robot_error(200, b"<html>" + secret_reply) == "HTTP 200, but the answer is not JSON"
+    assert robot_error(200, b'{"errmsg":"root:x:0:0"}') == "HTTP 200, but the answer has no errcode 0"
+    assert robot_error(200, b'{"errcode":"0"}') == "HTTP 200, but the answer has no errcode 0"
+    assert robot_error(200, b'{"errcode":false}') == "HTTP 200, but the answer has no errcode 0"
+    assert robot_error(500, secret_reply) == "HTTP 500"
 
 
 def test_periods_read_as_people_say_them() -> None:

@@ -124,11 +124,15 @@ def receivers(*scripts: Sequence[Any]) -> Iterator[list[Receiver]]:
 OK = (200, b'{"ok":true}')
 
 
-def notifier(database_url: str, name: str, **settings: Any) -> ServiceProcess:
-    """A notifier process with short timings (tests wait seconds, not minutes)."""
+def notifier(database_url: str, name: str, allow: str = "127.0.0.1/32", **settings: Any) -> ServiceProcess:
+    """A notifier process with short timings (tests wait seconds, not minutes).
+
+    `allow`: INDICATORS_NOTIFY_ALLOW_NETWORKS; the receivers here listen on 127.0.0.1.
+    """
     port = free_port()
     env = {
         "INDICATORS_DATABASE_URL": database_url,
+        "INDICATORS_NOTIFY_ALLOW_NETWORKS": allow,
         "INDICATORS_NOTIFIER_PORT": str(port),
         "INDICATORS_NOTIFIER_POLL_INTERVAL_S": "0.1",
         "INDICATORS_NOTIFIER_SEND_TIMEOUT_S": "2",
@@ -199,7 +203,7 @@ def test_a_receiver_failing_twice_gets_the_message_exactly_once(database: str) -
             row = wait_status(database, delivery_id, "sent")
             time.sleep(1.5)  # room for a wrong second send to show up
         assert row["attempts"] == 3
-        assert row["last_error"] == "HTTP 500: oops"
+        assert row["last_error"] == "HTTP 500"  # the status, never the reply's body
         assert [r.answered for r in flaky.received] == [503, 500, 200]
         [message] = flaky.accepted()
         verify_webhook(message, SECRET)
@@ -232,7 +236,8 @@ def test_a_dead_endpoint_does_not_delay_another_subscriber(database: str) -> Non
             alive_at = alive.accepted()[0].at
             # Both were claimed together: the dead one was hanging while the other was delivered.
             wait_for(lambda: dead.received, 10, "the dead endpoint's request")
-            assert alive_at - started < 3.0, f"the live subscriber waited {alive_at - started:.1f} s"
+            # Sent one after the other, the live one would wait out the dead one's 6 s timeout first.
+            assert alive_at - started < 5.0, f"the live subscriber waited {alive_at - started:.1f} s"
             retried = wait_for(
                 lambda: (row := delivery(database, dead_id))["last_error"] and row, 20, "the dead endpoint's timeout"
             )
@@ -289,7 +294,7 @@ def test_gives_up_after_the_bound_and_says_so(database: str) -> None:
             row = wait_status(database, delivery_id, "failed")
             metrics = httpx.get(process.ready_url.replace("/readyz", "/metrics"), timeout=10).text
         assert row["attempts"] == 3 and len(broken.received) == 3
-        assert row["last_error"] == "HTTP 500: internal error"
+        assert row["last_error"] == "HTTP 500"
         assert 'indicators_notifier_deliveries_total{channel="webhook",outcome="failed"} 1.0' in metrics
         assert 'indicators_notifier_deliveries_total{channel="webhook",outcome="retrying"} 2.0' in metrics
         assert 'indicators_notifier_deliveries_total{channel="webhook",outcome="sent"} 0.0' in metrics
@@ -298,7 +303,7 @@ def test_gives_up_after_the_bound_and_says_so(database: str) -> None:
         # ... and in the API.
         listed = api_deliveries(database, ADMIN_KEY, subscription_id)
         assert [(d["id"], d["status"], d["attempts"], d["last_error"]) for d in listed] == [
-            (delivery_id, "failed", 3, "HTTP 500: internal error")
+            (delivery_id, "failed", 3, "HTTP 500")
         ]
 
 
@@ -340,7 +345,7 @@ def test_dingtalk_robot_signed_and_errcode_checked(database: str) -> None:
         with running(notifier(database, "dingtalk")):
             [delivery_id] = fire(database, [behind("通知甲区")])
             row = wait_status(database, delivery_id, "sent")
-        assert row["attempts"] == 2 and row["last_error"] == "errcode 130101: send too fast"
+        assert row["attempts"] == 2 and row["last_error"] == "HTTP 200, errcode 130101"
         sent = dingtalk.received[-1]
         query = dict(urllib.parse.parse_qsl(urllib.parse.urlsplit(sent.path).query))
         assert query["access_token"] == "token123" and abs(time.time() * 1000 - int(query["timestamp"])) < 60_000
@@ -444,7 +449,9 @@ def test_test_message_goes_out_even_while_paused(database: str) -> None:
     with receivers([OK]) as [hook]:
 
         async def subscribe_paused_and_test() -> int:
-            app = create_app(QuerySettings(database_url=database, admin_key=ADMIN_KEY))
+            app = create_app(
+                QuerySettings(database_url=database, admin_key=ADMIN_KEY, notify_allow_networks="127.0.0.1/32")
+            )
             async with app.router.lifespan_context(app):
                 async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as api:
                     created = await api.post(

@@ -6,6 +6,7 @@ import pytest
 
 from indicators_core.auth import bearer_key_owner
 from indicators_core.catalog import load_catalog
+from indicators_core.netguard import parse_networks
 from query.subscriptions import SubscriptionInvalid, SubscriptionSpec, shown_target, validate_subscription
 
 CATALOG = load_catalog()
@@ -121,11 +122,17 @@ def test_bad_input(payload: dict, expected: tuple[str, str]) -> None:
 
 
 def test_dingtalk_secret_is_optional_and_robot_urls_need_not_be_their_hosts() -> None:
-    # Tests (and proxies) point robots at other hosts; any http(s) URL is accepted.
-    spec = validate_subscription(
-        {"name": "钉钉群", "channel": "dingtalk", "target": "http://127.0.0.1:9/robot/send?access_token=t"}, CATALOG
-    )
+    # Tests (and proxies) point robots at other hosts; any http(s) URL is accepted where the operator allows it.
+    robot = {"name": "钉钉群", "channel": "dingtalk", "target": "http://127.0.0.1:9/robot/send?access_token=t"}
+    spec = validate_subscription(robot, CATALOG, allowed=parse_networks("127.0.0.1/32"))
     assert spec.secret is None
+    assert problems(robot) == [
+        (
+            "target",
+            "127.0.0.1 is a loopback address (127.0.0.0/8, ::1): not allowed unless INDICATORS_NOTIFY_ALLOW_NETWORKS "
+            "lists it (channel dingtalk)",
+        )
+    ]
 
 
 def test_patch_checks_the_result() -> None:

@@ -1,0 +1,110 @@
+"""The check every query parameter of every route passes before anything else reads it.
+
+Text that PostgreSQL cannot hold (NUL), that no zone or code contains (control and
+bidirectional-override characters, which would also reach an operator's console), bytes that
+are not UTF-8 (a lone surrogate, a cut multi-byte sequence: the framework would silently turn
+them into U+FFFD), and values longer or more repeated than any real filter are answered 422
+naming the parameter and the reason, instead of a 500 from deep inside a query.
+
+It reads the raw query string, not the framework's decoded one, precisely so that bytes that are
+not UTF-8 are seen as such. A pure function: the app runs it as a dependency of every route.
+"""
+
+from __future__ import annotations
+
+import unicodedata
+from collections import Counter
+from dataclasses import dataclass
+from urllib.parse import unquote_to_bytes
+
+# Zones are at most 100 characters at ingest and codes are short: 200 leaves room and bounds the SQL.
+MAX_VALUE_CHARS = 200
+MAX_NAME_CHARS = 50
+# As many zones as anyone filters on (the subscription filters allow as many).
+MAX_REPEATS = 500
+MAX_PARAMETERS = 2000
+SHOWN_NAME_CHARS = 40
+
+# Bidirectional formatting characters (Trojan Source): they reorder what a console shows.
+BIDI_CONTROLS = frozenset("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+@dataclass(frozen=True)
+class ParameterProblem:
+    field: str
+    reason: str
+
+
+def character_problem(text: str) -> str | None:
+    """Why `text` cannot be a parameter's value (or name), by its first bad character, or None."""
+    for position, char in enumerate(text, start=1):
+        code = f"U+{ord(char):04X}"
+        if char == "\x00":
+            return f"contains a NUL character ({code}) at position {position}"
+        category = unicodedata.category(char)
+        if category == "Cc":
+            return f"contains the control character {code} at position {position}"
+        if category == "Cs":
+            return f"contains a lone surrogate ({code}) at position {position}"
+        if char in BIDI_CONTROLS:
+            return f"contains the bidirectional control character {code} at position {position}"
+    return None
+
+
+def shown_name(name: str) -> str:
+    """A parameter's name as an error shows it: anything unprintable escaped, cut short."""
+    shown = "".join(
+        char if char.isprintable() and char not in BIDI_CONTROLS else f"\\u{ord(char):04x}" for char in name
+    )
+    return shown if len(shown) <= SHOWN_NAME_CHARS else shown[:SHOWN_NAME_CHARS] + "…"
+
+
+def _decoded(raw: str) -> tuple[str, str | None]:
+    """A percent-encoded piece of a query string as text, and why its bytes are not UTF-8 (or None)."""
+    data = unquote_to_bytes(raw.replace("+", " "))
+    try:
+        return data.decode("utf-8"), None
+    except UnicodeDecodeError as error:
+        return (
+            data.decode("utf-8", errors="replace"),
+            f"is not valid UTF-8 at byte {error.start + 1} (a lone surrogate or a broken multi-byte sequence)",
+        )
+
+
+def query_problems(query_string: bytes) -> list[ParameterProblem]:
+    """Every problem of a raw query string (`scope["query_string"]`), at most one per parameter and kind."""
+    pieces = [piece for piece in query_string.decode("latin-1").split("&") if piece]
+    if len(pieces) > MAX_PARAMETERS:
+        return [ParameterProblem("query", f"has {len(pieces)} parameters; at most {MAX_PARAMETERS}")]
+    problems: list[ParameterProblem] = []
+    seen: set[tuple[str, str]] = set()
+
+    def add(field: str, reason: str) -> None:
+        # One zone=… repeated 300 times with NUL is one problem, not 300.
+        if (field, reason) not in seen:
+            seen.add((field, reason))
+            problems.append(ParameterProblem(field, reason))
+
+    counts: Counter[str] = Counter()
+    for piece in pieces:
+        raw_name, _, raw_value = piece.partition("=")
+        name, name_not_utf8 = _decoded(raw_name)
+        field = shown_name(name)
+        name_problem = name_not_utf8 or character_problem(name)
+        if name_problem is not None:
+            add(field, f"the parameter's name {name_problem}")
+            continue
+        if len(name) > MAX_NAME_CHARS:
+            add(field, f"the parameter's name is {len(name)} characters long; at most {MAX_NAME_CHARS}")
+            continue
+        counts[name] += 1
+        value, value_not_utf8 = _decoded(raw_value)
+        value_problem = value_not_utf8 or character_problem(value)
+        if value_problem is not None:
+            add(field, value_problem)
+        elif len(value) > MAX_VALUE_CHARS:
+            add(field, f"is {len(value)} characters long; at most {MAX_VALUE_CHARS}")
+    for name, count in counts.items():
+        if count > MAX_REPEATS:
+            add(shown_name(name), f"is given {count} times; at most {MAX_REPEATS}")
+    return problems
