@@ -20,6 +20,7 @@ from typing import Annotated, Any
 import psycopg
 from fastapi import Depends, FastAPI, Query, Request
 from fastapi.exceptions import RequestValidationError
+from fastapi.openapi.utils import get_openapi
 from fastapi.responses import HTMLResponse, Response
 from prometheus_client import CONTENT_TYPE_LATEST, generate_latest
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -379,4 +380,35 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     async def prometheus_metrics() -> Response:
         return Response(generate_latest(), media_type=CONTENT_TYPE_LATEST)
 
+    def openapi() -> dict[str, Any]:
+        if app.openapi_schema is None:
+            app.openapi_schema = document_problems(
+                get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+            )
+        return app.openapi_schema
+
+    app.openapi = openapi  # type: ignore[method-assign]
     return app
+
+
+def document_problems(schema: dict[str, Any]) -> dict[str, Any]:
+    """Say in the OpenAPI what a 422 really is: every route checks its query text first, and every 422 has the
+    service's one problem shape ({"detail", "errors"}), an HTML page for a page, never FastAPI's own list."""
+    components = schema.setdefault("components", {}).setdefault("schemas", {})
+    components["Problem"] = Problem.model_json_schema(ref_template="#/components/schemas/{model}")
+    for operations in schema.get("paths", {}).values():
+        for operation in operations.values():
+            page = any("text/html" in answer.get("content", {}) for answer in operation.get("responses", {}).values())
+            content = (
+                {"text/html": {"schema": {"type": "string"}}}
+                if page
+                else {"application/json": {"schema": {"$ref": "#/components/schemas/Problem"}}}
+            )
+            answer = operation.setdefault("responses", {}).setdefault("422", {})
+            answer["description"] = answer.get("description") or "A parameter is wrong; `detail` names it"
+            if answer["description"] == "Validation Error":
+                answer["description"] = "A parameter is wrong; `detail` names it"
+            answer["content"] = content
+    for unused in ("HTTPValidationError", "ValidationError"):
+        components.pop(unused, None)
+    return schema
