@@ -23,8 +23,9 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from typing import TypeVar
+from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
+from datetime import date
+from typing import Any, TypeVar
 
 import faust
 from google.protobuf.message import DecodeError
@@ -73,7 +74,7 @@ app = faust.App(
     web_in_thread=False,
 )
 
-raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 results_topic = app.topic(settings.topic_results, partitions=settings.topic_partitions, **raw)
 alerts_topic = app.topic(settings.topic_alerts, partitions=settings.topic_partitions, **raw)
 dead_letters_topic = app.topic(dead_letter_topic(settings.topic_results), partitions=1, **raw)
@@ -170,7 +171,7 @@ async def evaluate_chunk(chunk: list[faust.EventT]) -> None:
             metrics.UNDECODABLE.inc()
             letters.append(DeadLetter.of_event(event, UNDECODABLE, error))
 
-    async def evaluate_part(part: list[tuple[faust.EventT, events.ProgressResult]]) -> list[AlertTransition]:
+    async def evaluate_part(part: Sequence[tuple[faust.EventT, events.ProgressResult]]) -> list[AlertTransition]:
         touched = [Touched(r.zone, r.indicator, r.year, r.month) for _, r in part]
 
         async def work(store: AlertStore) -> list[AlertTransition]:
@@ -182,9 +183,7 @@ async def evaluate_chunk(chunk: list[faust.EventT]) -> None:
         try:
             return await with_store(work)
         except Exception as error:
-            log.warning(
-                "%d result(s) not evaluated (%s); isolating the offending ones", len(part), describe(error)
-            )
+            log.warning("%d result(s) not evaluated (%s); isolating the offending ones", len(part), describe(error))
             raise
 
     isolated = await isolate_failures(decoded, evaluate_part)
@@ -209,7 +208,7 @@ async def evaluate_chunk(chunk: list[faust.EventT]) -> None:
 async def evaluate_results(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     # noack_take, not take: take acks its buffer whenever the agent's iteration ends, a crash or a
     # shutdown mid-retry included; here a chunk is acked only once all of it is judged or dead-lettered.
-    async for chunk in stream.noack_take(settings.alerts_take_max, within=settings.alerts_take_within_s):
+    async for chunk in stream.noack_take(settings.alerts_take_max, within=settings.alerts_take_within_s):  # type: ignore[attr-defined]  # faust's stubs lack it
         await evaluate_chunk(list(chunk))
         for event in chunk:
             await stream.ack(event)
@@ -222,7 +221,11 @@ async def late_report_checks() -> None:
     while not app.should_stop:
         try:
             today = settings.now().date()
-            transitions = await with_store(lambda store, today=today: store.check_late_reports(today))
+
+            async def check_late(store: AlertStore, today: date = today) -> list[AlertTransition]:
+                return await store.check_late_reports(today)
+
+            transitions = await with_store(check_late)
             await publish_committed(transitions)
             metrics.LATE_CHECKS.inc()
             metrics.LATE_CHECK_AT.set_to_current_time()

@@ -55,8 +55,11 @@ class ScopeViolation:
 
 
 class ScopedRow(Protocol):
-    zone: str
-    indicator: str
+    @property
+    def zone(self) -> str: ...
+
+    @property
+    def indicator(self) -> str: ...
 
 
 def key_digest(key: str) -> bytes:

@@ -22,7 +22,8 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
+from typing import Any
 
 import faust
 from google.protobuf.message import DecodeError
@@ -69,7 +70,7 @@ app = faust.App(
     web_in_thread=False,
 )
 
-raw = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
+raw: dict[str, Any] = {"key_type": bytes, "value_type": bytes, "key_serializer": "raw", "value_serializer": "raw"}
 batches_topic = app.topic(settings.topic_batches, partitions=settings.topic_partitions, **raw)
 reports_topic = app.topic(settings.topic_reports, partitions=settings.topic_partitions, **raw)
 results_topic = app.topic(settings.topic_results, partitions=settings.topic_partitions, **raw)
@@ -154,7 +155,7 @@ async def store_reports(chunk: list[faust.EventT]) -> None:
             metrics.UNDECODABLE.labels(settings.topic_reports).inc()
             letters.append(DeadLetter.of_event(event, UNDECODABLE, error))
 
-    async def store_part(part: list[tuple[faust.EventT, events.Report]]) -> list[SeriesResult]:
+    async def store_part(part: Sequence[tuple[faust.EventT, events.Report]]) -> list[SeriesResult]:
         try:
             return await store_with_retry([report for _, report in part])
         except Exception as error:
@@ -194,7 +195,7 @@ async def store_reports(chunk: list[faust.EventT]) -> None:
 async def compute_progress(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     # noack_take, not take: take acks its buffer whenever the agent's iteration ends, a crash or a
     # shutdown mid-retry included; here a chunk is acked only once all of it is stored or dead-lettered.
-    async for chunk in stream.noack_take(settings.take_max, within=settings.take_within_s):
+    async for chunk in stream.noack_take(settings.take_max, within=settings.take_within_s):  # type: ignore[attr-defined]  # faust's stubs lack it
         await store_reports(list(chunk))
         for event in chunk:
             await stream.ack(event)

@@ -99,7 +99,7 @@ def parse_name(text: str) -> tuple[int, int]:
 
 
 def decode(source_topic: str, value: bytes, settings: CommonSettings) -> Message | None:
-    schema = {
+    schema: type[Message] | None = {
         settings.topic_reports: events.Report,
         settings.topic_batches: events.ReportBatch,
         settings.topic_results: events.ProgressResult,

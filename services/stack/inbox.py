@@ -101,6 +101,7 @@ class AlertInbox:
     @property
     def url(self) -> str:
         host, port = self.server.server_address[:2]
+        host = host.decode() if isinstance(host, bytes) else host  # socketserver types it as str | bytes
         return f"http://{host}:{port}{INBOX_PATH}"
 
     def start(self) -> None:
