@@ -50,9 +50,12 @@ bench: setup ## Throughput and POST-to-row delay, HTTP to database, on a fresh l
 sample: setup ## Post a realistic year of data for several zones to a running stack
 	$(PY) -m stack.sample
 
-lint: setup ## ruff on everything, mypy on the shared package
+check: $(STAMP) ## Lint as CI does: ruff check, ruff format --check and mypy on every service (.ci/run runs it first)
 	$(VENV)/bin/ruff check services tests
-	$(VENV)/bin/mypy services/indicators_core
+	$(VENV)/bin/ruff format --check services tests
+	$(VENV)/bin/mypy
+
+lint: check ## The same as check
 
 fmt: setup ## Format and fix imports
 	$(VENV)/bin/ruff check --fix services tests
@@ -64,4 +67,4 @@ proto: setup ## Regenerate the Python code of proto/ (committed; a test fails wh
 clean: ## Remove the virtualenv and caches (keeps .data)
 	rm -rf $(VENV) .pytest_cache .ruff_cache .mypy_cache
 
-.PHONY: help setup run test test-unit test-integration bench sample lint fmt proto clean
+.PHONY: help setup run test test-unit test-integration bench sample check lint fmt proto clean

@@ -390,6 +390,10 @@ class Notifier:
             },
         )
         status = rows[0]["status"] if rows else "gone"
+        if status == "gone":
+            # Its subscription was deleted while it was being sent: nothing will retry it, so it is no "retrying".
+            log.info("delivery %d failed (%s), and its subscription is gone meanwhile", claim.delivery_id, error)
+            return
         if status == "failed":
             metrics.DELIVERIES.labels(claim.channel, "failed").inc()
             log.error(
