@@ -8,43 +8,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date, datetime
-from enum import StrEnum
 
+from indicators_core.vocabulary import RULE_ZH, TRANSITION_ZH, Rule, Severity, Transition
 
-class Severity(StrEnum):
-    INFO = "info"
-    WARNING = "warning"
-    CRITICAL = "critical"
+# The vocabulary has one home, the shared core; it is re-exported here, where the alert code reads it.
+__all__ = [
+    "RULE_ZH",
+    "TRANSITION_ZH",
+    "YEAR_TO_DATE_RULES",
+    "AlertKey",
+    "AlertTransition",
+    "Rule",
+    "Severity",
+    "Transition",
+    "period_zh",
+]
 
-    @property
-    def rank(self) -> int:
-        return _SEVERITY_RANK[self]
-
-    @property
-    def zh(self) -> str:
-        return _SEVERITY_ZH[self]
-
-
-_SEVERITY_RANK = {Severity.INFO: 0, Severity.WARNING: 1, Severity.CRITICAL: 2}
-_SEVERITY_ZH = {Severity.INFO: "提示", Severity.WARNING: "预警", Severity.CRITICAL: "严重"}
-
-
-class Rule(StrEnum):
-    BEHIND_SCHEDULE = "behind_schedule"  # completion below time progress by more than the gap
-    NEGATIVE_GROWTH = "negative_growth"  # YoY below 0, or below the growth target
-    SHARP_SWING = "sharp_swing"  # monthly value far outside the series' own history
-    LATE_REPORT = "late_report"  # no data for last month by the configured day
-    IMPLAUSIBLE = "implausible"  # part > whole, or a cumulative value that falls
-
-
-# The rules and transitions as subscribers' messages, the boards and the API name them.
-RULE_ZH = {
-    Rule.BEHIND_SCHEDULE: "落后序时进度",
-    Rule.NEGATIVE_GROWTH: "增速为负或低于目标",
-    Rule.SHARP_SWING: "异常波动",
-    Rule.LATE_REPORT: "数据迟报",
-    Rule.IMPLAUSIBLE: "数据不合理",
-}
 
 # Rules judged on the year to date: one alert per zone, indicator and year (period = January 1),
 # so that a lag can escalate at 半年 and resolve later without becoming a new alert each month.
@@ -60,20 +39,6 @@ def period_zh(rule: str, period: date, figures: dict[str, str]) -> str:
         return f"{period.year}年1月" if month == 1 else f"{period.year}年"
     return f"{period.year}年{period.month}月"
 
-
-class Transition(StrEnum):
-    FIRED = "fired"
-    ESCALATED = "escalated"
-    DEESCALATED = "deescalated"
-    RESOLVED = "resolved"
-
-
-TRANSITION_ZH = {
-    Transition.FIRED: "新触发",
-    Transition.ESCALATED: "升级",
-    Transition.DEESCALATED: "降级",
-    Transition.RESOLVED: "已恢复",
-}
 
 @dataclass(frozen=True)
 class AlertKey:

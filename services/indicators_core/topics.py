@@ -26,7 +26,9 @@ def ensure_topics(bootstrap: str, names: list[str], partitions: int, timeout_s: 
     )
     try:
         existing = set(admin.list_topics())
-        missing = [NewTopic(name, num_partitions=partitions, replication_factor=1) for name in names if name not in existing]
+        missing = [
+            NewTopic(name, num_partitions=partitions, replication_factor=1) for name in names if name not in existing
+        ]
         if missing:
             try:
                 admin.create_topics(missing)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import secrets
+from pathlib import Path
 from typing import Any
 
 from pydantic import Field, SecretStr, model_validator
@@ -29,6 +30,11 @@ class IngestSettings(CommonSettings):
     broker_connect_timeout_s: float = 5.0
     # /readyz asks the broker at every call; this bounds the answer so a health check never hangs.
     broker_probe_timeout_s: float = 2.0
+    # Plausibility warnings (indicators_core/plausibility.py): the thresholds file (default: the packaged
+    # plausibility.toml), and how long reading the stored history may take before the batch is checked on
+    # its own figures only (ingest keeps accepting while PostgreSQL is down).
+    plausibility_path: Path | None = None
+    plausibility_lookup_timeout_s: float = Field(default=2.0, gt=0)
 
     @model_validator(mode="after")
     def _require_keys_outside_development(self) -> IngestSettings:

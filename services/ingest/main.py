@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import json
 import logging
 import time
 from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
+from dataclasses import replace
 from datetime import UTC, datetime
 from typing import Any
 
@@ -17,9 +19,11 @@ from starlette.concurrency import run_in_threadpool
 
 from indicators_core.auth import unauthorized_reason
 from indicators_core.catalog import Catalog, load_catalog
+from indicators_core.plausibility import PlausibilityWarning, check_batch, load_rules, series_needed
 from indicators_core.writers import ScopeViolation, Writer, scope_violations, writer_of
 from ingest import metrics
 from ingest.config import IngestSettings
+from ingest.history import HistoryUnavailable, StoredHistory
 from ingest.limits import BodyTooLarge, read_body
 from ingest.publisher import BatchPublisher, BatchTooLarge, BrokerUnavailable, build_batch, check_message_size
 from ingest.schemas import (
@@ -46,16 +50,29 @@ class Unauthorized(Exception):
     pass
 
 
-def _problem(status: int, detail: str, errors: list[dict[str, Any]] | None = None, **headers: str) -> JSONResponse:
+def _problem(
+    status: int, detail: str, errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
     body: dict[str, Any] = {"detail": detail}
     if errors is not None:
         body["errors"] = errors
-    return JSONResponse(body, status_code=status, headers=headers or None)
+    return JSONResponse(body, status_code=status, headers=headers)
 
 
-def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher | None = None) -> FastAPI:
+# What the 202 of an observation batch says about the second tier.
+PLAUSIBILITY_CHECKED = "checked"
+PLAUSIBILITY_BATCH_ONLY = "batch only (database unavailable)"
+
+
+def create_app(
+    settings: IngestSettings | None = None,
+    publisher: BatchPublisher | None = None,
+    history: StoredHistory | None = None,
+) -> FastAPI:
     settings = settings or IngestSettings()
     catalog: Catalog = load_catalog(settings.catalog_path)
+    plausibility_rules = load_rules(settings.plausibility_path, catalog)
+    history = history or StoredHistory(settings.database_url, settings.plausibility_lookup_timeout_s)
     writers = settings.scoped_writers()
     metrics.start_sources(writer.source for writer in writers)
     publisher = publisher or BatchPublisher(
@@ -78,8 +95,10 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
         except BrokerUnavailable as error:
             # Start anyway: requests answer 503 until the broker is back.
             log.warning("%s; batches will be refused with 503 until it is reachable", error)
+        history.open()  # connects in the background: ingest never waits for PostgreSQL to start
         yield
         await run_in_threadpool(publisher.close)
+        await run_in_threadpool(history.close)
 
     app = FastAPI(
         title="Development-zone indicators: ingest",
@@ -108,9 +127,11 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
 
     @app.exception_handler(Unauthorized)
     async def _unauthorized(request: Request, error: Unauthorized) -> JSONResponse:
-        return _problem(401, f"{error}; nothing was published", **{"WWW-Authenticate": "Bearer"})
+        return _problem(401, f"{error}; nothing was published", headers={"WWW-Authenticate": "Bearer"})
 
-    async def accept(kind: str, rows: Sequence[ObservationRow | TargetRow], source: str) -> JSONResponse:
+    async def accept(
+        kind: str, rows: Sequence[ObservationRow | TargetRow], source: str, plausibility: str | None = None
+    ) -> JSONResponse:
         reported_at = datetime.now(UTC)
         batch = build_batch(rows, source, reported_at)
         try:
@@ -125,13 +146,56 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
                 return too_large(kind, f"{error}; split the batch")
             metrics.BATCHES.labels(kind, "unavailable").inc()
             log.error("batch %s from %s refused: %s", batch.batch_id, source, error)
-            return _problem(503, f"{error}; the batch was not accepted, send it again", **{"Retry-After": "5"})
+            return _problem(503, f"{error}; the batch was not accepted, send it again", headers={"Retry-After": "5"})
         metrics.BATCHES.labels(kind, "accepted").inc()
         metrics.ROWS_PUBLISHED.labels(kind, source).inc(len(rows))
         metrics.LAST_RECEIVED.labels(source).set(time.time())
+        accepted: dict[str, Any] = {
+            "accepted": len(rows),
+            "batch_id": batch.batch_id,
+            "reported_at": reported_at.isoformat(),
+        }
+        if plausibility is not None:
+            accepted["plausibility"] = plausibility
+        return JSONResponse(accepted, status_code=202)
+
+    async def plausible(rows: list[ObservationRow]) -> tuple[list[ObservationRow], str, list[PlausibilityWarning]]:
+        """(rows with their explained warnings, how much was checked, the warnings no explanation answers)."""
+        mode = PLAUSIBILITY_CHECKED
+        try:
+            stored = await run_in_threadpool(history.read, series_needed(rows, catalog, plausibility_rules))
+        except HistoryUnavailable as error:
+            # Kafka alone must keep ingest working: the batch's own figures are still checked.
+            stored, mode = None, PLAUSIBILITY_BATCH_ONLY
+            metrics.PLAUSIBILITY_UNCHECKED.inc()
+            log.warning("plausibility of a batch of %d row(s) checked on the batch only: %s", len(rows), error)
+        warnings = check_batch(rows, stored, catalog, plausibility_rules)
+        by_row: dict[int, list[PlausibilityWarning]] = {}
+        for warning in warnings:
+            by_row.setdefault(warning.row, []).append(warning)
+        refused: list[PlausibilityWarning] = []
+        explained = list(rows)
+        for index, found in by_row.items():
+            outcome = "explained" if rows[index].explanation else "refused"
+            for warning in found:
+                metrics.PLAUSIBILITY_WARNINGS.labels(warning.rule, outcome).inc()
+            if outcome == "refused":
+                refused.extend(found)
+            else:
+                kept = [{k: v for k, v in w.as_dict().items() if k != "row"} for w in found]
+                explained[index] = replace(rows[index], explained_warnings=json.dumps(kept, ensure_ascii=False))
+        return explained, mode, refused
+
+    def implausible(kind: str, warnings: list[PlausibilityWarning]) -> JSONResponse:
+        metrics.BATCHES.labels(kind, "implausible").inc()
+        rows = sorted({w.row for w in warnings})
         return JSONResponse(
-            {"accepted": len(rows), "batch_id": batch.batch_id, "reported_at": reported_at.isoformat()},
-            status_code=202,
+            {
+                "detail": f"{len(rows)} row(s) look implausible ({len(warnings)} warning(s)); nothing was published."
+                ' Correct the figures, or send each row again with an "explanation" of why they are right',
+                "warnings": [w.as_dict() for w in warnings],
+            },
+            status_code=422,
         )
 
     def too_large(kind: str, reason: str) -> JSONResponse:
@@ -169,7 +233,13 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
         violations = scope_violations(writer, kind, rows)
         if violations:
             return forbidden(kind, writer, violations)
-        return await accept(kind, rows, writer.source)
+        if kind != "observation":
+            return await accept(kind, rows, writer.source)
+        observations = [row for row in rows if isinstance(row, ObservationRow)]
+        observations, mode, warnings = await plausible(observations)
+        if warnings:
+            return implausible(kind, warnings)
+        return await accept(kind, observations, writer.source, mode)
 
     @app.post(
         "/v1/observations",
@@ -180,7 +250,9 @@ def create_app(settings: IngestSettings | None = None, publisher: BatchPublisher
     )
     async def post_observations(request: Request) -> Response:
         return await receive(
-            request, "observation", "observations",
+            request,
+            "observation",
+            "observations",
             lambda payload: validate_observations(payload, catalog, datetime.now(UTC).date(), settings.max_batch_rows),
         )
 

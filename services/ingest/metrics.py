@@ -22,6 +22,17 @@ LAST_RECEIVED = Gauge(
     "indicators_ingest_last_received_timestamp_seconds", "When each upstream last had a batch accepted", ["source"]
 )
 AUTH_FAILURES = Counter("indicators_ingest_auth_failures_total", "Requests refused for a missing or wrong key")
+PLAUSIBILITY_WARNINGS = Counter(
+    "indicators_ingest_plausibility_warnings_total",
+    "Plausibility warnings of observation rows: refused (the batch was a 422) or explained (accepted with the"
+    " row's explanation)",
+    ["rule", "outcome"],
+)
+PLAUSIBILITY_UNCHECKED = Counter(
+    "indicators_ingest_plausibility_unchecked_total",
+    "Observation batches whose plausibility was checked on their own figures only: the stored history could not"
+    " be read in time",
+)
 
 KINDS = ("observation", "target")
 # The fields a rejection names: the body that is not JSON, its list ("observations"), a row that is
@@ -38,10 +49,13 @@ REJECTABLE_FIELDS = {
 # and an upstream's first batch (or the first row rejected for a field) from the board.
 for _kind in KINDS:
     ROWS_RECEIVED.labels(_kind)
-    for _outcome in ("accepted", "rejected", "forbidden", "unavailable"):
+    for _outcome in ("accepted", "rejected", "implausible", "forbidden", "unavailable"):
         BATCHES.labels(_kind, _outcome)
     for _field in sorted(REJECTABLE_FIELDS[_kind]):
         ROWS_REJECTED.labels(_kind, _field)
+for _rule in ("growth", "comparable_base", "history", "part_of"):
+    for _outcome in ("refused", "explained"):
+        PLAUSIBILITY_WARNINGS.labels(_rule, _outcome)
 
 
 def start_sources(sources: Iterable[str]) -> None:

@@ -78,6 +78,8 @@ def build_batch(
                     yoy_base=decimal_text(row.yoy_base),
                     reported_value=decimal_text(row.reported_value),
                     reported_unit=row.reported_unit,
+                    explanation=row.explanation or "",
+                    explained_warnings=row.explained_warnings or "",
                 )
             )
         else:
@@ -129,8 +131,16 @@ class BatchPublisher:
     sending through a dropped producer finish on it (acknowledged or 503); the last one closes it.
     """
 
-    def __init__(self, bootstrap: str, topic: str, all_topics: list[str], partitions: int,
-                 publish_timeout_s: float, connect_timeout_s: float, ready_timeout_s: float = 2.0):
+    def __init__(
+        self,
+        bootstrap: str,
+        topic: str,
+        all_topics: list[str],
+        partitions: int,
+        publish_timeout_s: float,
+        connect_timeout_s: float,
+        ready_timeout_s: float = 2.0,
+    ):
         self.bootstrap = bootstrap
         self.topic = topic
         self.all_topics = all_topics
@@ -251,8 +261,12 @@ class BatchPublisher:
         try:
             # A fresh client each time: a long-lived one keeps failing with NodeNotReady for seconds after the
             # broker is back, and connecting costs ~20 ms on a reachable broker.
-            admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, client_id="indicators-ingest-ready",
-                                     request_timeout_ms=half_ms, bootstrap_timeout_ms=half_ms)
+            admin = KafkaAdminClient(
+                bootstrap_servers=self.bootstrap,
+                client_id="indicators-ingest-ready",
+                request_timeout_ms=half_ms,
+                bootstrap_timeout_ms=half_ms,
+            )
             try:
                 (topic,) = admin.describe_topics([self.topic])
             finally:

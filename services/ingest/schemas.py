@@ -16,6 +16,7 @@ from indicators_core.catalog import Catalog
 from indicators_core.units import SCALES
 from ingest.validation import (
     MAX_DECIMAL_PLACES,
+    MAX_EXPLANATION_CHARS,
     MAX_INTEGER_DIGITS,
     MAX_NUMBER_CHARS,
     MAX_ZONE_LENGTH,
@@ -49,13 +50,17 @@ class Observation(BaseModel):
         description=f"The development zone, at most {MAX_ZONE_LENGTH} characters, no '|'. {TEXT_RULES}",
         examples=["高新区"],
     )
-    indicator: str = Field(description="An indicator code of the catalog (GET /v1/indicators of the query API).",
-                           examples=["industrial_output"])
-    period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$", description=f"The month, YYYY-MM, from {MIN_YEAR} to now.",
-                        examples=["2026-05"])
+    indicator: str = Field(
+        description="An indicator code of the catalog (GET /v1/indicators of the query API).",
+        examples=["industrial_output"],
+    )
+    period: str = Field(
+        pattern=r"^[0-9]{4}-[0-9]{2}$", description=f"The month, YYYY-MM, from {MIN_YEAR} to now.", examples=["2026-05"]
+    )
     value: Figure = Field(examples=[750200])
-    unit: str = Field(description="The unit of value and yoy_base; converted exactly into the indicator's unit.",
-                      examples=["万元"])
+    unit: str = Field(
+        description="The unit of value and yoy_base; converted exactly into the indicator's unit.", examples=["万元"]
+    )
     basis: Literal["ytd", "month"] = Field(
         default="ytd", description="'ytd' (累计, January to the month) or 'month' (当月, the month alone)."
     )
@@ -64,6 +69,15 @@ class Observation(BaseModel):
         description="上年同期可比数, the comparable figure of last year; greater than zero. Left out, last year's"
         f" stored figure is the base. {FIGURE_RULES}",
         examples=[693300],
+    )
+    explanation: str | None = Field(
+        default=None,
+        min_length=1,
+        max_length=MAX_EXPLANATION_CHARS,
+        description="Why figures that look implausible are right (a plausibility warning of an earlier 422:"
+        " growth, comparable base, history, part above whole); with it the row is accepted and the explanation is"
+        f" kept with the report. At most {MAX_EXPLANATION_CHARS} characters. {TEXT_RULES}",
+        examples=["去年同期基数为万元口径，已核实"],
     )
 
 
@@ -78,12 +92,18 @@ class ObservationBatch(BaseModel):
 class Target(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    zone: str = Field(min_length=1, max_length=MAX_ZONE_LENGTH, pattern=r"^[^|]*$",
-                      description=f"The development zone. {TEXT_RULES}", examples=["高新区"])
+    zone: str = Field(
+        min_length=1,
+        max_length=MAX_ZONE_LENGTH,
+        pattern=r"^[^|]*$",
+        description=f"The development zone. {TEXT_RULES}",
+        examples=["高新区"],
+    )
     indicator: str = Field(description="An indicator code of the catalog.", examples=["industrial_output"])
     year: int = Field(ge=MIN_YEAR, le=2100, examples=[2026])
-    value: Figure = Field(description=f"The annual target, absolute and greater than zero. {FIGURE_RULES}",
-                          examples=[166])
+    value: Figure = Field(
+        description=f"The annual target, absolute and greater than zero. {FIGURE_RULES}", examples=[166]
+    )
     unit: str | None = Field(default=None, description="Left out: the indicator's own unit.", examples=["亿元"])
 
 
@@ -97,6 +117,11 @@ class Accepted(BaseModel):
     accepted: int = Field(description="Rows published (the whole batch).")
     batch_id: str
     reported_at: str = Field(description="When the batch was accepted (ISO 8601); the latest report wins by it.")
+    plausibility: str | None = Field(
+        default=None,
+        description="Observations: 'checked', or 'batch only (database unavailable)' when the stored history could"
+        " not be read in time and only the batch's own figures were checked.",
+    )
 
 
 class Problem(BaseModel):
@@ -105,9 +130,22 @@ class Problem(BaseModel):
     reason: str
 
 
+class Implausible(BaseModel):
+    row: int = Field(description="The row's index in the list, from 0.")
+    field: str
+    rule: Literal["growth", "comparable_base", "history", "part_of"]
+    reason: str = Field(description="In words, with the figures and units.")
+    figures: dict[str, str] = Field(description="The numbers behind the reason, exact decimals as strings.")
+
+
 class Refusal(BaseModel):
     detail: str
     errors: list[Problem] | None = Field(default=None, description="Every problem, by row and field.")
+    warnings: list[Implausible] | None = Field(
+        default=None,
+        description="Plausibility warnings (observations): figures that look wrong. Fix them, or send the row again"
+        ' with an "explanation".',
+    )
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:
@@ -157,17 +195,33 @@ def responses(accepted: str) -> dict[int | str, dict[str, Any]]:
         401: {"model": Refusal, "description": "No key, or not a valid one; nothing was published."},
         403: {"model": Refusal, "description": "Rows outside the scope of the writer's key, each named."},
         413: {"model": Refusal, "description": "The body or the batch is too large; split it (the detail says how)."},
-        422: {"model": Refusal, "description": "Every problem by row, field and reason; nothing was published."},
+        422: {
+            "model": Refusal,
+            "description": "Every problem by row, field and reason (`errors`), or figures that look implausible"
+            " (`warnings`, rows without an explanation); nothing was published.",
+        },
         503: {"model": Refusal, "description": "The broker is unreachable or did not acknowledge: send it again."},
     }
 
 
 OBSERVATIONS_EXAMPLE = {
     "observations": [
-        {"zone": "高新区", "indicator": "industrial_output", "period": "2026-05", "value": 750200, "unit": "万元",
-         "yoy_base": 693300},
-        {"zone": "高新区", "indicator": "export", "period": "2026-05", "value": "12.5", "unit": "亿元",
-         "basis": "month"},
+        {
+            "zone": "高新区",
+            "indicator": "industrial_output",
+            "period": "2026-05",
+            "value": 750200,
+            "unit": "万元",
+            "yoy_base": 693300,
+        },
+        {
+            "zone": "高新区",
+            "indicator": "export",
+            "period": "2026-05",
+            "value": "12.5",
+            "unit": "亿元",
+            "basis": "month",
+        },
     ]
 }
 TARGETS_EXAMPLE = {"targets": [{"zone": "高新区", "indicator": "industrial_output", "year": 2026, "value": 166}]}

@@ -44,7 +44,9 @@ MIN_YEAR = 1990
 MAX_ZONE_LENGTH = 100
 # Any text field longer than this is refused before it is normalised or scanned.
 MAX_TEXT_CHARS = 1000
-OBSERVATION_FIELDS = {"zone", "indicator", "period", "value", "unit", "basis", "yoy_base"}
+OBSERVATION_FIELDS = {"zone", "indicator", "period", "value", "unit", "basis", "yoy_base", "explanation"}
+# Why a row whose figures look implausible is right (plausibility.py): kept with the report, shown by the query API.
+MAX_EXPLANATION_CHARS = 500
 TARGET_FIELDS = {"zone", "indicator", "year", "value", "unit"}
 
 # Figures, in the indicator's (stored) unit: |figure| < 10^15 and at most 10
@@ -97,6 +99,8 @@ class ObservationRow:
     yoy_base: Decimal | None  # in the catalog unit
     reported_value: Decimal
     reported_unit: str
+    explanation: str | None = None  # the sender's words for figures that look implausible
+    explained_warnings: str | None = None  # JSON: the plausibility warnings the explanation answers
 
 
 @dataclass(frozen=True)
@@ -166,7 +170,9 @@ def parse_json_body(body: bytes) -> Any:
     recurses: 100 000 nested '[' would exhaust the stack).
     """
     if json_depth_exceeds(body, MAX_JSON_DEPTH):
-        raise BatchInvalid([RowError(None, "body", f"arrays and objects are nested deeper than {MAX_JSON_DEPTH} levels")])
+        raise BatchInvalid(
+            [RowError(None, "body", f"arrays and objects are nested deeper than {MAX_JSON_DEPTH} levels")]
+        )
     try:
         return json.loads(body, parse_float=_json_float, parse_int=_json_int, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as error:
@@ -186,7 +192,9 @@ def _rows(payload: Any, key: str, max_rows: int) -> list[Any]:
     if not isinstance(rows, list) or not rows:
         raise BatchInvalid([RowError(None, key, "must be a non-empty list")])
     if len(rows) > max_rows:
-        raise BatchInvalid([RowError(None, key, f"{len(rows)} rows exceed the limit of {max_rows} per batch; split the batch")])
+        raise BatchInvalid(
+            [RowError(None, key, f"{len(rows)} rows exceed the limit of {max_rows} per batch; split the batch")]
+        )
     return rows
 
 
@@ -437,6 +445,11 @@ def validate_observations(payload: Any, catalog: Catalog, today: date, max_rows:
         unit = check.text(row, "unit")
         value = check.number(row, "value")
         yoy_base = check.number(row, "yoy_base", required=False)
+        explanation = None
+        if row.get("explanation") is not None:
+            explanation = check.text(row, "explanation")
+            if explanation is not None and len(explanation) > MAX_EXPLANATION_CHARS:
+                check.fail("explanation", f"is {len(explanation)} characters long; at most {MAX_EXPLANATION_CHARS}")
         converted = converted_base = None
         if indicator is not None and unit is not None:
             if value is not None:
@@ -449,19 +462,24 @@ def validate_observations(payload: Any, catalog: Catalog, today: date, max_rows:
                 "is zero: no growth rate can be computed against a zero base; leave yoy_base out"
                 " when there is no comparable base",
             )
-        elif converted is not None and converted_base is not None:
-            check.growth(value, yoy_base, unit, converted, converted_base)
+        elif converted is not None and converted_base is not None and value is not None and yoy_base is not None:
+            check.growth(value, yoy_base, unit or "", converted, converted_base)
         if not check.ok:
             continue
         assert zone and indicator and year and month and basis and unit and value is not None  # noqa: S101
         assert converted is not None  # noqa: S101
         key = (zone, indicator.code, year, month)
         if key in first_row_of_key:
-            check.fail("period", f"row {first_row_of_key[key]} already reports {zone} {indicator.code} {period}; send one row per zone, indicator and month")
+            check.fail(
+                "period",
+                f"row {first_row_of_key[key]} already reports {zone} {indicator.code} {period}; send one row per zone, indicator and month",
+            )
             continue
         first_row_of_key[key] = index
         accepted.append(
-            ObservationRow(zone, indicator.code, year, month, basis, converted, converted_base, value, unit)
+            ObservationRow(
+                zone, indicator.code, year, month, basis, converted, converted_base, value, unit, explanation
+            )
         )
     if errors:
         raise BatchInvalid(errors)

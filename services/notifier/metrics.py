@@ -4,8 +4,7 @@ from __future__ import annotations
 
 from prometheus_client import Counter, Gauge, Histogram
 
-CHANNELS = ("webhook", "dingtalk", "wecom", "email")
-OUTCOMES = ("sent", "retrying", "failed")
+from indicators_core.vocabulary import CHANNEL_CODES, DELIVERY_OUTCOMES
 
 DELIVERIES = Counter(
     "indicators_notifier_deliveries_total",
@@ -32,8 +31,8 @@ FAILED_STORED = Gauge("indicators_notifier_deliveries_failed", "Deliveries given
 DB_ERRORS = Counter("indicators_notifier_db_errors_total", "Database errors while claiming or recording deliveries")
 
 # Every series exists from the start, so rate() and alerts see zeros rather than nothing.
-for _channel in CHANNELS:
-    for _outcome in OUTCOMES:
+for _channel in CHANNEL_CODES:
+    for _outcome in DELIVERY_OUTCOMES:
         DELIVERIES.labels(_channel, _outcome)
     LATENCY.labels(_channel)
     SEND_SECONDS.labels(_channel)

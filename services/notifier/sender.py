@@ -33,7 +33,7 @@ import logging
 import ssl
 import time
 from dataclasses import dataclass
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 from uuid import UUID
 
@@ -45,16 +45,14 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
 from indicators_core.catalog import Catalog
-from indicators_core.netguard import TargetRefused, TargetUnresolved, check_target
+from indicators_core.netguard import TargetRefused, TargetUnresolved
+from indicators_core.vocabulary import Severity, Transition
 from notifier import channels, metrics
 from notifier.config import NotifierSettings
+from notifier.senders import SendFailed, load_senders
 
 log = logging.getLogger("notifier")
 DB_ERRORS = (psycopg.OperationalError, PoolTimeout)
-
-
-class SendFailed(Exception):
-    """The channel did not take the message; the reason is recorded as `last_error`."""
 
 
 CONNECT_ERRNO_WORDS = {
@@ -180,12 +178,12 @@ OUTBOX_STATE = """
 """
 
 # Most severe first, recoveries last, then by place: what a reader should see first.
-_SEVERITY_ORDER = {"critical": 0, "warning": 1, "info": 2}
+_SEVERITY_RANK = {str(severity): severity.rank for severity in Severity}
 
 
 def _event_order(event: channels.DigestEvent) -> tuple[Any, ...]:
-    resolved = event.transition == "resolved"
-    return (resolved, _SEVERITY_ORDER.get(event.severity, 3), event.zone, event.indicator, event.rule, event.period)
+    resolved = event.transition == Transition.RESOLVED
+    return (resolved, -_SEVERITY_RANK.get(event.severity, -1), event.zone, event.indicator, event.rule, event.period)
 
 
 class Notifier:
@@ -201,6 +199,7 @@ class Notifier:
         self.inflight: set[asyncio.Task[None]] = set()
         self.wake = asyncio.Event()
         self.last_loop_at = time.monotonic()
+        self.senders = load_senders()
 
     # -- the loop ---------------------------------------------------------------------------
 
@@ -417,39 +416,11 @@ class Notifier:
             )
 
     async def send(self, claim: Claim, digest: channels.Digest) -> None:
-        """Render for the channel and send; raises SendFailed (or a transport error) when not taken."""
-        if claim.channel == "email":
-            message = channels.render_email(digest, self.settings.notifier_smtp_from, claim.target, datetime.now(UTC))
-            password = self.settings.notifier_smtp_password
-            await aiosmtplib.send(
-                message,
-                hostname=self.settings.notifier_smtp_host,
-                port=self.settings.notifier_smtp_port,
-                username=self.settings.notifier_smtp_user,
-                password=password.get_secret_value() if password else None,
-                start_tls=self.settings.notifier_smtp_starttls,
-                use_tls=self.settings.notifier_smtp_ssl,
-                timeout=self.settings.notifier_send_timeout_s,
-            )
-            return
-        if claim.channel == "webhook":
-            request = channels.render_webhook(digest, claim.target, claim.secret or "", int(time.time()))
-            judge = channels.webhook_error
-        elif claim.channel == "dingtalk":
-            request = channels.render_dingtalk(digest, claim.target, claim.secret, int(time.time() * 1000))
-            judge = channels.robot_error
-        elif claim.channel == "wecom":
-            request = channels.render_wecom(digest, claim.target)
-            judge = channels.robot_error
-        else:
+        """Send by the channel's sender (notifier.senders); raises SendFailed (or a transport error) when not taken."""
+        send = self.senders.get(claim.channel)
+        if send is None:
             raise SendFailed(f"unknown channel '{claim.channel}'")
-        # A row stored before the guard (or written past the API) may not even be http(s); the address itself
-        # is checked where the connection is made (notifier.guarded_http), at every connection.
-        check_target(request.url, self.settings.notify_allow_networks)
-        response = await self.http.post(request.url, content=request.body, headers=request.headers)
-        problem = judge(response.status_code, response.content)
-        if problem is not None:
-            raise SendFailed(problem)
+        await send(self, claim, digest)
 
     # -- state for /metrics and /readyz ------------------------------------------------------
 

@@ -92,7 +92,9 @@ async def get_store() -> ProgressStore:
         return _store
     async with _store_lock:
         if _store is None:
-            pool = await open_pool_after_migrations(settings.database_url, catalog, settings.db_pool_max, _retrying())
+            pool = await open_pool_after_migrations(
+                settings.database_url, catalog, settings.processor_db_pool_max, _retrying()
+            )
             _store = ProgressStore(pool, catalog)
         return _store
 

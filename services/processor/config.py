@@ -3,8 +3,11 @@
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Self
 
-from indicators_core.settings import CommonSettings
+from pydantic import Field, model_validator
+
+from indicators_core.settings import CommonSettings, take_deprecated
 
 
 class ProcessorSettings(CommonSettings):
@@ -16,8 +19,15 @@ class ProcessorSettings(CommonSettings):
     # arrived within take_within_s, in one database transaction.
     take_max: int = 1000
     take_within_s: float = 0.2
-    db_pool_max: int = 4
+    processor_db_pool_max: int = Field(default=4, ge=1)
+    # The old, shared INDICATORS_DB_POOL_MAX (the query service read it too, meaning 8): still read, with a warning.
+    legacy_db_pool_max: int | None = Field(default=None, ge=1, validation_alias="INDICATORS_DB_POOL_MAX")
     # Wait between attempts while the database is down (never drop an event).
     db_retry_max_wait_s: float = 30.0
     # How often the consumer lag gauge is read from the broker (Prometheus scrapes every 15 s).
     lag_refresh_s: float = 10.0
+
+    @model_validator(mode="after")
+    def _deprecated_names(self) -> Self:
+        take_deprecated(self, "db_pool_max", "processor_db_pool_max")
+        return self

@@ -8,16 +8,24 @@ from indicators_core.dead_letters import init_dead_letter_metric
 
 BATCHES_SPLIT = Counter("indicators_processor_batches_total", "Upstream batches fanned out to the reports topic")
 REPORTS_CONSUMED = Counter("indicators_processor_reports_total", "Reports applied to the database", ["kind"])
-UNDECODABLE = Counter("indicators_processor_undecodable_total", "Messages that are not valid events (sent to the dead-letter topic)", ["topic"])
+UNDECODABLE = Counter(
+    "indicators_processor_undecodable_total",
+    "Messages that are not valid events (sent to the dead-letter topic)",
+    ["topic"],
+)
 RESULTS_WRITTEN = Counter("indicators_processor_results_written_total", "Progress rows upserted")
-RESULTS_PUBLISHED = Counter("indicators_processor_results_published_total", "Progress results published on the results topic")
+RESULTS_PUBLISHED = Counter(
+    "indicators_processor_results_published_total", "Progress results published on the results topic"
+)
 DB_RETRIES = Counter("indicators_processor_db_retries_total", "Database transactions retried after an outage")
 DB_WRITE_SECONDS = Histogram(
-    "indicators_processor_db_write_seconds", "Duration of one chunk's database transaction",
+    "indicators_processor_db_write_seconds",
+    "Duration of one chunk's database transaction",
     buckets=(0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
 )
 LATENCY_SECONDS = Histogram(
-    "indicators_processor_latency_seconds", "From acceptance by the ingest API to the figures committed in the database",
+    "indicators_processor_latency_seconds",
+    "From acceptance by the ingest API to the figures committed in the database",
     buckets=(0.05, 0.1, 0.25, 0.5, 1, 2, 5, 10, 30, 60, 300),
 )
 CONSUMER_LAG = Gauge(

@@ -28,20 +28,21 @@ log = logging.getLogger(__name__)
 
 UPSERT_OBSERVATION = """
 INSERT INTO observations AS o (zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit,
-                               source, batch_id, row_index, reported_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                               source, batch_id, row_index, reported_at, explanation, explained_warnings)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)
 ON CONFLICT (zone, indicator, period) DO UPDATE SET
     basis = EXCLUDED.basis, value = EXCLUDED.value, yoy_base = EXCLUDED.yoy_base,
     reported_value = EXCLUDED.reported_value, reported_unit = EXCLUDED.reported_unit, source = EXCLUDED.source,
     batch_id = EXCLUDED.batch_id, row_index = EXCLUDED.row_index, reported_at = EXCLUDED.reported_at,
+    explanation = EXCLUDED.explanation, explained_warnings = EXCLUDED.explained_warnings,
     stored_at = now()
 WHERE (o.reported_at, o.batch_id::text, o.row_index) < (EXCLUDED.reported_at, EXCLUDED.batch_id::text, EXCLUDED.row_index)
 """
 
 INSERT_OBSERVATION_REVISION = """
 INSERT INTO observation_revisions (zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit,
-                                   source, batch_id, row_index, reported_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                                   source, batch_id, row_index, reported_at, explanation, explained_warnings)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)
 ON CONFLICT DO NOTHING
 """
 
@@ -123,18 +124,37 @@ class SeriesResult:
 def _observation_params(report: events.Report) -> tuple[object, ...]:
     obs = report.observation
     return (
-        obs.zone, obs.indicator, date(obs.year, obs.month, 1),
+        obs.zone,
+        obs.indicator,
+        date(obs.year, obs.month, 1),
         "ytd" if obs.basis == events.BASIS_YTD else "month",
-        Decimal(obs.value), text_decimal(obs.yoy_base), Decimal(obs.reported_value), obs.reported_unit,
-        report.source, report.batch_id, report.row_index, from_timestamp(report.reported_at),
+        Decimal(obs.value),
+        text_decimal(obs.yoy_base),
+        Decimal(obs.reported_value),
+        obs.reported_unit,
+        report.source,
+        report.batch_id,
+        report.row_index,
+        from_timestamp(report.reported_at),
+        # "" on the wire (proto3's absent string) is NULL in the table: no explanation, no warnings.
+        obs.explanation or None,
+        obs.explained_warnings or None,
     )
 
 
 def _target_params(report: events.Report) -> tuple[object, ...]:
     target = report.target
     return (
-        target.zone, target.indicator, target.year, Decimal(target.value), Decimal(target.reported_value),
-        target.reported_unit, report.source, report.batch_id, report.row_index, from_timestamp(report.reported_at),
+        target.zone,
+        target.indicator,
+        target.year,
+        Decimal(target.value),
+        Decimal(target.reported_value),
+        target.reported_unit,
+        report.source,
+        report.batch_id,
+        report.row_index,
+        from_timestamp(report.reported_at),
     )
 
 
@@ -179,7 +199,9 @@ class ProgressStore:
             results = await self._recompute(conn, changes)
         return results
 
-    async def _recompute(self, conn: AsyncConnection, changes: dict[tuple[str, str], SeriesChange]) -> list[SeriesResult]:
+    async def _recompute(
+        self, conn: AsyncConnection, changes: dict[tuple[str, str], SeriesChange]
+    ) -> list[SeriesResult]:
         keys = sorted(changes)
         years = {key: changes[key].years_to_compute() for key in keys}
         zones = [zone for zone, _ in keys]
@@ -221,11 +243,26 @@ class ProgressStore:
                     UPSERT_PROGRESS,
                     [
                         (
-                            r.zone, r.indicator, date(r.row.year, r.row.month, 1), r.row.year, r.row.month,
-                            r.row.ytd_value, r.row.month_value, r.row.ytd_last_year, r.row.month_last_year,
-                            r.row.yoy_base, r.row.yoy_base_comparable, r.row.yoy_pct, r.row.month_yoy_pct,
-                            r.row.target_value, r.row.completion_pct, r.row.time_progress_pct,
-                            r.row.progress_gap_pp, r.row.on_track, r.row.reported_at, computed_at,
+                            r.zone,
+                            r.indicator,
+                            date(r.row.year, r.row.month, 1),
+                            r.row.year,
+                            r.row.month,
+                            r.row.ytd_value,
+                            r.row.month_value,
+                            r.row.ytd_last_year,
+                            r.row.month_last_year,
+                            r.row.yoy_base,
+                            r.row.yoy_base_comparable,
+                            r.row.yoy_pct,
+                            r.row.month_yoy_pct,
+                            r.row.target_value,
+                            r.row.completion_pct,
+                            r.row.time_progress_pct,
+                            r.row.progress_gap_pp,
+                            r.row.on_track,
+                            r.row.reported_at,
+                            computed_at,
                         )
                         for r in results
                     ],

@@ -16,17 +16,20 @@ from datetime import UTC, date, datetime
 from enum import StrEnum
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from alerts.model import TRANSITION_ZH, Rule, Severity, Transition, period_zh
 from indicators_core.catalog import Catalog
 from query.board import rule_words, severity_words
-from query.repository import AlertSelection, ProgressRepository, select_alert_events, select_alerts
-from query.schemas import ExactJSONResponse, Problem
+from query.dependencies import CatalogDep, RepositoryDep
+from query.params import MAX_YEAR, MIN_YEAR, BadQuery, check_indicators, cleaned_values
+from query.problems import PROBLEM_RESPONSES
+from query.progress_items import utc
+from query.repository import AlertSelection, select_alert_events, select_alerts
+from query.schemas import ExactJSONResponse
 
-MIN_YEAR, MAX_YEAR = 1990, 2100  # as /v1/progress accepts
 DEFAULT_LIMIT, MAX_LIMIT = 200, 1000
 SEVERITY_RANKED = (Severity.INFO, Severity.WARNING, Severity.CRITICAL)
 KNOWN_RULES = [rule.value for rule in Rule]
@@ -112,10 +115,6 @@ def transition_words(transition: str) -> str:
         return transition
 
 
-def _utc(moment: datetime | None) -> datetime | None:
-    return None if moment is None else moment.astimezone(UTC)
-
-
 def _common(row: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
     """The fields an alert and an alert event share, in words as well as codes."""
     indicator = catalog.get(row["indicator"])
@@ -143,7 +142,7 @@ def alert_item(row: dict[str, Any], catalog: Catalog) -> AlertItem:
         state=row["state"],
         fired_at=row["fired_at"].astimezone(UTC),
         updated_at=row["updated_at"].astimezone(UTC),
-        resolved_at=_utc(row["resolved_at"]),
+        resolved_at=utc(row["resolved_at"]),
     )
 
 
@@ -153,78 +152,72 @@ def alert_event_item(row: dict[str, Any], catalog: Catalog) -> AlertEventItem:
         transition=row["transition"],
         transition_zh=transition_words(row["transition"]),
         occurred_at=row["occurred_at"].astimezone(UTC),
-        published_at=_utc(row["published_at"]),
+        published_at=utc(row["published_at"]),
     )
 
 
-def alerts_router(catalog: Catalog) -> APIRouter:
-    """/v1/alerts and /v1/alerts/history, reading through the app's pool with the app's catalog."""
-    # query.main includes this router from create_app, so it is fully loaded by the time this runs.
-    from query.main import BadQuery, _check_indicators, _values
+def selection(
+    zone: Sequence[str] | None,
+    indicator: Sequence[str] | None,
+    rule: Sequence[str] | None,
+    year: int | None,
+    catalog: Catalog,
+) -> AlertSelection:
+    """The filters both endpoints take, checked (BadQuery names the first wrong one)."""
+    zones, indicators, rules = cleaned_values(zone), cleaned_values(indicator), cleaned_values(rule)
+    check_indicators(indicators, catalog)
+    for code in rules or ():
+        if code not in KNOWN_RULES:
+            raise BadQuery("rule", f"unknown rule '{code}' (known: {', '.join(KNOWN_RULES)})")
+    return AlertSelection(year=year, zones=zones, indicators=indicators, rules=rules)
 
-    router = APIRouter()
-    problems: dict[int | str, dict[str, Any]] = {
-        422: {"model": Problem, "description": "A parameter is wrong; `detail` names it"},
-        503: {"model": Problem, "description": "The database is unavailable"},
-    }
 
-    def selection(
-        zone: Sequence[str] | None, indicator: Sequence[str] | None, rule: Sequence[str] | None, year: int | None
-    ) -> AlertSelection:
-        zones, indicators, rules = _values(zone), _values(indicator), _values(rule)
-        _check_indicators(indicators, catalog)
-        for code in rules or ():
-            if code not in KNOWN_RULES:
-                raise BadQuery("rule", f"unknown rule '{code}' (known: {', '.join(KNOWN_RULES)})")
-        return AlertSelection(year=year, zones=zones, indicators=indicators, rules=rules)
+# /v1/alerts and /v1/alerts/history read through the app's pool with the app's catalog.
+router = APIRouter()
 
-    def pool(request: Request) -> Any:
-        repository: ProgressRepository = request.app.state.repository
-        return repository.pool
 
-    @router.get(
-        "/v1/alerts",
-        response_model=AlertsResponse,
-        responses=problems,
-        summary="Alerts and their current state, most severe first, then the most recently changed",
-    )
-    async def get_alerts(
-        request: Request,
-        state: Annotated[StateFilter, Query(description="firing (default), resolved or all")] = StateFilter.FIRING,
-        year: Year = None,
-        zone: Zones = None,
-        indicator: Indicators = None,
-        rule: Rules = None,
-        min_severity: Annotated[
-            Severity | None, Query(description="info, warning or critical: this severity and above; omit for all")
-        ] = None,
-        limit: Limit = DEFAULT_LIMIT,
-    ) -> Response:
-        chosen = selection(zone, indicator, rule, year)
-        states = None if state is StateFilter.ALL else [state.value]
-        severities = None if min_severity is None else [s.value for s in SEVERITY_RANKED if s.rank >= min_severity.rank]
-        page = await select_alerts(pool(request), replace(chosen, states=states, severities=severities), limit)
-        response = AlertsResponse(
-            items=[alert_item(row, catalog) for row in page.rows], counts=AlertCounts(**page.counts)
-        )
-        return ExactJSONResponse(response.model_dump())
+@router.get(
+    "/v1/alerts",
+    response_model=AlertsResponse,
+    responses=PROBLEM_RESPONSES,
+    summary="Alerts and their current state, most severe first, then the most recently changed",
+)
+async def get_alerts(
+    catalog: CatalogDep,
+    repository: RepositoryDep,
+    state: Annotated[StateFilter, Query(description="firing (default), resolved or all")] = StateFilter.FIRING,
+    year: Year = None,
+    zone: Zones = None,
+    indicator: Indicators = None,
+    rule: Rules = None,
+    min_severity: Annotated[
+        Severity | None, Query(description="info, warning or critical: this severity and above; omit for all")
+    ] = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response:
+    chosen = selection(zone, indicator, rule, year, catalog)
+    states = None if state is StateFilter.ALL else [state.value]
+    severities = None if min_severity is None else [s.value for s in SEVERITY_RANKED if s.rank >= min_severity.rank]
+    page = await select_alerts(repository.pool, replace(chosen, states=states, severities=severities), limit)
+    response = AlertsResponse(items=[alert_item(row, catalog) for row in page.rows], counts=AlertCounts(**page.counts))
+    return ExactJSONResponse(response.model_dump())
 
-    @router.get(
-        "/v1/alerts/history",
-        response_model=AlertHistoryResponse,
-        responses=problems,
-        summary="Every transition of the alerts (fired, escalated, deescalated, resolved), newest first",
-    )
-    async def get_alert_history(
-        request: Request,
-        zone: Zones = None,
-        indicator: Indicators = None,
-        rule: Rules = None,
-        year: Year = None,
-        limit: Limit = DEFAULT_LIMIT,
-    ) -> Response:
-        rows = await select_alert_events(pool(request), selection(zone, indicator, rule, year), limit)
-        response = AlertHistoryResponse(items=[alert_event_item(row, catalog) for row in rows])
-        return ExactJSONResponse(response.model_dump())
 
-    return router
+@router.get(
+    "/v1/alerts/history",
+    response_model=AlertHistoryResponse,
+    responses=PROBLEM_RESPONSES,
+    summary="Every transition of the alerts (fired, escalated, deescalated, resolved), newest first",
+)
+async def get_alert_history(
+    catalog: CatalogDep,
+    repository: RepositoryDep,
+    zone: Zones = None,
+    indicator: Indicators = None,
+    rule: Rules = None,
+    year: Year = None,
+    limit: Limit = DEFAULT_LIMIT,
+) -> Response:
+    rows = await select_alert_events(repository.pool, selection(zone, indicator, rule, year, catalog), limit)
+    response = AlertHistoryResponse(items=[alert_event_item(row, catalog) for row in rows])
+    return ExactJSONResponse(response.model_dump())

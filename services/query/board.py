@@ -4,7 +4,7 @@ The local stack has no Grafana, so the query service shows the same view
 itself: for one month, every indicator with how many zones are on track
 (飘红), and each zone's completion against time progress (序时进度) as a bar
 with a marker line, lagging zones first. It reads what /v1/progress reads (the
-repository, `progress_item`, the wording), so the page and the API never
+repository, `query.progress_items`, the wording), so the page and the API never
 disagree.
 
 Above the indicators, the open alerts of the year (当前预警: what the alert
@@ -31,7 +31,7 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import psycopg
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
@@ -40,13 +40,15 @@ from alerts.model import RULE_ZH, Rule, Severity, period_zh
 from indicators_core.catalog import Catalog
 from indicators_core.progress import round_half_up, time_progress_pct
 from query import metrics
-from query.repository import AlertSelection, ProgressRepository, select_alerts
+from query.dependencies import CatalogDep, RepositoryDep
+from query.params import MAX_YEAR, MIN_YEAR, FieldProblem, cleaned_values, unknown_indicator
+from query.progress_items import progress_item
+from query.repository import AlertSelection, select_alerts
 from query.schemas import ProgressItem
 from query.wording import Status
 
 log = logging.getLogger("query.board")
 
-MIN_YEAR, MAX_YEAR = 1990, 2100  # as /v1/progress accepts
 # Percentages to one decimal, as releases print them; the status words are always to one decimal.
 BOARD_DIGITS = 1
 REFRESH_S = 60
@@ -70,12 +72,6 @@ _templates = Environment(
     trim_blocks=True,
     lstrip_blocks=True,
 )
-
-
-@dataclass(frozen=True)
-class BoardProblem:
-    field: str
-    reason: str
 
 
 @dataclass(frozen=True)
@@ -204,40 +200,30 @@ async def open_alerts(
     return (await select_alerts(pool, selection, query="board_alerts")).rows
 
 
-def _integer(name: str, text: str | None, low: int, high: int, problems: list[BoardProblem]) -> int | None:
+def _integer(name: str, text: str | None, low: int, high: int, problems: list[FieldProblem]) -> int | None:
     if text is None or not text.strip():
         return None
     try:
         value = int(text.strip())
     except ValueError:
-        problems.append(BoardProblem(name, f"'{text}' is not a whole number"))
+        problems.append(FieldProblem(name, f"'{text}' is not a whole number"))
         return None
     if not low <= value <= high:
-        problems.append(BoardProblem(name, f"{value} is not between {low} and {high}"))
+        problems.append(FieldProblem(name, f"{value} is not between {low} and {high}"))
         return None
     return value
 
 
-def _values(values: Sequence[str] | None) -> list[str] | None:
-    """Repeated parameters, blanks dropped, duplicates removed; None (all) when nothing is left."""
-    cleaned = list(dict.fromkeys(v.strip() for v in values or () if v.strip()))
-    return cleaned or None
-
-
 def parse_query(
     year: str | None, month: str | None, zone: Sequence[str] | None, indicator: Sequence[str] | None, catalog: Catalog
-) -> tuple[BoardQuery, list[BoardProblem]]:
+) -> tuple[BoardQuery, list[FieldProblem]]:
     """The board's parameters, checked as /v1/progress checks them; every problem is returned, not just the first."""
-    problems: list[BoardProblem] = []
+    problems: list[FieldProblem] = []
     year_value = _integer("year", year, MIN_YEAR, MAX_YEAR, problems)
     month_value = _integer("month", month, 1, 12, problems)
-    indicators = _values(indicator)
-    for code in indicators or ():
-        if catalog.get(code) is None:
-            problems.append(
-                BoardProblem("indicator", f"unknown indicator '{code}' (known: {', '.join(catalog.codes())})")
-            )
-    return BoardQuery(year_value, month_value, _values(zone), indicators), problems
+    indicators = cleaned_values(indicator)
+    problems += [problem for code in indicators or () if (problem := unknown_indicator(code, catalog)) is not None]
+    return BoardQuery(year_value, month_value, cleaned_values(zone), indicators), problems
 
 
 def format_value(value: Decimal | None) -> str:
@@ -310,78 +296,69 @@ def _html(template: str, status_code: int = 200, headers: dict[str, str] | None 
     return HTMLResponse(body, status_code=status_code, headers=headers)
 
 
-def problem_page(problems: Sequence[Any], catalog: Catalog) -> HTMLResponse:
+def problem_page(problems: Sequence[FieldProblem], catalog: Catalog) -> HTMLResponse:
     """422 as a page: each problem's `field` and `reason`, and the parameters the board takes."""
     return _html("error.html", 422, problems=problems, codes=catalog.codes(), min_year=MIN_YEAR, max_year=MAX_YEAR)
 
 
-def board_router(catalog: Catalog) -> APIRouter:
-    """The /board route, reading through the app's repository with the app's catalog."""
-    # query.main includes this router from create_app, so it is fully loaded by the time this runs.
-    from query.main import progress_item
+router = APIRouter()
 
-    router = APIRouter()
 
-    @router.get("/board", response_class=HTMLResponse, summary="The 半年红 board: one HTML page for a wall screen")
-    async def board(
-        request: Request,
-        year: Annotated[str | None, Query(description="1990..2100; default: the latest year with data")] = None,
-        month: Annotated[
-            str | None, Query(description="1..12; default: the latest month with data in that year")
-        ] = None,
-        zone: Annotated[list[str] | None, Query(description="Repeat for several zones; omit for all")] = None,
-        indicator: Annotated[list[str] | None, Query(description="Indicator code; repeat for several")] = None,
-    ) -> HTMLResponse:
-        # Parameters are taken as text and checked here, so a mistake is answered as a page, not as JSON.
-        query, problems = parse_query(year, month, zone, indicator, catalog)
-        if problems:
-            return problem_page(problems, catalog)
-        repository: ProgressRepository = request.app.state.repository
-        try:
-            shown_year, shown_month = query.year, query.month
-            rows: list[dict[str, Any]] = []
-            if shown_year is None or shown_month is None:
-                latest = await repository.latest_period(query.zones, query.indicators, shown_year)
-                if latest is not None:
-                    shown_year = shown_year if shown_year is not None else latest[0]
-                    shown_month = shown_month if shown_month is not None else latest[1]
-            if shown_year is not None and shown_month is not None:
-                rows = await repository.progress(shown_year, shown_month, query.zones, query.indicators)
-            alert_records = (
-                []
-                if shown_year is None
-                else await open_alerts(repository.pool, shown_year, query.zones, query.indicators)
-            )
-        except (psycopg.OperationalError, PoolTimeout) as error:
-            metrics.DB_ERRORS.inc()
-            log.error("database unavailable for /board: %s", error)
-            return _html(
-                "unavailable.html",
-                503,
-                headers={"Retry-After": str(UNAVAILABLE_REFRESH_S)},
-                refresh_s=UNAVAILABLE_REFRESH_S,
-            )
-        items = [progress_item(row, catalog, BOARD_DIGITS) for row in rows]
-        sections = build_sections(items, catalog)
-        alerts = None if shown_year is None else alerts_panel(shown_year, alert_records, catalog)
-        time_progress = None if shown_month is None else round_half_up(time_progress_pct(shown_month), BOARD_DIGITS)
-        reported = [item.reported_at for item in items if item.reported_at is not None]
-        return _html(
-            "board.html",
-            refresh_s=REFRESH_S,
-            year=shown_year,
-            month=shown_month,
-            period=None if shown_month is None else period_label(shown_month),
-            time_progress=None if time_progress is None else format_pct(time_progress),
-            # The marker line sits at the exact time progress (41.67 %), not at the rounded figure.
-            marker_left=None if shown_month is None else format(round_half_up(time_progress_pct(shown_month), 2), "f"),
-            zones=query.zones,
-            indicator_names=[catalog.get(code).name_zh for code in query.indicators or ()],  # type: ignore[union-attr]
-            sections=sections,
-            on_track=sum(section.on_track for section in sections),
-            total=sum(len(section.rows) for section in sections),
-            alerts=alerts,
-            latest_report=max(reported).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if reported else None,
+@router.get("/board", response_class=HTMLResponse, summary="The 半年红 board: one HTML page for a wall screen")
+async def board(
+    catalog: CatalogDep,
+    repository: RepositoryDep,
+    year: Annotated[str | None, Query(description="1990..2100; default: the latest year with data")] = None,
+    month: Annotated[str | None, Query(description="1..12; default: the latest month with data in that year")] = None,
+    zone: Annotated[list[str] | None, Query(description="Repeat for several zones; omit for all")] = None,
+    indicator: Annotated[list[str] | None, Query(description="Indicator code; repeat for several")] = None,
+) -> HTMLResponse:
+    # The page reads through the app's repository with the app's catalog (query.dependencies).
+    # Parameters are taken as text and checked here, so a mistake is answered as a page, not as JSON.
+    query, problems = parse_query(year, month, zone, indicator, catalog)
+    if problems:
+        return problem_page(problems, catalog)
+    try:
+        shown_year, shown_month = query.year, query.month
+        rows: list[dict[str, Any]] = []
+        if shown_year is None or shown_month is None:
+            latest = await repository.latest_period(query.zones, query.indicators, shown_year)
+            if latest is not None:
+                shown_year = shown_year if shown_year is not None else latest[0]
+                shown_month = shown_month if shown_month is not None else latest[1]
+        if shown_year is not None and shown_month is not None:
+            rows = await repository.progress(shown_year, shown_month, query.zones, query.indicators)
+        alert_records = (
+            [] if shown_year is None else await open_alerts(repository.pool, shown_year, query.zones, query.indicators)
         )
-
-    return router
+    except (psycopg.OperationalError, PoolTimeout) as error:
+        metrics.DB_ERRORS.inc()
+        log.error("database unavailable for /board: %s", error)
+        return _html(
+            "unavailable.html",
+            503,
+            headers={"Retry-After": str(UNAVAILABLE_REFRESH_S)},
+            refresh_s=UNAVAILABLE_REFRESH_S,
+        )
+    items = [progress_item(row, catalog, BOARD_DIGITS) for row in rows]
+    sections = build_sections(items, catalog)
+    alerts = None if shown_year is None else alerts_panel(shown_year, alert_records, catalog)
+    time_progress = None if shown_month is None else round_half_up(time_progress_pct(shown_month), BOARD_DIGITS)
+    reported = [item.reported_at for item in items if item.reported_at is not None]
+    return _html(
+        "board.html",
+        refresh_s=REFRESH_S,
+        year=shown_year,
+        month=shown_month,
+        period=None if shown_month is None else period_label(shown_month),
+        time_progress=None if time_progress is None else format_pct(time_progress),
+        # The marker line sits at the exact time progress (41.67 %), not at the rounded figure.
+        marker_left=None if shown_month is None else format(round_half_up(time_progress_pct(shown_month), 2), "f"),
+        zones=query.zones,
+        indicator_names=[catalog.get(code).name_zh for code in query.indicators or ()],  # type: ignore[union-attr]
+        sections=sections,
+        on_track=sum(section.on_track for section in sections),
+        total=sum(len(section.rows) for section in sections),
+        alerts=alerts,
+        latest_report=max(reported).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if reported else None,
+    )

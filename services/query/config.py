@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from pydantic import Field, SecretStr
+from typing import Self
+
+from pydantic import Field, SecretStr, model_validator
 
 from indicators_core.netguard import AllowedNetworks
-from indicators_core.settings import CommonSettings
+from indicators_core.settings import CommonSettings, take_deprecated
 
 
 class QuerySettings(CommonSettings):
@@ -14,7 +16,9 @@ class QuerySettings(CommonSettings):
     # Decimals of percentages (*_pct, progress_gap_pp) when a request does not say (?digits=).
     default_pct_digits: int = Field(default=1, ge=0, le=4)
     db_pool_min: int = Field(default=1, ge=0)
-    db_pool_max: int = Field(default=8, ge=1)
+    query_db_pool_max: int = Field(default=8, ge=1)
+    # The old, shared INDICATORS_DB_POOL_MAX (the processor read it too, meaning 4): still read, with a warning.
+    legacy_db_pool_max: int | None = Field(default=None, ge=1, validation_alias="INDICATORS_DB_POOL_MAX")
     # How long a request waits for a free connection before answering 503.
     db_pool_timeout_s: float = Field(default=5.0, gt=0)
     # A query running longer than this is cancelled by PostgreSQL (a board must not pile up requests).
@@ -28,3 +32,13 @@ class QuerySettings(CommonSettings):
     # networks ("127.0.0.1/32,10.1.0.0/16"); the notifier's setting of the same name should say the same.
     # Link-local (169.254.0.0/16 with the metadata service, fe80::/10) and 0.0.0.0 are refused even if listed.
     notify_allow_networks: AllowedNetworks = ()
+
+    @model_validator(mode="after")
+    def _deprecated_names(self) -> Self:
+        take_deprecated(self, "db_pool_max", "query_db_pool_max")
+        return self
+
+    @property
+    def db_pool_max(self) -> int:
+        # The attribute's old name, still used by query.main (being reworked in parallel); to be dropped there.
+        return self.query_db_pool_max

@@ -25,7 +25,10 @@ from query import metrics
 PROGRESS_COLUMNS = sql.SQL(
     "zone, indicator, period, year, month, ytd_value, month_value, ytd_last_year, month_last_year, yoy_base, "
     "yoy_base_comparable, yoy_pct, month_yoy_pct, target_value, completion_pct, time_progress_pct, "
-    "progress_gap_pp, on_track, reported_at, computed_at"
+    "progress_gap_pp, on_track, reported_at, computed_at, "
+    # The sender's explanation of the month's current report (accepted despite plausibility warnings).
+    "(SELECT o.explanation FROM observations o WHERE o.zone = progress.zone AND o.indicator = progress.indicator "
+    "AND o.period = progress.period) AS explanation"
 )
 
 # Lagging first (the largest shortfall first), then on track, then rows with a
@@ -74,7 +77,9 @@ async def timed(query: str) -> AsyncIterator[None]:
         metrics.DB_SECONDS.labels(query).observe(time.perf_counter() - started)
 
 
-def _filters(zones: Sequence[str] | None, indicators: Sequence[str] | None) -> tuple[list[sql.Composable], dict[str, Any]]:
+def _filters(
+    zones: Sequence[str] | None, indicators: Sequence[str] | None
+) -> tuple[list[sql.Composable], dict[str, Any]]:
     conditions: list[sql.Composable] = []
     params: dict[str, Any] = {}
     if zones:
@@ -206,9 +211,7 @@ class ProgressRepository:
             await cursor.execute(query, params)
             return await cursor.fetchall()
 
-    async def series(
-        self, zone: str, indicator: str, first: date | None, last: date | None
-    ) -> list[dict[str, Any]]:
+    async def series(self, zone: str, indicator: str, first: date | None, last: date | None) -> list[dict[str, Any]]:
         """The progress rows of one zone and indicator, oldest first, between two months inclusive."""
         conditions: list[sql.Composable] = [sql.SQL("zone = %(zone)s"), sql.SQL("indicator = %(indicator)s")]
         params: dict[str, Any] = {"zone": zone, "indicator": indicator}

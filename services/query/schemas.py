@@ -52,6 +52,11 @@ class ProgressItem(BaseModel):
     status_zh: str = Field(examples=["超序时进度3.5个百分点", "达序时进度", "落后序时进度2.1个百分点", "无目标"])
     reported_at: datetime | None = Field(description="Latest report or target the figures use")
     computed_at: datetime
+    explanation: str | None = Field(
+        default=None,
+        description="The sender's explanation of the month's report, sent with figures that drew plausibility"
+        " warnings at ingest (growth, comparable base, history, part above whole); null when none was sent",
+    )
 
 
 class ProgressResponse(BaseModel):

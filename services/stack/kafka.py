@@ -56,16 +56,30 @@ def ensure_kafka_jars(jars_dir: Path | None = None) -> Path:
         return libs
     for tool in ("mvn", "java"):
         if shutil.which(tool) is None:
-            raise KafkaStartError(f"'{tool}' is not installed: run `make setup` (or apt-get install -y maven default-jdk-headless)")
+            raise KafkaStartError(
+                f"'{tool}' is not installed: run `make setup` (or apt-get install -y maven default-jdk-headless)"
+            )
     jars_dir.mkdir(parents=True, exist_ok=True)
     (jars_dir / "pom.xml").write_text(POM)
     result = subprocess.run(
-        ["mvn", "-q", "-B", "-f", str(jars_dir / "pom.xml"), "dependency:copy-dependencies",
-         f"-DoutputDirectory={libs}", "-DincludeScope=runtime"],
-        capture_output=True, text=True, check=False,
+        [
+            "mvn",
+            "-q",
+            "-B",
+            "-f",
+            str(jars_dir / "pom.xml"),
+            "dependency:copy-dependencies",
+            f"-DoutputDirectory={libs}",
+            "-DincludeScope=runtime",
+        ],
+        capture_output=True,
+        text=True,
+        check=False,
     )
     if result.returncode != 0 or not (libs / f"kafka_2.13-{KAFKA_VERSION}.jar").exists():
-        raise KafkaStartError(f"mvn could not resolve Kafka {KAFKA_VERSION}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}")
+        raise KafkaStartError(
+            f"mvn could not resolve Kafka {KAFKA_VERSION}:\n{result.stdout[-2000:]}{result.stderr[-2000:]}"
+        )
     marker.write_text(KAFKA_VERSION)
     return libs
 
@@ -82,8 +96,14 @@ def new_cluster_id() -> str:
 class KafkaBroker:
     """One KRaft broker+controller on loopback, its data in `data_dir` (kept across restarts)."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, controller_port: int | None = None,
-                 jars_dir: Path | None = None, heap: str = "512m"):
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        controller_port: int | None = None,
+        jars_dir: Path | None = None,
+        heap: str = "512m",
+    ):
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self.controller_port = controller_port or free_port()
@@ -100,33 +120,43 @@ class KafkaBroker:
         return self.data_dir / "broker.log"
 
     def _java(self, libs: Path, *args: str) -> list[str]:
-        return ["java", f"-Xmx{self.heap}", "-cp", f"{libs}/*",
-                f"-Dlog4j.configuration=file:{self.data_dir / 'log4j.properties'}", *args]
+        return [
+            "java",
+            f"-Xmx{self.heap}",
+            "-cp",
+            f"{libs}/*",
+            f"-Dlog4j.configuration=file:{self.data_dir / 'log4j.properties'}",
+            *args,
+        ]
 
     def _write_config(self) -> Path:
         logs = self.data_dir / "logs"
         config = self.data_dir / "server.properties"
         # Rewritten at every start: the ports may change, the formatted log dir is kept.
-        config.write_text("\n".join([
-            "process.roles=broker,controller",
-            "node.id=1",
-            f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
-            f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
-            f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
-            "controller.listener.names=CONTROLLER",
-            "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
-            f"log.dirs={logs}",
-            "offsets.topic.replication.factor=1",
-            "transaction.state.log.replication.factor=1",
-            "transaction.state.log.min.isr=1",
-            "num.partitions=1",
-            "auto.create.topics.enable=true",
-            "group.initial.rebalance.delay.ms=0",
-            # A batch of 5000 rows is one message: allow up to 8 MiB.
-            "message.max.bytes=8388608",
-            "replica.fetch.max.bytes=8388608",
-            "",
-        ]))
+        config.write_text(
+            "\n".join(
+                [
+                    "process.roles=broker,controller",
+                    "node.id=1",
+                    f"controller.quorum.voters=1@127.0.0.1:{self.controller_port}",
+                    f"listeners=PLAINTEXT://127.0.0.1:{self.port},CONTROLLER://127.0.0.1:{self.controller_port}",
+                    f"advertised.listeners=PLAINTEXT://127.0.0.1:{self.port}",
+                    "controller.listener.names=CONTROLLER",
+                    "listener.security.protocol.map=CONTROLLER:PLAINTEXT,PLAINTEXT:PLAINTEXT",
+                    f"log.dirs={logs}",
+                    "offsets.topic.replication.factor=1",
+                    "transaction.state.log.replication.factor=1",
+                    "transaction.state.log.min.isr=1",
+                    "num.partitions=1",
+                    "auto.create.topics.enable=true",
+                    "group.initial.rebalance.delay.ms=0",
+                    # A batch of 5000 rows is one message: allow up to 8 MiB.
+                    "message.max.bytes=8388608",
+                    "replica.fetch.max.bytes=8388608",
+                    "",
+                ]
+            )
+        )
         (self.data_dir / "log4j.properties").write_text(LOG4J)
         return config
 
@@ -144,13 +174,21 @@ class KafkaBroker:
         if not (self.data_dir / "logs" / "meta.properties").exists():
             result = subprocess.run(
                 self._java(libs, "kafka.tools.StorageTool", "format", "-t", new_cluster_id(), "-c", str(config)),
-                capture_output=True, text=True, check=False,
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if result.returncode != 0:
-                raise KafkaStartError(f"formatting {self.data_dir / 'logs'} failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}")
+                raise KafkaStartError(
+                    f"formatting {self.data_dir / 'logs'} failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}"
+                )
         with self.log_path.open("ab") as log:
-            self.process = subprocess.Popen(self._java(libs, "kafka.Kafka", str(config)), stdout=log,
-                                            stderr=subprocess.STDOUT, start_new_session=True)
+            self.process = subprocess.Popen(
+                self._java(libs, "kafka.Kafka", str(config)),
+                stdout=log,
+                stderr=subprocess.STDOUT,
+                start_new_session=True,
+            )
 
     def wait_ready(self, timeout: float = 90) -> None:
         """Until the broker answers a metadata request; KafkaStartError when it exits or stays silent."""
@@ -160,8 +198,9 @@ class KafkaBroker:
             if self.process is not None and self.process.poll() is not None:
                 raise KafkaStartError(f"Kafka exited ({self.process.returncode}); its log:\n{log_tail(self.log_path)}")
             try:
-                admin = KafkaAdminClient(bootstrap_servers=self.bootstrap, request_timeout_ms=5000,
-                                         bootstrap_timeout_ms=5000)
+                admin = KafkaAdminClient(
+                    bootstrap_servers=self.bootstrap, request_timeout_ms=5000, bootstrap_timeout_ms=5000
+                )
                 try:
                     admin.list_topics()
                     return
@@ -171,8 +210,9 @@ class KafkaBroker:
                 last_error = str(error)
                 time.sleep(0.5)
         self.stop()
-        raise KafkaStartError(f"Kafka not ready on {self.bootstrap} after {timeout:.0f} s ({last_error}); its log:\n{log_tail(self.log_path)}")
-
+        raise KafkaStartError(
+            f"Kafka not ready on {self.bootstrap} after {timeout:.0f} s ({last_error}); its log:\n{log_tail(self.log_path)}"
+        )
 
     def stop(self, timeout: float = 30) -> None:
         if self.process is None or self.process.poll() is not None:

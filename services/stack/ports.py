@@ -17,8 +17,10 @@ def ensure_port_free(port: int, what: str, setting: str) -> None:
         try:
             sock.bind(("127.0.0.1", port))
         except OSError:
-            raise PortInUse(f"127.0.0.1:{port} is already in use, so {what} cannot listen there; "
-                            f"stop what holds it or choose another port with {setting}") from None
+            raise PortInUse(
+                f"127.0.0.1:{port} is already in use, so {what} cannot listen there; "
+                f"stop what holds it or choose another port with {setting}"
+            ) from None
 
 
 class PortInUse(RuntimeError):

@@ -16,7 +16,11 @@ from psycopg import sql
 from stack.logs import log_tail
 from stack.ports import ensure_port_free, free_port
 
-CANDIDATE_BINDIRS = [Path("/usr/lib/postgresql/15/bin"), Path("/usr/lib/postgresql/16/bin"), Path("/usr/lib/postgresql/17/bin")]
+CANDIDATE_BINDIRS = [
+    Path("/usr/lib/postgresql/15/bin"),
+    Path("/usr/lib/postgresql/16/bin"),
+    Path("/usr/lib/postgresql/17/bin"),
+]
 
 
 class PostgresStartError(RuntimeError):
@@ -33,8 +37,10 @@ def find_bindir() -> Path:
     for bindir in candidates:
         if (bindir / "initdb").exists() and (bindir / "pg_ctl").exists():
             return bindir
-    raise PostgresStartError("PostgreSQL server binaries not found: install the Debian package postgresql-15 "
-                             "(apt-get install -y postgresql-15), or run `make setup`")
+    raise PostgresStartError(
+        "PostgreSQL server binaries not found: install the Debian package postgresql-15 "
+        "(apt-get install -y postgresql-15), or run `make setup`"
+    )
 
 
 class PostgresServer:
@@ -72,7 +78,9 @@ class PostgresServer:
         try:
             owner = pwd.getpwnam("postgres")
         except KeyError as missing:
-            raise PostgresStartError("running as root needs the 'postgres' system user: apt-get install -y postgresql-15") from missing
+            raise PostgresStartError(
+                "running as root needs the 'postgres' system user: apt-get install -y postgresql-15"
+            ) from missing
         # The postgres user must be able to reach the folder through its parents (e.g. pytest's tmp dirs).
         for parent in reversed(self.root.parents):
             mode = parent.stat().st_mode
@@ -99,18 +107,42 @@ class PostgresServer:
         self._prepare_ownership()
         if not (self.pgdata / "PG_VERSION").exists():
             result = subprocess.run(
-                self._as_owner([str(self.bindir / "initdb"), "-D", str(self.pgdata), "-U", self.user,
-                                "--auth=trust", "--encoding=UTF8", "--locale=C.UTF-8"]),
-                capture_output=True, text=True, check=False,
+                self._as_owner(
+                    [
+                        str(self.bindir / "initdb"),
+                        "-D",
+                        str(self.pgdata),
+                        "-U",
+                        self.user,
+                        "--auth=trust",
+                        "--encoding=UTF8",
+                        "--locale=C.UTF-8",
+                    ]
+                ),
+                capture_output=True,
+                text=True,
+                check=False,
             )
             if result.returncode != 0:
                 raise PostgresStartError(f"initdb failed:\n{result.stdout[-1500:]}{result.stderr[-1500:]}")
-        argv = [str(self.bindir / "postgres"), "-D", str(self.pgdata), "-p", str(self.port), "-k", str(self.socket_dir),
-                "-c", "listen_addresses=127.0.0.1", "-c", "fsync=on"]
+        argv = [
+            str(self.bindir / "postgres"),
+            "-D",
+            str(self.pgdata),
+            "-p",
+            str(self.port),
+            "-k",
+            str(self.socket_dir),
+            "-c",
+            "listen_addresses=127.0.0.1",
+            "-c",
+            "fsync=on",
+        ]
         with self.log_path.open("ab") as log:
             # Own session: Ctrl-C in a terminal reaches whoever started us, who stops the server in order.
-            self.process = subprocess.Popen(argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
-                                            **self._owner())  # type: ignore[call-overload]
+            self.process = subprocess.Popen(
+                argv, stdout=log, stderr=subprocess.STDOUT, start_new_session=True, **self._owner()
+            )  # type: ignore[call-overload]
         self.started = True
 
     def wait_ready(self, timeout: float = 60) -> None:
@@ -118,16 +150,20 @@ class PostgresServer:
         deadline = time.monotonic() + timeout
         while True:
             if self.process is not None and self.process.poll() is not None:
-                raise PostgresStartError(f"PostgreSQL on port {self.port} exited ({self.process.returncode}); "
-                                         f"its log:\n{log_tail(self.log_path)}")
+                raise PostgresStartError(
+                    f"PostgreSQL on port {self.port} exited ({self.process.returncode}); "
+                    f"its log:\n{log_tail(self.log_path)}"
+                )
             try:
                 with psycopg.connect(self.url("postgres"), connect_timeout=3):
                     return
             except psycopg.OperationalError as error:
                 if time.monotonic() > deadline:
                     self.stop()
-                    raise PostgresStartError(f"PostgreSQL on port {self.port} refuses connections: {error}; "
-                                             f"its log:\n{log_tail(self.log_path)}") from error
+                    raise PostgresStartError(
+                        f"PostgreSQL on port {self.port} refuses connections: {error}; "
+                        f"its log:\n{log_tail(self.log_path)}"
+                    ) from error
                 time.sleep(0.3)
 
     def start(self, timeout: float = 60) -> None:

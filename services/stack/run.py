@@ -98,7 +98,9 @@ class ServiceProcess:
             except httpx.HTTPError as error:
                 last = str(error)
             time.sleep(0.3)
-        raise ServiceError(f"{self.name} not ready at {self.ready_url} after {timeout:.0f} s ({last}); its log:\n{self.log_tail()}")
+        raise ServiceError(
+            f"{self.name} not ready at {self.ready_url} after {timeout:.0f} s ({last}); its log:\n{self.log_tail()}"
+        )
 
     def stop(self, sig: int = signal.SIGTERM, timeout: float = 20) -> None:
         if self.process is None or self.process.poll() is not None:
@@ -115,9 +117,15 @@ class ServiceProcess:
 
 
 def service_processes(
-    env: Mapping[str, str], log_dir: Path, ingest_port: int, query_port: int, processor_port: int,
-    ingest_host: str = "127.0.0.1", query_host: str = "127.0.0.1",
-    alerts_port: int | None = None, notifier_port: int | None = None,
+    env: Mapping[str, str],
+    log_dir: Path,
+    ingest_port: int,
+    query_port: int,
+    processor_port: int,
+    ingest_host: str = "127.0.0.1",
+    query_host: str = "127.0.0.1",
+    alerts_port: int | None = None,
+    notifier_port: int | None = None,
 ) -> dict[str, ServiceProcess]:
     """The services, configured through INDICATORS_* variables in `env`.
 
@@ -128,32 +136,42 @@ def service_processes(
     full_env = {**os.environ, **env, "PYTHONUNBUFFERED": "1"}
     services = {
         "ingest": ServiceProcess(
-            "ingest", [python, "-m", "ingest"],
+            "ingest",
+            [python, "-m", "ingest"],
             {**full_env, "INDICATORS_INGEST_HOST": ingest_host, "INDICATORS_INGEST_PORT": str(ingest_port)},
-            f"http://{ingest_host}:{ingest_port}/readyz", log_dir / "ingest.log",
+            f"http://{ingest_host}:{ingest_port}/readyz",
+            log_dir / "ingest.log",
         ),
         "processor": ServiceProcess(
-            "processor", [python, "-m", "processor", "worker", "--loglevel", "warn"],
+            "processor",
+            [python, "-m", "processor", "worker", "--loglevel", "warn"],
             {**full_env, "INDICATORS_PROCESSOR_WEB_PORT": str(processor_port)},
-            f"http://127.0.0.1:{processor_port}/readyz", log_dir / "processor.log",
+            f"http://127.0.0.1:{processor_port}/readyz",
+            log_dir / "processor.log",
         ),
         "query": ServiceProcess(
-            "query", [python, "-m", "query"],
+            "query",
+            [python, "-m", "query"],
             {**full_env, "INDICATORS_QUERY_HOST": query_host, "INDICATORS_QUERY_PORT": str(query_port)},
-            f"http://{query_host}:{query_port}/readyz", log_dir / "query.log",
+            f"http://{query_host}:{query_port}/readyz",
+            log_dir / "query.log",
         ),
     }
     if alerts_port is not None:
         services["alerts"] = ServiceProcess(
-            "alerts", [python, "-m", "alerts", "worker", "--loglevel", "warn"],
+            "alerts",
+            [python, "-m", "alerts", "worker", "--loglevel", "warn"],
             {**full_env, "INDICATORS_ALERTS_WEB_HOST": "127.0.0.1", "INDICATORS_ALERTS_WEB_PORT": str(alerts_port)},
-            f"http://127.0.0.1:{alerts_port}/readyz", log_dir / "alerts.log",
+            f"http://127.0.0.1:{alerts_port}/readyz",
+            log_dir / "alerts.log",
         )
     if notifier_port is not None:
         services["notifier"] = ServiceProcess(
-            "notifier", [python, "-m", "notifier"],
+            "notifier",
+            [python, "-m", "notifier"],
             {**full_env, "INDICATORS_NOTIFIER_HOST": "127.0.0.1", "INDICATORS_NOTIFIER_PORT": str(notifier_port)},
-            f"http://127.0.0.1:{notifier_port}/readyz", log_dir / "notifier.log",
+            f"http://127.0.0.1:{notifier_port}/readyz",
+            log_dir / "notifier.log",
         )
     return services
 
@@ -172,7 +190,9 @@ class LocalStack:
         self.data_dir = data
         self.postgres = PostgresServer(data / "postgres", port=settings.postgres_port)
         self.kafka = KafkaBroker(
-            data / "kafka", port=settings.kafka_port, controller_port=settings.kafka_controller_port,
+            data / "kafka",
+            port=settings.kafka_port,
+            controller_port=settings.kafka_controller_port,
             jars_dir=default_jars_dir(),
         )
         self.services: dict[str, ServiceProcess] = {}
@@ -197,9 +217,15 @@ class LocalStack:
             "INDICATORS_NOTIFY_ALLOW_NETWORKS": "127.0.0.1/32",
         }
         self.services = service_processes(
-            env, self.data_dir / "logs", self.settings.ingest_port, self.settings.query_port,
-            self.settings.processor_web_port, self.settings.ingest_host, self.settings.query_host,
-            alerts_port=self.settings.alerts_web_port, notifier_port=self.settings.notifier_port,
+            env,
+            self.data_dir / "logs",
+            self.settings.ingest_port,
+            self.settings.query_port,
+            self.settings.processor_web_port,
+            self.settings.ingest_host,
+            self.settings.query_host,
+            alerts_port=self.settings.alerts_web_port,
+            notifier_port=self.settings.notifier_port,
         )
         for service in self.services.values():
             say(f"{service.name} … (log: {service.log_path})")
@@ -229,20 +255,32 @@ class LocalStack:
     def children(self) -> list[Child]:
         """Everything this stack started, in start order, as the supervisor drives it."""
         children = [
-            process_child("postgres", self.postgres, self.postgres.launch, self.postgres.wait_ready, self.postgres.stop,
-                          self.postgres.log_path),
-            process_child("kafka", self.kafka, self.kafka.launch, self.kafka.wait_ready, self.kafka.stop,
-                          self.kafka.log_path),
+            process_child(
+                "postgres",
+                self.postgres,
+                self.postgres.launch,
+                self.postgres.wait_ready,
+                self.postgres.stop,
+                self.postgres.log_path,
+            ),
+            process_child(
+                "kafka", self.kafka, self.kafka.launch, self.kafka.wait_ready, self.kafka.stop, self.kafka.log_path
+            ),
         ]
         children += [
             process_child(service.name, service, service.start, service.wait_ready, service.stop, service.log_path)
             for service in self.services.values()
         ]
-        children.append(Child(
-            "inbox", self._start_inbox, self._inbox_ready, self._stop_inbox,
-            lambda: None if self.inbox is not None and self.inbox.thread.is_alive() else "stopped serving",
-            lambda: None,
-        ))
+        children.append(
+            Child(
+                "inbox",
+                self._start_inbox,
+                self._inbox_ready,
+                self._stop_inbox,
+                lambda: None if self.inbox is not None and self.inbox.thread.is_alive() else "stopped serving",
+                lambda: None,
+            )
+        )
         return children
 
     def stop(self) -> None:

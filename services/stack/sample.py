@@ -43,7 +43,10 @@ def cumulative_shares(rng: random.Random) -> list[Decimal]:
     """Share of the year done by the end of each month: a slow start (Spring Festival), a push before
     the half-year and year-end checks. Close enough to linear that, against the zones' targets, the
     board shows a mix of on-track and lagging pairs in every month from March on (tested)."""
-    weights = [Decimal(str(round(w * rng.uniform(0.92, 1.08), 3))) for w in (7.5, 7.5, 8.5, 8.5, 8.5, 9, 8, 8, 8.5, 8.5, 8, 9.5)]
+    weights = [
+        Decimal(str(round(w * rng.uniform(0.92, 1.08), 3)))
+        for w in (7.5, 7.5, 8.5, 8.5, 8.5, 9, 8, 8, 8.5, 8.5, 8, 9.5)
+    ]
     total = sum(weights)
     running = Decimal(0)
     shares = []
@@ -88,10 +91,19 @@ def build(today: date) -> tuple[list[dict], list[dict]]:
                     if month == 1:
                         continue  # 1-2月 are released together
                     value = (full * shares[month - 1]).quantize(quantum)
-                    observations.append({"zone": zone, "indicator": indicator, "period": f"{year}-{month:02d}",
-                                         "value": str(value), "unit": unit})
+                    observations.append(
+                        {
+                            "zone": zone,
+                            "indicator": indicator,
+                            "period": f"{year}-{month:02d}",
+                            "value": str(value),
+                            "unit": unit,
+                        }
+                    )
             target = (full_last * ambition).quantize(Decimal(1) if places == 0 else Decimal("0.1"))
-            targets.append({"zone": zone, "indicator": indicator, "year": this_year, "value": str(target), "unit": unit})
+            targets.append(
+                {"zone": zone, "indicator": indicator, "year": this_year, "value": str(target), "unit": unit}
+            )
     return observations, targets
 
 
@@ -102,7 +114,9 @@ def main() -> int:
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(headers=headers, timeout=60) as client:
         for start in range(0, len(observations), 1000):
-            response = client.post(f"{ingest_url}/v1/observations", json={"observations": observations[start:start + 1000]})
+            response = client.post(
+                f"{ingest_url}/v1/observations", json={"observations": observations[start : start + 1000]}
+            )
             if response.status_code != 202:
                 print(f"observations refused: {response.status_code} {response.text}", file=sys.stderr)
                 return 1

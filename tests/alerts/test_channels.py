@@ -48,7 +48,12 @@ def event(
         transition=transition,
         severity=severity,
         message=message or f"{zone}{name}1-5月累计完成目标的36.2%，落后序时进度5.5个百分点",
-        figures={"month": "5", "completion_pct": "36.2", "time_progress_pct": "41.666666666667", "progress_gap_pp": "-5.5"},
+        figures={
+            "month": "5",
+            "completion_pct": "36.2",
+            "time_progress_pct": "41.666666666667",
+            "progress_gap_pp": "-5.5",
+        },
         occurred_at=CREATED,
     )
 
@@ -145,7 +150,9 @@ def test_email_has_a_chinese_subject_and_body_in_utf8() -> None:
     raw = message.as_bytes(policy=policy.SMTP)
     assert b"=?utf-8?" in raw.split(b"\r\n\r\n", 1)[0]  # the subject header is RFC 2047-encoded, not raw bytes
     parsed = message_from_bytes(raw, policy=policy.default)
-    assert str(make_header(decode_header(parsed["Subject"]))) == "【预警】通知甲区规上工业产值落后序时进度（2015年1-5月）"
+    assert (
+        str(make_header(decode_header(parsed["Subject"]))) == "【预警】通知甲区规上工业产值落后序时进度（2015年1-5月）"
+    )
     assert parsed.get_content_type() == "text/plain"
     assert parsed.get_content_charset() == "utf-8"
     body = parsed.get_content()

@@ -333,7 +333,10 @@ def test_a_part_larger_than_its_whole_fires_and_a_revised_whole_resolves_it(pipe
             obs(zone, "fixed_asset_investment", "2018-02", "10"),
             obs(zone, "fixed_asset_investment", "2018-03", "15"),
             obs(zone, "manufacturing_investment", "2018-02", "4"),
-            obs(zone, "manufacturing_investment", "2018-03", "18"),
+            {
+                **obs(zone, "manufacturing_investment", "2018-03", "18"),
+                "explanation": "测试：分项大于总量，用于触发数据存疑预警",
+            },
         ],
     )
     (fired,) = wait_events(pipeline, zone, "implausible", 1)

@@ -75,7 +75,12 @@ def behind(
         transition=transition,
         severity=severity,
         message=f"{zone}1-5月累计完成目标的{completion}%，{words}",
-        figures={"month": "5", "completion_pct": completion, "time_progress_pct": "41.666666666667", "progress_gap_pp": f"-{gap}"},
+        figures={
+            "month": "5",
+            "completion_pct": completion,
+            "time_progress_pct": "41.666666666667",
+            "progress_gap_pp": f"-{gap}",
+        },
         occurred_at=OCCURRED_AT,
     )
 

@@ -30,8 +30,16 @@ from stack.ports import free_port
 from stack.postgres import PostgresServer
 from stack.run import service_processes
 
-INDICATORS = ["industrial_output", "fixed_asset_investment", "import_export", "export", "import",
-              "signed_investment", "major_project_investment", "manufacturing_investment"]
+INDICATORS = [
+    "industrial_output",
+    "fixed_asset_investment",
+    "import_export",
+    "export",
+    "import",
+    "signed_investment",
+    "major_project_investment",
+    "manufacturing_investment",
+]
 
 
 def batch_rows(zone: str, rows: int) -> list[dict]:
@@ -40,8 +48,15 @@ def batch_rows(zone: str, rows: int) -> list[dict]:
         indicator = INDICATORS[(index // 12) % len(INDICATORS)]
         year = 2024 + index // (12 * len(INDICATORS))
         month = index % 12 + 1
-        out.append({"zone": zone, "indicator": indicator, "period": f"{year}-{month:02d}",
-                    "value": f"{10 + month * 1.37 + index * 0.01:.2f}", "unit": "亿元"})
+        out.append(
+            {
+                "zone": zone,
+                "indicator": indicator,
+                "period": f"{year}-{month:02d}",
+                "value": f"{10 + month * 1.37 + index * 0.01:.2f}",
+                "unit": "亿元",
+            }
+        )
     return out
 
 
@@ -53,9 +68,13 @@ def percentile(values: list[float], pct: float) -> float:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--batches", type=int, default=60)
-    parser.add_argument("--rows", type=int, default=96, help="observations per batch (≤ 8 indicators × 12 months × years)")
+    parser.add_argument(
+        "--rows", type=int, default=96, help="observations per batch (≤ 8 indicators × 12 months × years)"
+    )
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument("--pause", type=float, default=0.0, help="seconds each client waits between batches (paced load)")
+    parser.add_argument(
+        "--pause", type=float, default=0.0, help="seconds each client waits between batches (paced load)"
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="indicators-bench-") as tmp:
@@ -68,9 +87,16 @@ def main() -> None:
         key = "bench-admin-key-0123456789"
         ports = {name: free_port() for name in ("ingest", "query", "processor")}
         services = service_processes(
-            {"INDICATORS_KAFKA_BOOTSTRAP": kafka.bootstrap, "INDICATORS_DATABASE_URL": database_url,
-             "INDICATORS_ADMIN_KEY": key, "INDICATORS_PROCESSOR_DATA_DIR": str(root / "faust")},
-            root / "logs", ports["ingest"], ports["query"], ports["processor"],
+            {
+                "INDICATORS_KAFKA_BOOTSTRAP": kafka.bootstrap,
+                "INDICATORS_DATABASE_URL": database_url,
+                "INDICATORS_ADMIN_KEY": key,
+                "INDICATORS_PROCESSOR_DATA_DIR": str(root / "faust"),
+            },
+            root / "logs",
+            ports["ingest"],
+            ports["query"],
+            ports["processor"],
         )
         try:
             for service in services.values():
@@ -96,7 +122,9 @@ def run(args: argparse.Namespace, ingest_url: str, key: str, database_url: str) 
     warm = client.post(f"{ingest_url}/v1/observations", json={"observations": batch_rows("warm-up", args.rows)})
     warm.raise_for_status()
     with psycopg.connect(database_url) as conn:
-        while conn.execute("SELECT count(*) FROM progress WHERE zone = 'warm-up'").fetchone()[0] < expected_rows("warm-up"):
+        while conn.execute("SELECT count(*) FROM progress WHERE zone = 'warm-up'").fetchone()[0] < expected_rows(
+            "warm-up"
+        ):
             time.sleep(0.05)
 
     zones = [f"bench-{i:04d}" for i in range(args.batches)]
@@ -138,13 +166,19 @@ def run(args: argparse.Namespace, ingest_url: str, key: str, database_url: str) 
     total_rows = args.rows * args.batches
 
     print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
-    print(f"load: {args.batches} batches × {args.rows} observations, {args.clients} concurrent clients, "
-          f"{args.pause} s pause between a client's batches")
+    print(
+        f"load: {args.batches} batches × {args.rows} observations, {args.clients} concurrent clients, "
+        f"{args.pause} s pause between a client's batches"
+    )
     print(f"HTTP accepted: {total_rows / (posted - started):.0f} observations/s")
-    print(f"sustained HTTP→database: {total_rows / (finished - started):.0f} observations/s "
-          f"({total_rows} rows in {finished - started:.2f} s)")
-    print(f"POST→row delay: p50 {statistics.median(delays) * 1000:.0f} ms, p95 {percentile(delays, 95) * 1000:.0f} ms, "
-          f"max {max(delays) * 1000:.0f} ms")
+    print(
+        f"sustained HTTP→database: {total_rows / (finished - started):.0f} observations/s "
+        f"({total_rows} rows in {finished - started:.2f} s)"
+    )
+    print(
+        f"POST→row delay: p50 {statistics.median(delays) * 1000:.0f} ms, p95 {percentile(delays, 95) * 1000:.0f} ms, "
+        f"max {max(delays) * 1000:.0f} ms"
+    )
 
 
 if __name__ == "__main__":

@@ -92,7 +92,10 @@ def raised(pipeline: Pipeline) -> Pipeline:
         (
             [
                 obs(BING, "fixed_asset_investment", "2013-05", "25"),
-                obs(BING, "manufacturing_investment", "2013-05", "30"),
+                {
+                    **obs(BING, "manufacturing_investment", "2013-05", "30"),
+                    "explanation": "测试：分项大于总量，用于触发数据存疑预警",
+                },
             ],
             {growth, behind_critical, part},
         ),

@@ -24,8 +24,8 @@ import psycopg
 import pytest
 from psycopg.types.json import Jsonb
 
-from alerts.model import Rule, period_zh
-from notifier.channels import RULE_ZH
+from alerts.model import period_zh
+from indicators_core.vocabulary import RULE_ZH, Rule
 from tests.dashboards.grafana_sql import ALL, BEIJING, beijing_year, load_dashboard
 from tests.dashboards.test_board_queries import OVERVIEW, YEAR_2009, panel_rows, pick, resolve_variables
 from tests.support import Pipeline, post_until_alerts
@@ -99,7 +99,10 @@ def alerts_db(pipeline: Pipeline) -> str:
     steps = [
         ([obs(YI, "industrial_output", "2010-05", "500"), obs(YI, "industrial_output", "2011-05", "450")], {growth}),
         (
-            [obs(BING, "import_export", "2011-05", "100"), obs(BING, "export", "2011-05", "120")],
+            [
+                obs(BING, "import_export", "2011-05", "100"),
+                {**obs(BING, "export", "2011-05", "120"), "explanation": "测试：分项大于总量，用于触发数据存疑预警"},
+            ],
             {growth, part},
         ),
         (

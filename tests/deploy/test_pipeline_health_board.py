@@ -36,9 +36,8 @@ import psycopg
 import pytest
 import yaml
 
-from alerts.model import Severity
 from indicators_core import dead_letters as dead_letter_reasons
-from notifier.channels import RULE_ZH
+from indicators_core.vocabulary import CHANNEL_ZH, DEAD_LETTER_REASON_ZH, RULE_ZH, Severity
 from stack.ports import free_port
 from tests.alerts.test_notifier_delivery import OK, receivers
 from tests.deploy.tools import ROOT, tool
@@ -333,7 +332,8 @@ def test_every_board_query_answers_with_the_figures_of_the_posted_data(pipeline:
 
     # The one poison report, counted once and in words; every reason has its words (other tests' poison came
     # before the range); the evaluator had none.
-    reasons_zh = {"无法解码", "数据无法入库", "无法计算", "其他错误"}
+    reasons_zh = set(DEAD_LETTER_REASON_ZH.values())
+    assert reasons_zh == {"无法解码", "数据无法入库", "无法计算", "其他错误"}
     assert by(results["所选时段死信（条，按原因）"]["A"], "reason_zh") == {
         **dict.fromkeys(reasons_zh, 0.0),
         "数据无法入库": 1.0,
@@ -487,7 +487,8 @@ def test_alert_and_delivery_panels_follow_one_alert_and_its_deliveries(pipeline:
     assert totals == {"A": [4.0], "B": [1.0], "C": [0.0]}
     per_minute = results["推送结果（次/分钟，按渠道）"]
     sent, retrying, given_up = (by(per_minute[ref], "channel_zh") for ref in ("A", "B", "C"))
-    assert set(sent) == set(retrying) == set(given_up) == {"Webhook", "钉钉", "企业微信", "电子邮件"}
+    assert set(sent) == set(retrying) == set(given_up) == set(CHANNEL_ZH.values())
+    assert set(CHANNEL_ZH.values()) == {"Webhook", "钉钉", "企业微信", "电子邮件"}
     assert sent["Webhook"] > 0 and sent["企业微信"] > 0 and sent["钉钉"] == sent["电子邮件"] == 0
     assert retrying["企业微信"] > 0 and retrying["Webhook"] == 0
     assert all(v == 0 for v in given_up.values())

@@ -6,8 +6,16 @@ from indicators_core.catalog import CatalogError, load_catalog, parse_catalog
 def test_the_packaged_catalog_has_the_domain_indicators():
     catalog = load_catalog()
     assert catalog.codes() == [
-        "industrial_output", "fixed_asset_investment", "manufacturing_investment", "import_export", "export",
-        "import", "foreign_capital", "signed_projects", "signed_investment", "major_project_investment",
+        "industrial_output",
+        "fixed_asset_investment",
+        "manufacturing_investment",
+        "import_export",
+        "export",
+        "import",
+        "foreign_capital",
+        "signed_projects",
+        "signed_investment",
+        "major_project_investment",
     ]
     assert catalog.get("industrial_output").name_zh == "规上工业产值"
     assert catalog.get("foreign_capital").unit == "万美元"

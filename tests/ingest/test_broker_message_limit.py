@@ -46,7 +46,9 @@ async def test_a_batch_the_broker_refuses_as_too_large_is_413_saying_to_split_it
         {"zone": uuid.uuid4().hex, "indicator": "export", "period": "2025-01", "value": 1, "unit": "亿元"}
         for _ in range(100)
     ]
-    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://ingest", timeout=60) as client:
+    async with httpx.AsyncClient(
+        transport=httpx.ASGITransport(app=app), base_url="http://ingest", timeout=60
+    ) as client:
         first = await client.post(
             "/v1/observations", json={"observations": rows[1:2]}, headers={"Authorization": f"Bearer {ADMIN_KEY}"}
         )

@@ -53,8 +53,13 @@ class Outcomes:
 def row_of(number: int) -> dict:
     """Batch `number`'s one row: a month of its own (1990-01 onwards), cumulative 10 亿元 a month."""
     year, month = 1990 + (number - 1) // 12, (number - 1) % 12 + 1
-    return {"zone": ZONE, "indicator": "industrial_output", "period": f"{year}-{month:02d}",
-            "value": str(10 * month), "unit": "亿元"}
+    return {
+        "zone": ZONE,
+        "indicator": "industrial_output",
+        "period": f"{year}-{month:02d}",
+        "value": str(10 * month),
+        "unit": "亿元",
+    }
 
 
 def post_batch(pipeline: Pipeline, outcomes: Outcomes) -> httpx.Response | None:
@@ -156,13 +161,18 @@ def test_a_broker_killed_mid_burst_and_restarted_is_healed_without_restarting_in
         # Not from a producer's cached metadata: asked of the broker, and it does not answer.
         not_ready = wait_for(
             lambda: (r := readyz(pipeline.ingest_url)).status_code == 503 and r,
-            timeout=15, what="/readyz to say 503 with the broker dead",
+            timeout=15,
+            what="/readyz to say 503 with the broker dead",
         )
         readyz_503_after_s = time.monotonic() - killed_at
         assert not_ready.json()["detail"].startswith(f"Kafka at {broker.bootstrap} did not answer within 2 s")
         assert not_ready.json()["detail"].endswith("; batches are refused with 503 until it is back")
-        wait_for(lambda: len(refused_after_kill) == WRITERS, timeout=30,
-                 what="every writer's batch refused with 503", last=lambda: dict(refused_after_kill))
+        wait_for(
+            lambda: len(refused_after_kill) == WRITERS,
+            timeout=30,
+            what="every writer's batch refused with 503",
+            last=lambda: dict(refused_after_kill),
+        )
     finally:
         burst_over.set()
         for thread in writers:
@@ -184,13 +194,18 @@ def test_a_broker_killed_mid_burst_and_restarted_is_healed_without_restarting_in
     back_at = time.monotonic()
     first = wait_for(
         lambda: (r := post_batch(pipeline, outcomes)) is not None and r.status_code == 202 and r,
-        timeout=RECOVERY_BOUND_S, what=f"a batch accepted within {RECOVERY_BOUND_S} s of the broker's return",
+        timeout=RECOVERY_BOUND_S,
+        what=f"a batch accepted within {RECOVERY_BOUND_S} s of the broker's return",
         last=lambda: outcomes.refused[max(outcomes.refused)],
     )
     recovered_s = time.monotonic() - back_at
     assert first.json()["accepted"] == 1
-    wait_for(lambda: readyz(pipeline.ingest_url).status_code == 200, timeout=RECOVERY_BOUND_S,
-             what="/readyz to say 200 again", last=lambda: readyz(pipeline.ingest_url).text)
+    wait_for(
+        lambda: readyz(pipeline.ingest_url).status_code == 200,
+        timeout=RECOVERY_BOUND_S,
+        what="/readyz to say 200 again",
+        last=lambda: readyz(pipeline.ingest_url).text,
+    )
     readyz_200_s = time.monotonic() - back_at
     for _ in range(10):  # and it stays so: the fresh producer takes batch after batch
         assert post_batch(pipeline, outcomes).status_code == 202
@@ -201,9 +216,12 @@ def test_a_broker_killed_mid_burst_and_restarted_is_healed_without_restarting_in
 
     # Every accepted row stored exactly once; the processor resumed after the restart.
     accepted = {batch_id: row_of(number)["period"] for number, batch_id in outcomes.accepted.items()}
-    wait_for(lambda: set(accepted) <= set(stored_batches(pipeline)), timeout=60,
-             what="every accepted batch stored",
-             last=lambda: len(set(accepted) - set(stored_batches(pipeline))))
+    wait_for(
+        lambda: set(accepted) <= set(stored_batches(pipeline)),
+        timeout=60,
+        what="every accepted batch stored",
+        last=lambda: len(set(accepted) - set(stored_batches(pipeline))),
+    )
     stored = stored_batches(pipeline)
     assert {batch_id: stored[batch_id] for batch_id in accepted} == {b: [p] for b, p in accepted.items()}
     # Anything else stored is a batch the broker wrote just before it died, whose 503 the writer got
@@ -219,8 +237,11 @@ def test_a_broker_killed_mid_burst_and_restarted_is_healed_without_restarting_in
         "indicators-processor": ["indicators.batches", "indicators.reports"],
         "indicators-alerts": ["indicators.results"],
     }
-    wait_for(lambda: caught_up(pipeline.kafka_bootstrap, groups) and caught_up(pipeline.kafka_bootstrap, groups),
-             timeout=60, what="the processor and the alerts evaluator to commit every message after the restart")
+    wait_for(
+        lambda: caught_up(pipeline.kafka_bootstrap, groups) and caught_up(pipeline.kafka_bootstrap, groups),
+        timeout=60,
+        what="the processor and the alerts evaluator to commit every message after the restart",
+    )
     for name in ("processor", "alerts"):
         assert httpx.get(pipeline.services[name].ready_url, timeout=10).status_code == 200, name
 

@@ -23,7 +23,9 @@ from stack.ports import free_port
 ADMIN_KEY = "fuzz-admin-key-0123456789"
 APP = create_app(
     IngestSettings(
-        kafka_bootstrap=f"127.0.0.1:{free_port()}", admin_key=ADMIN_KEY, broker_connect_timeout_s=0.2,
+        kafka_bootstrap=f"127.0.0.1:{free_port()}",
+        admin_key=ADMIN_KEY,
+        broker_connect_timeout_s=0.2,
         publish_timeout_s=0.5,
     )
 )

@@ -49,7 +49,13 @@ def ingest(**settings: object) -> httpx.AsyncClient:
 
 
 def row(zone: str = "限额区", month: int = 5) -> dict[str, object]:
-    return {"zone": zone, "indicator": "industrial_output", "period": f"2025-{month:02d}", "value": 75.02, "unit": "亿元"}
+    return {
+        "zone": zone,
+        "indicator": "industrial_output",
+        "period": f"2025-{month:02d}",
+        "value": 75.02,
+        "unit": "亿元",
+    }
 
 
 class CountingBody:
@@ -123,7 +129,7 @@ async def test_without_a_key_a_large_body_is_refused_unread():
 def test_depth_is_counted_on_brackets_outside_strings():
     assert not json_depth_exceeds(b"[" * MAX_JSON_DEPTH + b"]" * MAX_JSON_DEPTH)
     assert json_depth_exceeds(b"[" * (MAX_JSON_DEPTH + 1) + b"]" * (MAX_JSON_DEPTH + 1))
-    assert json_depth_exceeds(b"{\"a\":" * (MAX_JSON_DEPTH + 1))
+    assert json_depth_exceeds(b'{"a":' * (MAX_JSON_DEPTH + 1))
     # Brackets in strings, escaped quotes and escaped backslashes do not fool the count.
     assert not json_depth_exceeds(json.dumps({"zone": "[" * 1000, "unit": '\\"' + "{" * 100}).encode())
     assert json_depth_exceeds(json.dumps(["\\"]).encode()[:-1] + b"," + b"[" * 40)
@@ -140,16 +146,25 @@ async def test_100000_nested_brackets_are_a_422_naming_the_body():
 
 
 async def test_a_lone_surrogate_in_a_zone_or_a_field_name_is_a_422_and_metrics_still_render():
-    body = b'{"observations": [{"zone": "\\ud800", "indicator": "export", "period": "2025-01", "value": 1,' \
-           b' "unit": "\xe4\xba\xbf\xe5\x85\x83", "\\udfff": 1}]}'
+    body = (
+        b'{"observations": [{"zone": "\\ud800", "indicator": "export", "period": "2025-01", "value": 1,'
+        b' "unit": "\xe4\xba\xbf\xe5\x85\x83", "\\udfff": 1}]}'
+    )
     async with ingest() as client:
         before = metrics.ROWS_REJECTED.labels("observation", metrics.UNKNOWN_FIELD)._value.get()
         response = await client.post("/v1/observations", content=body, headers=AUTH)
         assert response.status_code == 422
         assert response.json()["errors"] == [
-            {"row": 0, "field": "\\udfff",
-             "reason": "unknown field '\\udfff' (allowed: basis, indicator, period, unit, value, yoy_base, zone)"},
-            {"row": 0, "field": "zone", "reason": "contains U+D800, a lone surrogate (half of a UTF-16 pair, not a character)"},
+            {
+                "row": 0,
+                "field": "\\udfff",
+                "reason": "unknown field '\\udfff' (allowed: basis, explanation, indicator, period, unit, value, yoy_base, zone)",
+            },
+            {
+                "row": 0,
+                "field": "zone",
+                "reason": "contains U+D800, a lone surrogate (half of a UTF-16 pair, not a character)",
+            },
         ]
         assert metrics.ROWS_REJECTED.labels("observation", metrics.UNKNOWN_FIELD)._value.get() == before + 1
         exported = await client.get("/metrics")
@@ -163,7 +178,11 @@ async def test_1e40_wan_yuan_and_1e100000000_are_422s():
         response = await client.post("/v1/observations", json={"observations": rows}, headers=AUTH)
     assert response.status_code == 422
     assert response.json()["errors"] == [
-        {"row": 0, "field": "value", "reason": "1E+40 万元 (1E+36 亿元) is too large: figures must be below 1E+15 亿元"},
+        {
+            "row": 0,
+            "field": "value",
+            "reason": "1E+40 万元 (1E+36 亿元) is too large: figures must be below 1E+15 亿元",
+        },
         {"row": 1, "field": "value", "reason": "1E+100000000 亿元 is too large: figures must be below 1E+15 亿元"},
     ]
 
@@ -200,8 +219,10 @@ async def test_a_batch_too_large_for_one_message_is_413_with_the_rows_that_fit()
 
 def test_the_largest_batch_of_the_default_limits_fits_in_one_message():
     rows = validate_observations(
-        {"observations": long_zone_rows(5000)}, CATALOG, datetime.now(UTC).date(), IngestSettings.model_fields[
-            "max_batch_rows"].default
+        {"observations": long_zone_rows(5000)},
+        CATALOG,
+        datetime.now(UTC).date(),
+        IngestSettings.model_fields["max_batch_rows"].default,
     )
     value = check_message_size(build_batch(rows, "a-source-name-of-forty-characters-000000", datetime.now(UTC)))
     assert len(value) < MAX_MESSAGE_BYTES * 3 // 4
@@ -218,7 +239,16 @@ async def test_openapi_declares_both_bodies_and_the_refusals():
     schema = body["schema"]
     row_schema = schema["properties"]["observations"]["items"]
     assert schema["required"] == ["observations"] and schema["additionalProperties"] is False
-    assert set(row_schema["properties"]) == {"zone", "indicator", "period", "value", "unit", "basis", "yoy_base"}
+    assert set(row_schema["properties"]) == {
+        "zone",
+        "indicator",
+        "period",
+        "value",
+        "unit",
+        "basis",
+        "yoy_base",
+        "explanation",
+    }
     assert set(row_schema["required"]) == {"zone", "indicator", "period", "value", "unit"}
     assert row_schema["properties"]["indicator"]["enum"] == list(CATALOG.codes())
     assert "万元" in row_schema["properties"]["unit"]["enum"]
@@ -226,7 +256,11 @@ async def test_openapi_declares_both_bodies_and_the_refusals():
     assert row_schema["properties"]["value"]["description"].startswith("A JSON number, or a string of plain ASCII")
     targets = spec["paths"]["/v1/targets"]["put"]["requestBody"]["content"]["application/json"]
     assert set(targets["schema"]["properties"]["targets"]["items"]["properties"]) == {
-        "zone", "indicator", "year", "value", "unit"
+        "zone",
+        "indicator",
+        "year",
+        "value",
+        "unit",
     }
     for operation in (observations, spec["paths"]["/v1/targets"]["put"]):
         assert set(operation["responses"]) == {"202", "401", "403", "413", "422", "503"}

@@ -34,6 +34,7 @@ OBSERVATION_FIELDS = {
     "unit",
     "basis",
     "yoy_base",
+    "explanation",
     "unknown_field",
 }
 TARGET_FIELDS = {"body", "targets", "row", "zone", "indicator", "year", "value", "unit", "unknown_field"}

@@ -13,8 +13,9 @@ from stack.ports import free_port
 
 
 def publisher(bootstrap: str, topic: str) -> BatchPublisher:
-    return BatchPublisher(bootstrap, topic, [topic], partitions=3, publish_timeout_s=5, connect_timeout_s=2,
-                          ready_timeout_s=1)
+    return BatchPublisher(
+        bootstrap, topic, [topic], partitions=3, publish_timeout_s=5, connect_timeout_s=2, ready_timeout_s=1
+    )
 
 
 @pytest.mark.integration
@@ -37,16 +38,29 @@ def test_not_ready_when_nothing_answers_and_the_answer_says_how_long_it_waited()
 
 
 def test_a_partition_without_a_leader_is_named():
-    described = {"error_code": 0, "partitions": [
-        {"partition_index": 0, "leader_id": 1}, {"partition_index": 2, "leader_id": -1},
-        {"partition_index": 1, "leader_id": -1},
-    ]}
+    described = {
+        "error_code": 0,
+        "partitions": [
+            {"partition_index": 0, "leader_id": 1},
+            {"partition_index": 2, "leader_id": -1},
+            {"partition_index": 1, "leader_id": -1},
+        ],
+    }
     assert batches_topic_problem("indicators.batches", described) == (
         "topic indicators.batches has no leader for partition(s) 1, 2"
     )
     assert batches_topic_problem("indicators.batches", {"error_code": 0, "partitions": []}) == (
         "topic indicators.batches has no partitions"
     )
-    assert batches_topic_problem("indicators.batches", {"error_code": 0, "partitions": [
-        {"partition_index": 0, "leader_id": 1},
-    ]}) is None
+    assert (
+        batches_topic_problem(
+            "indicators.batches",
+            {
+                "error_code": 0,
+                "partitions": [
+                    {"partition_index": 0, "leader_id": 1},
+                ],
+            },
+        )
+        is None
+    )

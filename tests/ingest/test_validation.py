@@ -40,7 +40,9 @@ def test_a_good_row_is_converted_to_the_catalog_unit():
 
 
 def test_json_numbers_are_exact_decimals():
-    body = parse_json_body(b'{"observations": [{"zone": "A", "indicator": "export", "period": "2026-01", "value": 0.1, "unit": "\xe4\xba\xbf\xe5\x85\x83"}]}')
+    body = parse_json_body(
+        b'{"observations": [{"zone": "A", "indicator": "export", "period": "2026-01", "value": 0.1, "unit": "\xe4\xba\xbf\xe5\x85\x83"}]}'
+    )
     (row,) = validate_observations(body, CATALOG, TODAY, 100)
     assert row.value == D("0.1")
 
@@ -58,18 +60,34 @@ def test_every_problem_is_listed_with_row_and_field():
     )
     assert found == [
         (1, "zone", "must be a non-empty string"),
-        (1, "indicator", "unknown indicator 'gdp' (known: industrial_output, fixed_asset_investment, "
-         "manufacturing_investment, import_export, export, import, foreign_capital, signed_projects, "
-         "signed_investment, major_project_investment)"),
+        (
+            1,
+            "indicator",
+            "unknown indicator 'gdp' (known: industrial_output, fixed_asset_investment, "
+            "manufacturing_investment, import_export, export, import, foreign_capital, signed_projects, "
+            "signed_investment, major_project_investment)",
+        ),
         (1, "period", "'2026-13': month 13 is not 1..12"),
-        (1, "value", "'abc' is not a number: send a JSON number or ASCII digits with an optional '-', '.' and"
-         " exponent (75.02, 7.502e5), no thousands separators"),
-        (2, "unit", "unit '亿元' cannot be converted to '万美元' (expected one of 美元、万美元、亿美元) "
-         "for foreign_capital (实际利用外资, 万美元)"),
+        (
+            1,
+            "value",
+            "'abc' is not a number: send a JSON number or ASCII digits with an optional '-', '.' and"
+            " exponent (75.02, 7.502e5), no thousands separators",
+        ),
+        (
+            2,
+            "unit",
+            "unit '亿元' cannot be converted to '万美元' (expected one of 美元、万美元、亿美元) "
+            "for foreign_capital (实际利用外资, 万美元)",
+        ),
         (3, "value", "2.5 is not a whole number; 招商引资签约项目 is a count"),
         (4, "basis", "'total' is not 'ytd' (累计) or 'month' (当月)"),
         (4, "value", "-1 is negative; 出口额 cannot be negative"),
-        (5, "valu", "unknown field 'valu' (allowed: basis, indicator, period, unit, value, yoy_base, zone)"),
+        (
+            5,
+            "valu",
+            "unknown field 'valu' (allowed: basis, explanation, indicator, period, unit, value, yoy_base, zone)",
+        ),
         (5, "period", "'2026-12' is in the future"),
     ]
 
@@ -102,20 +120,29 @@ def test_batch_shape_errors():
 
 
 def test_targets_default_to_the_indicator_unit():
-    (row,) = validate_targets({"targets": [{"zone": "A", "indicator": "industrial_output", "year": 2026, "value": 1050}]}, CATALOG, 10)
+    (row,) = validate_targets(
+        {"targets": [{"zone": "A", "indicator": "industrial_output", "year": 2026, "value": 1050}]}, CATALOG, 10
+    )
     assert row.value == D("1050") and row.reported_unit == "亿元"
-    (row,) = validate_targets({"targets": [{"zone": "A", "indicator": "foreign_capital", "year": 2026, "value": "0.2", "unit": "亿美元"}]}, CATALOG, 10)
+    (row,) = validate_targets(
+        {"targets": [{"zone": "A", "indicator": "foreign_capital", "year": 2026, "value": "0.2", "unit": "亿美元"}]},
+        CATALOG,
+        10,
+    )
     assert row.value == D("2000")
 
 
 def test_bad_targets():
-    assert problems({"targets": [{"zone": "A", "indicator": "signed_projects", "year": "2026", "value": 0}]}, validate_targets) == [
+    assert problems(
+        {"targets": [{"zone": "A", "indicator": "signed_projects", "year": "2026", "value": 0}]}, validate_targets
+    ) == [
         (0, "year", '"2026" is not a year between 1990 and 2100'),
         (0, "value", "an annual target of zero cannot be judged against; omit the target instead"),
     ]
 
 
 # --- Text: what the processor could not store, the console would act on, or two zones could hide ---
+
 
 def obs(**fields):
     row = {"zone": "A区", "indicator": "industrial_output", "period": "2026-05", "value": 75.02, "unit": "亿元"}
@@ -165,7 +192,11 @@ def test_text_is_nfc_without_surrounding_whitespace_so_one_zone_has_one_spelling
     (row,) = validate_observations(observations(obs(zone=f" {decomposed}\n", unit=" 亿元 ")), CATALOG, TODAY, 100)
     assert row.zone == composed and row.reported_unit == "亿元"
     assert problems(observations(obs(zone=decomposed), obs(zone=composed, value=2))) == [
-        (1, "period", f"row 0 already reports {composed} industrial_output 2026-05; send one row per zone, indicator and month"),
+        (
+            1,
+            "period",
+            f"row 0 already reports {composed} industrial_output 2026-05; send one row per zone, indicator and month",
+        ),
     ]
     # Inside the name, a space is part of it; only the ends are trimmed.
     (row,) = validate_observations(observations(obs(zone="高新 区\u3000")), CATALOG, TODAY, 100)
@@ -190,7 +221,7 @@ def test_a_field_name_that_cannot_be_encoded_is_reported_escaped():
     assert caught.value.errors[0].as_dict() == {
         "row": 0,
         "field": "\\ud800",
-        "reason": "unknown field '\\ud800' (allowed: basis, indicator, period, unit, value, yoy_base, zone)",
+        "reason": "unknown field '\\ud800' (allowed: basis, explanation, indicator, period, unit, value, yoy_base, zone)",
     }
     json.dumps(caught.value.errors[0].as_dict(), ensure_ascii=False).encode()  # what the response does
 
@@ -204,7 +235,25 @@ NOT_A_NUMBER = (
 
 
 @pytest.mark.parametrize(
-    "text", ["1,5", "1_000", "١٢", "۱۲", "１２", "NaN", "Infinity", "-inf", "0x10", "1e", ".5", "5.", "+5", "1 000", "", "sNaN"]
+    "text",
+    [
+        "1,5",
+        "1_000",
+        "١٢",
+        "۱۲",
+        "１２",
+        "NaN",
+        "Infinity",
+        "-inf",
+        "0x10",
+        "1e",
+        ".5",
+        "5.",
+        "+5",
+        "1 000",
+        "",
+        "sNaN",
+    ],
 )
 def test_a_number_string_is_plain_ascii_decimal_or_refused(text):
     assert problems(observations(obs(value=text))) == [(0, "value", f"'{text}' {NOT_A_NUMBER}")]
@@ -212,7 +261,14 @@ def test_a_number_string_is_plain_ascii_decimal_or_refused(text):
 
 @pytest.mark.parametrize(
     ("text", "stored"),
-    [("75.02", "75.02"), ("-0", "0"), (" 12.5\t", "12.5"), ("7.502E1", "75.02"), ("1e-10", "1E-10"), ("750200", "750200")],
+    [
+        ("75.02", "75.02"),
+        ("-0", "0"),
+        (" 12.5\t", "12.5"),
+        ("7.502E1", "75.02"),
+        ("1e-10", "1E-10"),
+        ("750200", "750200"),
+    ],
 )
 def test_plain_number_strings_are_exact(text, stored):
     (row,) = validate_observations(observations(obs(value=text, indicator="export")), CATALOG, TODAY, 100)
@@ -220,10 +276,15 @@ def test_plain_number_strings_are_exact(text, stored):
 
 
 def test_the_json_number_1e100000000_is_refused_on_its_exponent_without_writing_out_its_digits():
-    body = b'{"observations": [' + b",".join(
-        b'{"zone": "Z%d", "indicator": "export", "period": "2026-01", "value": 1e100000000, "unit": "\xe4\xba\xbf\xe5\x85\x83"}' % i
-        for i in range(10)
-    ) + b"]}"
+    body = (
+        b'{"observations": ['
+        + b",".join(
+            b'{"zone": "Z%d", "indicator": "export", "period": "2026-01", "value": 1e100000000, "unit": "\xe4\xba\xbf\xe5\x85\x83"}'
+            % i
+            for i in range(10)
+        )
+        + b"]}"
+    )
     tracemalloc.start()
     try:
         with pytest.raises(BatchInvalid) as caught:
@@ -238,23 +299,39 @@ def test_the_json_number_1e100000000_is_refused_on_its_exponent_without_writing_
 
 
 def test_magnitude_and_decimal_places_are_bounded_in_the_stored_unit():
-    assert problems(observations(
-        obs(value="1e40", unit="万元"),
-        obs(value="1e15", period="2026-04"),
-        obs(value="999999999999999.9999999999", period="2026-03"),
-        obs(value="0.00000000001", period="2026-02"),
-        obs(value="0.123", unit="元", period="2026-01"),
-    )) == [
+    assert problems(
+        observations(
+            obs(value="1e40", unit="万元"),
+            obs(value="1e15", period="2026-04"),
+            obs(value="999999999999999.9999999999", period="2026-03"),
+            obs(value="0.00000000001", period="2026-02"),
+            obs(value="0.123", unit="元", period="2026-01"),
+        )
+    ) == [
         (0, "value", "1E+40 万元 (1E+36 亿元) is too large: figures must be below 1E+15 亿元"),
         (1, "value", "1000000000000000 亿元 is too large: figures must be below 1E+15 亿元"),
-        (3, "value", "0.00000000001 亿元 has 11 decimal places in 亿元; at most 10 are kept (0.0000000001 亿元): round it"),
-        (4, "value", "0.123 元 (0.00000000123 亿元) has 11 decimal places in 亿元; at most 10 are kept"
-                     " (0.0000000001 亿元): round it"),
+        (
+            3,
+            "value",
+            "0.00000000001 亿元 has 11 decimal places in 亿元; at most 10 are kept (0.0000000001 亿元): round it",
+        ),
+        (
+            4,
+            "value",
+            "0.123 元 (0.00000000123 亿元) has 11 decimal places in 亿元; at most 10 are kept"
+            " (0.0000000001 亿元): round it",
+        ),
     ]
     # The largest and the finest figures that are kept: 25 significant digits, exact in Decimal's context.
-    (largest, cents) = validate_observations(observations(
-        obs(value="999999999999999.9999999999"), obs(value="12345.67", unit="元", period="2026-04"),
-    ), CATALOG, TODAY, 100)
+    (largest, cents) = validate_observations(
+        observations(
+            obs(value="999999999999999.9999999999"),
+            obs(value="12345.67", unit="元", period="2026-04"),
+        ),
+        CATALOG,
+        TODAY,
+        100,
+    )
     assert largest.value == D("999999999999999.9999999999") and cents.value == D("0.0001234567")
     assert cents.reported_value == D("12345.67")
     # Trailing zeros are not decimal places.
@@ -268,7 +345,9 @@ def test_a_figure_longer_than_50_characters_is_refused_unparsed():
     with pytest.raises(BatchInvalid) as caught:
         validate_observations(parse_json_body(body % long_int), CATALOG, TODAY, 100)
     assert [(e.row, e.field, e.reason) for e in caught.value.errors][0] == (
-        0, "value", "'11111111111111111111…' has 6000 characters; a figure has at most 50"
+        0,
+        "value",
+        "'11111111111111111111…' has 6000 characters; a figure has at most 50",
     )
     assert problems(observations(obs(value="0." + "0" * 60 + "1"))) == [
         (0, "value", "'0.000000000000000000…' has 63 characters; a figure has at most 50"),
@@ -276,19 +355,29 @@ def test_a_figure_longer_than_50_characters_is_refused_unparsed():
 
 
 def test_the_comparable_base_is_bounded_positive_and_its_growth_computable():
-    assert problems(observations(
-        obs(yoy_base="1e-20"),
-        obs(yoy_base=0, period="2026-04"),
-        obs(yoy_base=-1, period="2026-03"),
-        obs(value=1_000_000, yoy_base="1e-10", period="2026-02"),
-        obs(yoy_base="1e40", unit="万元", period="2026-01"),
-    )) == [
+    assert problems(
+        observations(
+            obs(yoy_base="1e-20"),
+            obs(yoy_base=0, period="2026-04"),
+            obs(yoy_base=-1, period="2026-03"),
+            obs(value=1_000_000, yoy_base="1e-10", period="2026-02"),
+            obs(yoy_base="1e40", unit="万元", period="2026-01"),
+        )
+    ) == [
         (0, "yoy_base", "1E-20 亿元 has 20 decimal places in 亿元; at most 10 are kept (0.0000000001 亿元): round it"),
-        (1, "yoy_base", "is zero: no growth rate can be computed against a zero base; leave yoy_base out when"
-                        " there is no comparable base"),
+        (
+            1,
+            "yoy_base",
+            "is zero: no growth rate can be computed against a zero base; leave yoy_base out when"
+            " there is no comparable base",
+        ),
         (2, "yoy_base", "-1 is negative; 规上工业产值 cannot be negative"),
-        (3, "yoy_base", "a growth from 0.0000000001 to 1000000 亿元 is beyond what can be computed (10^16 % or more);"
-                        " check both figures and their unit"),
+        (
+            3,
+            "yoy_base",
+            "a growth from 0.0000000001 to 1000000 亿元 is beyond what can be computed (10^16 % or more);"
+            " check both figures and their unit",
+        ),
         (4, "yoy_base", "1E+40 万元 (1E+36 亿元) is too large: figures must be below 1E+15 亿元"),
     ]
     # Left out it means: last year's stored figure is the base (the processor's business).
@@ -297,14 +386,23 @@ def test_the_comparable_base_is_bounded_positive_and_its_growth_computable():
 
 
 def test_targets_follow_the_same_number_rules():
-    assert problems({"targets": [
-        {"zone": "A", "indicator": "industrial_output", "year": 2026, "value": "1e40", "unit": "万元"},
-        {"zone": "A", "indicator": "export", "year": 2026, "value": "1,050"},
-        {"zone": "A", "indicator": "import", "year": 2026, "value": "1e-11"},
-    ]}, validate_targets) == [
+    assert problems(
+        {
+            "targets": [
+                {"zone": "A", "indicator": "industrial_output", "year": 2026, "value": "1e40", "unit": "万元"},
+                {"zone": "A", "indicator": "export", "year": 2026, "value": "1,050"},
+                {"zone": "A", "indicator": "import", "year": 2026, "value": "1e-11"},
+            ]
+        },
+        validate_targets,
+    ) == [
         (0, "value", "1E+40 万元 (1E+36 亿元) is too large: figures must be below 1E+15 亿元"),
         (1, "value", f"'1,050' {NOT_A_NUMBER}"),
-        (2, "value", "0.00000000001 亿元 has 11 decimal places in 亿元; at most 10 are kept (0.0000000001 亿元): round it"),
+        (
+            2,
+            "value",
+            "0.00000000001 亿元 has 11 decimal places in 亿元; at most 10 are kept (0.0000000001 亿元): round it",
+        ),
     ]
 
 
@@ -313,7 +411,9 @@ def test_json_non_finite_constants_and_floats_are_refused():
         with pytest.raises(BatchInvalid) as caught:
             parse_json_body(b'{"observations": [{"value": %s}]}' % constant)
         assert caught.value.errors[0].as_dict() == {
-            "row": None, "field": "body", "reason": f"not valid JSON: {constant.decode()} is not a number",
+            "row": None,
+            "field": "body",
+            "reason": f"not valid JSON: {constant.decode()} is not a number",
         }
     assert problems(observations(obs(value=float("inf")))) == [(0, "value", "'inf' is not a finite number")]
 
@@ -332,12 +432,19 @@ def test_an_exponent_beyond_decimals_own_range_is_a_row_error_not_a_crash():
     body = b'{"observations": [{"zone": "A", "indicator": "export", "period": "2026-01", "value": 1e1000000000000000000, "unit": "x"}]}'
     with pytest.raises(BatchInvalid) as caught:
         validate_observations(parse_json_body(body), CATALOG, TODAY, 100)
-    assert [e.as_dict() for e in caught.value.errors] == [{
-        "row": 0, "field": "value",
-        "reason": "'1e1000000000000000000' has an exponent beyond any figure's: figures must be below 1E+15",
-    }]
+    assert [e.as_dict() for e in caught.value.errors] == [
+        {
+            "row": 0,
+            "field": "value",
+            "reason": "'1e1000000000000000000' has an exponent beyond any figure's: figures must be below 1E+15",
+        }
+    ]
     # The smallest exponent Decimal holds is refused on its decimal places, as fast.
-    assert problems(observations(obs(value="1e-1000000000000000000"))) == [(
-        0, "value", "1E-1000000000000000000 亿元 has 1000000000000000000 decimal places in 亿元; at most 10 are"
-        " kept (0.0000000001 亿元): round it",
-    )]
+    assert problems(observations(obs(value="1e-1000000000000000000"))) == [
+        (
+            0,
+            "value",
+            "1E-1000000000000000000 亿元 has 1000000000000000000 decimal places in 亿元; at most 10 are"
+            " kept (0.0000000001 亿元): round it",
+        )
+    ]

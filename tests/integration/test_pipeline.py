@@ -47,7 +47,9 @@ def progress(pipeline: Pipeline, zone_: str, indicator: str, year: int, month: i
 def wait_progress(pipeline: Pipeline, zone_: str, indicator: str, year: int, month: int, until, **params) -> dict:
     """Poll the query API until the item satisfies `until` (the pipeline is asynchronous)."""
     return wait_for(
-        lambda: (item := progress(pipeline, zone_, indicator, year, month, **params)) is not None and until(item) and item,
+        lambda: (
+            (item := progress(pipeline, zone_, indicator, year, month, **params)) is not None and until(item) and item
+        ),
         timeout=60,
         what=f"progress of {zone_} {indicator} {year}-{month:02d}",
         last=lambda: progress(pipeline, zone_, indicator, year, month, **params),
@@ -86,8 +88,13 @@ def test_public_jan_may_figures_give_the_published_growth_and_completion(pipelin
             (a,),
         ).fetchone()
     assert row == (
-        Decimal("75.02"), Decimal("69.33"), Decimal("8.207125342565"), Decimal("45.192771084337"), True,
-        Decimal("750200"), "万元",
+        Decimal("75.02"),
+        Decimal("69.33"),
+        Decimal("8.207125342565"),
+        Decimal("45.192771084337"),
+        True,
+        Decimal("750200"),
+        "万元",
     )
 
 
@@ -96,7 +103,9 @@ def test_comparable_base_wins_over_last_years_stored_figure(pipeline: Pipeline):
     pipeline.post_observations([obs(a, "fixed_asset_investment", "2024-05", "9.40")])
     response = pipeline.post_observations([obs(a, "fixed_asset_investment", "2025-05", "13.7", yoy_base="8.9")])
     assert response.status_code == 202
-    item = wait_progress(pipeline, a, "fixed_asset_investment", 2025, 5, lambda i: i["ytd_last_year"] is not None, digits=2)
+    item = wait_progress(
+        pipeline, a, "fixed_asset_investment", 2025, 5, lambda i: i["ytd_last_year"] is not None, digits=2
+    )
     assert item["ytd_last_year"] == 9.4
     assert item["yoy_pct"] == 53.93  # on the comparable base 8.9, not on 9.40 (45.74)
     assert item["yoy_base_comparable"] is True
@@ -105,8 +114,11 @@ def test_comparable_base_wins_over_last_years_stored_figure(pipeline: Pipeline):
 def test_a_revision_replaces_the_report_and_every_figure_that_used_it(pipeline: Pipeline):
     a = zone("开发区")
     pipeline.post_observations(
-        [obs(a, "industrial_output", "2024-04", 40), obs(a, "industrial_output", "2024-05", 50),
-         obs(a, "industrial_output", "2025-04", "46.2")]
+        [
+            obs(a, "industrial_output", "2024-04", 40),
+            obs(a, "industrial_output", "2024-05", 50),
+            obs(a, "industrial_output", "2025-04", "46.2"),
+        ]
     )
     may = wait_progress(pipeline, a, "industrial_output", 2024, 5, lambda i: i["month_value"] is not None)
     assert may["month_value"] == 10
@@ -144,8 +156,10 @@ def test_last_years_data_arriving_after_this_years_fills_in_growth(pipeline: Pip
 
 def test_the_same_batch_posted_twice_changes_nothing(pipeline: Pipeline):
     a = zone("双报区")
-    batch = [obs(a, "signed_projects", "2025-01", 3, unit="个", basis="month"),
-             obs(a, "signed_projects", "2025-02", 4, unit="个", basis="month")]
+    batch = [
+        obs(a, "signed_projects", "2025-01", 3, unit="个", basis="month"),
+        obs(a, "signed_projects", "2025-02", 4, unit="个", basis="month"),
+    ]
     pipeline.put_targets([{"zone": a, "indicator": "signed_projects", "year": 2025, "value": 53}])
     assert pipeline.post_observations(batch).status_code == 202
     first = wait_progress(pipeline, a, "signed_projects", 2025, 2, lambda i: i["completion_pct"] is not None)
@@ -164,9 +178,12 @@ def test_the_same_batch_posted_twice_changes_nothing(pipeline: Pipeline):
 
 def test_a_worker_restart_loses_nothing_and_double_counts_nothing(pipeline: Pipeline):
     a = zone("重启区")
-    assert pipeline.post_observations(
-        [obs(a, "import", "2025-01", 3, basis="month"), obs(a, "import", "2025-02", 4, basis="month")]
-    ).status_code == 202
+    assert (
+        pipeline.post_observations(
+            [obs(a, "import", "2025-01", 3, basis="month"), obs(a, "import", "2025-02", 4, basis="month")]
+        ).status_code
+        == 202
+    )
     wait_progress(pipeline, a, "import", 2025, 2, lambda i: i["ytd_value"] == 7)
 
     # Killed without a chance to commit its offsets: the events are replayed on restart.
@@ -185,9 +202,11 @@ def test_bad_rows_are_named_and_nothing_is_published(pipeline: Pipeline):
     a = zone("错误区")
     before = batches_published(pipeline)
     response = pipeline.post_observations(
-        [obs(a, "industrial_output", "2025-05", 75.02),
-         obs(a, "gdp", "2025-05", 1),
-         obs(a, "foreign_capital", "2025-5", "635", unit="亿元")]
+        [
+            obs(a, "industrial_output", "2025-05", 75.02),
+            obs(a, "gdp", "2025-05", 1),
+            obs(a, "foreign_capital", "2025-5", "635", unit="亿元"),
+        ]
     )
     assert response.status_code == 422
     body = response.json()
@@ -195,8 +214,9 @@ def test_bad_rows_are_named_and_nothing_is_published(pipeline: Pipeline):
     assert {(e["row"], e["field"]) for e in body["errors"]} == {(1, "indicator"), (2, "period"), (2, "unit")}
     assert "unknown indicator 'gdp'" in next(e["reason"] for e in body["errors"] if e["row"] == 1)
 
-    unauthorised = httpx.post(f"{pipeline.ingest_url}/v1/observations",
-                              json={"observations": [obs(a, "export", "2025-01", 1)]}, timeout=10)
+    unauthorised = httpx.post(
+        f"{pipeline.ingest_url}/v1/observations", json={"observations": [obs(a, "export", "2025-01", 1)]}, timeout=10
+    )
     assert unauthorised.status_code == 401
     wrong_key = pipeline.post_observations([obs(a, "export", "2025-01", 1)], key="not-the-key")
     assert wrong_key.status_code == 401
@@ -225,12 +245,16 @@ def test_series_gives_the_monthly_history(pipeline: Pipeline):
     a = zone("序列区")
     pipeline.post_observations([obs(a, "foreign_capital", f"2025-{m:02d}", 100 * m, unit="万美元") for m in (1, 2, 3)])
     wait_progress(pipeline, a, "foreign_capital", 2025, 3, lambda i: True)
-    response = httpx.get(f"{pipeline.query_url}/v1/series", params={"zone": a, "indicator": "foreign_capital"}, timeout=10)
+    response = httpx.get(
+        f"{pipeline.query_url}/v1/series", params={"zone": a, "indicator": "foreign_capital"}, timeout=10
+    )
     assert response.status_code == 200
     body = response.json()
     assert body["unit"] == "万美元"
     assert [(i["period"], i["ytd_value"], i["month_value"]) for i in body["items"]] == [
-        ("2025-01", 100, 100), ("2025-02", 200, 100), ("2025-03", 300, 100),
+        ("2025-01", 100, 100),
+        ("2025-02", 200, 100),
+        ("2025-03", 300, 100),
     ]
 
 
@@ -254,8 +278,11 @@ def test_a_database_outage_is_waited_out_and_loses_nothing(pipeline: Pipeline, p
 
     def retries() -> float:
         processor_metrics = httpx.get(f"{pipeline.processor_url}/metrics", timeout=10).text
-        return next(float(line.split()[-1]) for line in processor_metrics.splitlines()
-                    if line.startswith("indicators_processor_db_retries_total "))
+        return next(
+            float(line.split()[-1])
+            for line in processor_metrics.splitlines()
+            if line.startswith("indicators_processor_db_retries_total ")
+        )
 
     retries_before = retries()
     postgres_server.stop()
@@ -276,9 +303,16 @@ def test_make_sample_posts_a_realistic_year_that_the_pipeline_stores(pipeline: P
     observations, targets = build(date(2026, 7, 20))
     result = subprocess.run(
         [sys.executable, "-m", "stack.sample"],
-        env={**os.environ, "INDICATORS_INGEST_URL": pipeline.ingest_url,
-             "INDICATORS_ADMIN_KEY": pipeline.admin_key, "INDICATORS_SAMPLE_TODAY": "2026-07-20"},
-        capture_output=True, text=True, timeout=120, check=False,
+        env={
+            **os.environ,
+            "INDICATORS_INGEST_URL": pipeline.ingest_url,
+            "INDICATORS_ADMIN_KEY": pipeline.admin_key,
+            "INDICATORS_SAMPLE_TODAY": "2026-07-20",
+        },
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().startswith(f"posted {len(observations)} observations and {len(targets)} targets")

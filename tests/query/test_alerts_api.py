@@ -145,7 +145,10 @@ def raised(pipeline: Pipeline) -> Raised:
         (
             [
                 obs(BING, "fixed_asset_investment", f"{YEAR}-05", "25"),
-                obs(BING, "manufacturing_investment", f"{YEAR}-05", "30"),
+                {
+                    **obs(BING, "manufacturing_investment", f"{YEAR}-05", "30"),
+                    "explanation": "测试：分项大于总量，用于触发数据存疑预警",
+                },
             ],
             {jia, yi_critical, bing},
         ),

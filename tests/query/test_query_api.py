@@ -63,8 +63,17 @@ def dec(value: str | int | None) -> Decimal | None:
     return None if value is None else Decimal(str(value))
 
 
-def seed(database_url: str, zone: str, indicator: str, year: int, month: int, ytd: str | int | None,
-         last: str | int | None = None, target: str | int | None = None, month_value: str | int | None = None) -> None:
+def seed(
+    database_url: str,
+    zone: str,
+    indicator: str,
+    year: int,
+    month: int,
+    ytd: str | int | None,
+    last: str | int | None = None,
+    target: str | int | None = None,
+    month_value: str | int | None = None,
+) -> None:
     """One progress row, with the derived figures computed by the core arithmetic as the processor does."""
     ytd_d, last_d, target_d = dec(ytd), dec(last), dec(target)
     with psycopg.connect(database_url) as conn:
@@ -75,9 +84,24 @@ def seed(database_url: str, zone: str, indicator: str, year: int, month: int, yt
                                   progress_gap_pp, on_track, reported_at)
             VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
             """,
-            (zone, indicator, date(year, month, 1), year, month, ytd_d, dec(month_value), last_d, last_d,
-             growth_pct(ytd_d, last_d), target_d, completion_pct(ytd_d, target_d), time_progress_pct(month),
-             progress_gap_pp(ytd_d, target_d, month), is_on_track(ytd_d, target_d, month), REPORTED_AT),
+            (
+                zone,
+                indicator,
+                date(year, month, 1),
+                year,
+                month,
+                ytd_d,
+                dec(month_value),
+                last_d,
+                last_d,
+                growth_pct(ytd_d, last_d),
+                target_d,
+                completion_pct(ytd_d, target_d),
+                time_progress_pct(month),
+                progress_gap_pp(ytd_d, target_d, month),
+                is_on_track(ytd_d, target_d, month),
+                REPORTED_AT,
+            ),
         )
 
 
@@ -120,6 +144,7 @@ async def test_public_jan_may_figures(client: httpx.AsyncClient, migrated: str):
         "status_zh": "超序时进度3.5个百分点",
         "reported_at": "2025-06-10T09:00:00+00:00",
         "computed_at": item["computed_at"],
+        "explanation": None,  # no plausibility warning was explained
     }
     assert datetime.fromisoformat(item["computed_at"]).tzinfo is not None
 
@@ -129,11 +154,19 @@ async def test_digits_round_half_up(client: httpx.AsyncClient, migrated: str):
     seed(migrated, a, "industrial_output", 2025, 5, ytd="75.02", last="69.33", target=166)
     [two] = (await progress(client, zone=a, digits=2))["items"]
     assert (two["yoy_pct"], two["completion_pct"], two["time_progress_pct"], two["progress_gap_pp"]) == (
-        8.21, 45.19, 41.67, 3.53,
+        8.21,
+        45.19,
+        41.67,
+        3.53,
     )
     assert two["status_zh"] == "超序时进度3.5个百分点"  # the words keep one decimal
     [none] = (await progress(client, zone=a, digits=0))["items"]
-    assert (none["yoy_pct"], none["completion_pct"], none["time_progress_pct"], none["progress_gap_pp"]) == (8, 45, 42, 4)
+    assert (none["yoy_pct"], none["completion_pct"], none["time_progress_pct"], none["progress_gap_pp"]) == (
+        8,
+        45,
+        42,
+        4,
+    )
 
     # 12.5 on 10 is +25% exactly; 1.0125 on 1 is 1.25%: half up gives 1.3, not banker's 1.2.
     (b,) = zones("综保区")
@@ -239,7 +272,10 @@ async def test_series_gives_the_monthly_history_oldest_first(client: httpx.Async
     assert response.status_code == 200, response.text
     body = response.json()
     assert (body["zone"], body["indicator"], body["indicator_name"], body["unit"]) == (
-        a, "foreign_capital", "实际利用外资", "万美元",
+        a,
+        "foreign_capital",
+        "实际利用外资",
+        "万美元",
     )
     assert [(i["period"], i["ytd_value"], i["status_zh"]) for i in body["items"]] == [
         ("2024-12", 1200, "达序时进度"),
@@ -247,8 +283,12 @@ async def test_series_gives_the_monthly_history_oldest_first(client: httpx.Async
         ("2025-02", 200, "达序时进度"),
         ("2025-03", 300, "达序时进度"),
     ]
-    window = (await client.get("/v1/series", params={"zone": a, "indicator": "foreign_capital",
-                                                      "from": "2025-01", "to": "2025-02", "digits": 2})).json()
+    window = (
+        await client.get(
+            "/v1/series",
+            params={"zone": a, "indicator": "foreign_capital", "from": "2025-01", "to": "2025-02", "digits": 2},
+        )
+    ).json()
     assert [(i["period"], i["completion_pct"]) for i in window["items"]] == [("2025-01", 8.33), ("2025-02", 16.67)]
     empty = (await client.get("/v1/series", params={"zone": a, "indicator": "export"})).json()
     assert empty["items"] == [] and empty["unit"] == "亿元"
@@ -275,7 +315,10 @@ async def test_indicators_is_the_catalog(client: httpx.AsyncClient):
     items = (await client.get("/v1/indicators")).json()["items"]
     by_code = {i["code"]: i for i in items}
     assert by_code["manufacturing_investment"] == {
-        "code": "manufacturing_investment", "name_zh": "制造业投资", "unit": "亿元", "part_of": "fixed_asset_investment",
+        "code": "manufacturing_investment",
+        "name_zh": "制造业投资",
+        "unit": "亿元",
+        "part_of": "fixed_asset_investment",
     }
     assert by_code["signed_projects"]["unit"] == "个"
 

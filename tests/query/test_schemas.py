@@ -31,6 +31,12 @@ def test_other_values():
     moment = datetime(2025, 6, 1, 8, 30, tzinfo=UTC)
     text = dumps({"zone": "高新区", "ok": True, "no": False, "n": None, "i": 3, "s": Status.ON_TRACK, "at": moment})
     assert json.loads(text) == {
-        "zone": "高新区", "ok": True, "no": False, "n": None, "i": 3, "s": "on_track", "at": "2025-06-01T08:30:00+00:00",
+        "zone": "高新区",
+        "ok": True,
+        "no": False,
+        "n": None,
+        "i": 3,
+        "s": "on_track",
+        "at": "2025-06-01T08:30:00+00:00",
     }
     assert "高新区" in text  # UTF-8, not \u escapes

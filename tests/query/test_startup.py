@@ -19,13 +19,18 @@ def unused_port() -> int:
 
 
 def test_describe_database_never_shows_the_password():
-    assert describe_database("postgresql://indicators:s3cret@db.example:6543/indicators") == "db.example:6543/indicators"
+    assert (
+        describe_database("postgresql://indicators:s3cret@db.example:6543/indicators") == "db.example:6543/indicators"
+    )
 
 
 def test_an_unreachable_database_is_awaited_then_named(caplog: pytest.LogCaptureFixture):
     port = unused_port()
-    app = create_app(QuerySettings(database_url=f"postgresql://indicators:s3cret@127.0.0.1:{port}/indicators",
-                                   db_connect_timeout_s=1.5))
+    app = create_app(
+        QuerySettings(
+            database_url=f"postgresql://indicators:s3cret@127.0.0.1:{port}/indicators", db_connect_timeout_s=1.5
+        )
+    )
 
     async def start() -> None:
         async with app.router.lifespan_context(app):

@@ -20,7 +20,7 @@ BASIS_YTD: Basis
 BASIS_MONTH: Basis
 
 class Observation(_message.Message):
-    __slots__ = ("zone", "indicator", "year", "month", "basis", "value", "yoy_base", "reported_value", "reported_unit")
+    __slots__ = ("zone", "indicator", "year", "month", "basis", "value", "yoy_base", "reported_value", "reported_unit", "explanation", "explained_warnings")
     ZONE_FIELD_NUMBER: _ClassVar[int]
     INDICATOR_FIELD_NUMBER: _ClassVar[int]
     YEAR_FIELD_NUMBER: _ClassVar[int]
@@ -30,6 +30,8 @@ class Observation(_message.Message):
     YOY_BASE_FIELD_NUMBER: _ClassVar[int]
     REPORTED_VALUE_FIELD_NUMBER: _ClassVar[int]
     REPORTED_UNIT_FIELD_NUMBER: _ClassVar[int]
+    EXPLANATION_FIELD_NUMBER: _ClassVar[int]
+    EXPLAINED_WARNINGS_FIELD_NUMBER: _ClassVar[int]
     zone: str
     indicator: str
     year: int
@@ -39,7 +41,9 @@ class Observation(_message.Message):
     yoy_base: str
     reported_value: str
     reported_unit: str
-    def __init__(self, zone: _Optional[str] = ..., indicator: _Optional[str] = ..., year: _Optional[int] = ..., month: _Optional[int] = ..., basis: _Optional[_Union[Basis, str]] = ..., value: _Optional[str] = ..., yoy_base: _Optional[str] = ..., reported_value: _Optional[str] = ..., reported_unit: _Optional[str] = ...) -> None: ...
+    explanation: str
+    explained_warnings: str
+    def __init__(self, zone: _Optional[str] = ..., indicator: _Optional[str] = ..., year: _Optional[int] = ..., month: _Optional[int] = ..., basis: _Optional[_Union[Basis, str]] = ..., value: _Optional[str] = ..., yoy_base: _Optional[str] = ..., reported_value: _Optional[str] = ..., reported_unit: _Optional[str] = ..., explanation: _Optional[str] = ..., explained_warnings: _Optional[str] = ...) -> None: ...
 
 class Target(_message.Message):
     __slots__ = ("zone", "indicator", "year", "value", "reported_value", "reported_unit")

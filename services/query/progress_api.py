@@ -1,0 +1,102 @@
+"""GET /v1/progress, /v1/series and /v1/indicators: progress against goals, as boards and people read it.
+
+Read-only over the `progress` table that the processor keeps (query.repository); each row is shown by
+query.progress_items: percentages rounded half up (四舍五入), values exactly as stored.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Query
+from fastapi.responses import Response
+
+from query.dependencies import CatalogDep, RepositoryDep, SettingsDep
+from query.params import MAX_DIGITS, MAX_YEAR, MIN_YEAR, BadQuery, check_indicators, cleaned_values, parse_month
+from query.problems import PROBLEM_RESPONSES
+from query.progress_items import progress_item
+from query.schemas import ExactJSONResponse, IndicatorItem, IndicatorsResponse, ProgressResponse, SeriesResponse
+
+router = APIRouter()
+
+Digits = Annotated[int | None, Query(ge=0, le=MAX_DIGITS, description="Decimals of percentages (default 1)")]
+
+
+@router.get(
+    "/v1/progress",
+    response_model=ProgressResponse,
+    responses=PROBLEM_RESPONSES,
+    summary="Progress of one month: every zone and indicator, lagging first",
+)
+async def get_progress(
+    catalog: CatalogDep,
+    repository: RepositoryDep,
+    settings: SettingsDep,
+    year: Annotated[
+        int | None, Query(ge=MIN_YEAR, le=MAX_YEAR, description="Default: the latest year with data for the filters")
+    ] = None,
+    month: Annotated[
+        int | None, Query(ge=1, le=12, description="1..12. Default: the latest month with data in that year")
+    ] = None,
+    zone: Annotated[list[str] | None, Query(description="Repeat for several zones; omit for all")] = None,
+    indicator: Annotated[
+        list[str] | None, Query(description="Indicator code; repeat for several; omit for all")
+    ] = None,
+    digits: Digits = None,
+) -> Response:
+    zones, indicators = cleaned_values(zone), cleaned_values(indicator)
+    check_indicators(indicators, catalog)
+    places = settings.default_pct_digits if digits is None else digits
+    if month is None or year is None:
+        latest = await repository.latest_period(zones, indicators, year)
+        if latest is None:
+            return ExactJSONResponse({"year": year, "month": None, "items": []})
+        year = year if year is not None else latest[0]
+        month = month if month is not None else latest[1]
+    rows = await repository.progress(year, month, zones, indicators)
+    items = [progress_item(row, catalog, places) for row in rows]
+    return ExactJSONResponse(ProgressResponse(year=year, month=month, items=items).model_dump())
+
+
+@router.get(
+    "/v1/series",
+    response_model=SeriesResponse,
+    responses=PROBLEM_RESPONSES,
+    summary="The monthly history of one zone and indicator, oldest first",
+)
+async def get_series(
+    catalog: CatalogDep,
+    repository: RepositoryDep,
+    settings: SettingsDep,
+    zone: Annotated[str, Query(min_length=1)],
+    indicator: Annotated[str, Query(min_length=1, description="Indicator code")],
+    from_: Annotated[str | None, Query(alias="from", description="First month, YYYY-MM (inclusive)")] = None,
+    to: Annotated[str | None, Query(description="Last month, YYYY-MM (inclusive)")] = None,
+    digits: Digits = None,
+) -> Response:
+    zone, indicator = zone.strip(), indicator.strip()
+    check_indicators([indicator], catalog)
+    first, last = parse_month("from", from_), parse_month("to", to)
+    if first is not None and last is not None and first > last:
+        raise BadQuery("from", f"'{from_}' is after to '{to}'")
+    places = settings.default_pct_digits if digits is None else digits
+    rows = await repository.series(zone, indicator, first, last)
+    known = catalog.get(indicator)
+    assert known is not None  # checked above  # noqa: S101
+    response = SeriesResponse(
+        zone=zone,
+        indicator=indicator,
+        indicator_name=known.name_zh,
+        unit=known.unit,
+        items=[progress_item(row, catalog, places) for row in rows],
+    )
+    return ExactJSONResponse(response.model_dump())
+
+
+@router.get("/v1/indicators", response_model=IndicatorsResponse, summary="The indicator catalog")
+async def get_indicators(catalog: CatalogDep) -> Response:
+    items = [
+        IndicatorItem(code=i.code, name_zh=i.name_zh, unit=i.unit, part_of=i.part_of)
+        for i in catalog.indicators.values()
+    ]
+    return ExactJSONResponse(IndicatorsResponse(items=items).model_dump())
