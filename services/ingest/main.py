@@ -146,7 +146,15 @@ def create_app(
                 return too_large(kind, f"{error}; split the batch")
             metrics.BATCHES.labels(kind, "unavailable").inc()
             log.error("batch %s from %s refused: %s", batch.batch_id, source, error)
-            return _problem(503, f"{error}; the batch was not accepted, send it again", headers={"Retry-After": "5"})
+            # A batch whose acknowledgement never came may still have reached the broker's log: the answer
+            # names its id, so whoever sends it again (the same rows give the same figures) can find it.
+            detail = (
+                f"{error}; the batch was not accepted, send it again"
+                " (if the broker took it before failing, its rows are stored under this batch_id)"
+            )
+            return JSONResponse(
+                {"detail": detail, "batch_id": batch.batch_id}, status_code=503, headers={"Retry-After": "5"}
+            )
         metrics.BATCHES.labels(kind, "accepted").inc()
         metrics.ROWS_PUBLISHED.labels(kind, source).inc(len(rows))
         metrics.LAST_RECEIVED.labels(source).set(time.time())

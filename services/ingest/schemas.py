@@ -146,6 +146,11 @@ class Refusal(BaseModel):
         description="Plausibility warnings (observations): figures that look wrong. Fix them, or send the row again"
         ' with an "explanation".',
     )
+    batch_id: str | None = Field(
+        default=None,
+        description="503 only: the refused batch's id. A broker that failed after taking the batch may have stored it"
+        " under this id; sending the rows again is safe (the same rows give the same figures).",
+    )
 
 
 def _inline(schema: dict[str, Any]) -> dict[str, Any]:

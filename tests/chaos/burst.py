@@ -131,7 +131,7 @@ class Attempt:
     started: float
     ended: float
     status: int | None  # None: no HTTP answer at all (connection refused, timeout)
-    batch_id: str | None  # ingest's id of the accepted batch (202 only)
+    batch_id: str | None  # ingest's id of the batch: accepted (202), or refused but maybe in Kafka (503)
     detail: str
 
 
@@ -171,6 +171,11 @@ class Burst:
     def refusals(self) -> list[Attempt]:
         with self.lock:
             return [a for a in self.attempts if a.status != 202]
+
+    def refused_batch_ids(self) -> dict[str, int]:
+        """{batch_id: batch number} of every 503: a batch whose acknowledgement was lost may be stored all the same."""
+        with self.lock:
+            return {a.batch_id: a.batch for a in self.attempts if a.status == 503 and a.batch_id}
 
     def accepted_rows(self) -> Iterator[tuple[dict, str, int]]:
         """(row, batch_id, row_index) of every row of every accepted batch."""
@@ -212,4 +217,5 @@ class Burst:
         answered = time.monotonic()
         if response.status_code == 202:
             return Attempt(number, sent, answered, 202, response.json()["batch_id"], "")
-        return Attempt(number, sent, answered, response.status_code, None, response.text[:300])
+        refused_id = response.json().get("batch_id") if response.status_code == 503 else None
+        return Attempt(number, sent, answered, response.status_code, refused_id, response.text[:300])
