@@ -14,7 +14,7 @@ and period in the words subscribers' messages use (alerts.model.RULE_ZH,
 alerts.model.period_zh), and the message with its figures. The 半年红 Grafana
 overview's 当前预警 panel shows the same rows in the same order.
 
-Red is the good colour in this domain (DOMAIN.md): the page says so in a
+Red is the good colour in this domain (docs/domain.md): the page says so in a
 legend, and every status is also a mark (✔/✘) and words, never colour alone;
 alert levels are orange, amber and blue, never red.
 Plain HTML and inline CSS: no CDN, no script; the page refreshes itself.

@@ -1,4 +1,4 @@
-"""The arithmetic, against figures a statistics bureau would check (DOMAIN.md)."""
+"""The arithmetic, against figures a statistics bureau would check (docs/domain.md)."""
 
 from datetime import UTC, datetime
 from decimal import Decimal as D

@@ -17,7 +17,7 @@ def words(ytd: str, target: str, month: int) -> tuple[Status, str]:
 
 
 def test_jan_may_completion_of_45_2_percent_is_ahead_by_3_5_points():
-    # DOMAIN.md: 45.2 − 5/12×100 = 3.5 (75.02 of a 166 target is 45.19…%).
+    # docs/domain.md: 45.2 − 5/12×100 = 3.5 (75.02 of a 166 target is 45.19…%).
     assert words("75.02", "166", 5) == (Status.ON_TRACK, "超序时进度3.5个百分点")
 
 
