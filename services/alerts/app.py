@@ -28,7 +28,6 @@ from datetime import date
 from typing import Any, TypeVar
 
 import faust
-from google.protobuf.message import DecodeError
 from tenacity import AsyncRetrying
 
 from alerts import metrics
@@ -40,17 +39,18 @@ from indicators_core import events
 from indicators_core.catalog import load_catalog
 from indicators_core.consumer_lag import ConsumerLagMetric, ConsumerLagReader
 from indicators_core.dead_letters import (
-    UNDECODABLE,
-    DeadLetter,
+    apply_or_dead_letter,
     dead_letter_topic,
-    describe,
-    reason_of,
     send_acknowledged,
 )
 from indicators_core.dead_letters import send_dead_letters as _send_dead_letters
 from indicators_core.events import from_timestamp, to_timestamp
-from indicators_core.faust_worker import database_retrying, open_pool_after_migrations, serve_worker_endpoints
-from indicators_core.isolation import isolate_failures
+from indicators_core.faust_worker import (
+    acked_chunks,
+    database_retrying,
+    open_pool_after_migrations,
+    serve_worker_endpoints,
+)
 from indicators_core.topics import series_key
 
 log = logging.getLogger("alerts")
@@ -162,17 +162,9 @@ async def refresh_firing_now() -> None:
 
 async def evaluate_chunk(chunk: list[faust.EventT]) -> None:
     """Judge what can be judged of a chunk, dead-letter the rest, publish the transitions recorded."""
-    decoded: list[tuple[faust.EventT, events.ProgressResult]] = []
-    letters: list[DeadLetter] = []
-    for event in chunk:
-        try:
-            decoded.append((event, events.ProgressResult.FromString(event.value)))
-        except DecodeError as error:
-            metrics.UNDECODABLE.inc()
-            letters.append(DeadLetter.of_event(event, UNDECODABLE, error))
 
-    async def evaluate_part(part: Sequence[tuple[faust.EventT, events.ProgressResult]]) -> list[AlertTransition]:
-        touched = [Touched(r.zone, r.indicator, r.year, r.month) for _, r in part]
+    async def evaluate(results: Sequence[events.ProgressResult]) -> list[AlertTransition]:
+        touched = [Touched(r.zone, r.indicator, r.year, r.month) for r in results]
 
         async def work(store: AlertStore) -> list[AlertTransition]:
             started = time.perf_counter()
@@ -180,38 +172,32 @@ async def evaluate_chunk(chunk: list[faust.EventT]) -> None:
             metrics.EVALUATION_SECONDS.observe(time.perf_counter() - started)
             return transitions
 
-        try:
-            return await with_store(work)
-        except Exception as error:
-            log.warning("%d result(s) not evaluated (%s); isolating the offending ones", len(part), describe(error))
-            raise
+        return await with_store(work)
 
-    isolated = await isolate_failures(decoded, evaluate_part)
-    for failure in isolated.failures:
-        event, result = failure.item
-        log.error("result not evaluated: %r %s %d-%02d", result.zone, result.indicator, result.year, result.month)
-        letters.append(DeadLetter.of_event(event, reason_of(failure.error), failure.error))
-    await _send_dead_letters(dead_letters_topic, letters, metrics.DEAD_LETTERS, settings.alerts_app_id, log)
-
-    failed = {id(event) for event, _ in isolated.failed}
-    evaluated = [result for event, result in decoded if id(event) not in failed]
+    outcome = await apply_or_dead_letter(
+        chunk,
+        events.ProgressResult.FromString,
+        evaluate,
+        noun="result",
+        what=lambda r: f"{r.zone!r} {r.indicator} {r.year}-{r.month:02d}",
+        on_undecodable=metrics.UNDECODABLE.inc,
+        log=log,
+    )
+    await _send_dead_letters(dead_letters_topic, outcome.letters, metrics.DEAD_LETTERS, settings.alerts_app_id, log)
+    evaluated = outcome.applied
     committed_at = time.time()
     metrics.RESULTS_CONSUMED.inc(len(evaluated))
     for result in evaluated:
         if result.HasField("computed_at"):
             computed = from_timestamp(result.computed_at).timestamp()
             metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - computed))
-    await publish_committed(isolated.results)
+    await publish_committed(outcome.results)
 
 
 @app.agent(results_topic)
 async def evaluate_results(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-    # noack_take, not take: take acks its buffer whenever the agent's iteration ends, a crash or a
-    # shutdown mid-retry included; here a chunk is acked only once all of it is judged or dead-lettered.
-    async for chunk in stream.noack_take(settings.alerts_take_max, within=settings.alerts_take_within_s):  # type: ignore[attr-defined]  # faust's stubs lack it
-        await evaluate_chunk(list(chunk))
-        for event in chunk:
-            await stream.ack(event)
+    async for chunk in acked_chunks(stream, settings.alerts_take_max, settings.alerts_take_within_s):
+        await evaluate_chunk(chunk)
         yield None
 
 

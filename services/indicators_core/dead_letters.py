@@ -24,15 +24,18 @@ from __future__ import annotations
 import asyncio
 import decimal
 import logging
-from collections.abc import Iterable, Sequence
-from dataclasses import dataclass
+from collections.abc import Awaitable, Callable, Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, Generic, TypeVar
 
 import psycopg
 from aiokafka.errors import KafkaError, KafkaTimeoutError
 from faust.exceptions import ProducerSendError
+from google.protobuf.message import DecodeError
 from prometheus_client import Counter
+
+from indicators_core.isolation import isolate_failures
 
 # The metric's label values: a closed set, so every series exists from the start.
 UNDECODABLE = "undecodable"  # not a valid event of the topic's schema
@@ -204,3 +207,58 @@ async def send_dead_letters(
             letter.reason,
             letter.error,
         )
+
+
+M = TypeVar("M")
+R = TypeVar("R")
+
+
+@dataclass
+class ChunkOutcome(Generic[M, R]):
+    """A chunk after `apply_or_dead_letter`: the messages applied, what applying them returned, and the
+    dead letters (undecodable messages, and those that failed on their own) still to be sent."""
+
+    applied: list[M] = field(default_factory=list)
+    results: list[R] = field(default_factory=list)
+    letters: list[DeadLetter] = field(default_factory=list)
+
+
+async def apply_or_dead_letter(
+    chunk: Sequence[Any],
+    decode: Callable[[bytes], M],
+    apply: Callable[[Sequence[M]], Awaitable[list[R]]],
+    *,
+    noun: str,
+    what: Callable[[M], str],
+    on_undecodable: Callable[[], None],
+    log: logging.Logger,
+) -> ChunkOutcome[M, R]:
+    """Decode a chunk of Faust events and apply it at once; when that fails, bisect it down to the messages
+    that fail on their own (isolation.isolate_failures). `apply` waits out outages itself: whatever it raises
+    is the messages' fault. Every event ends up applied or in `letters`, so the chunk can be acked once the
+    letters are sent."""
+    outcome: ChunkOutcome[M, R] = ChunkOutcome()
+    decoded: list[tuple[Any, M]] = []
+    for event in chunk:
+        try:
+            decoded.append((event, decode(event.value)))
+        except DecodeError as error:
+            on_undecodable()
+            outcome.letters.append(DeadLetter.of_event(event, UNDECODABLE, error))
+
+    async def apply_part(part: Sequence[tuple[Any, M]]) -> list[R]:
+        try:
+            return await apply([message for _, message in part])
+        except Exception as error:
+            log.warning("%d %s(s) failed (%s); isolating the offending ones", len(part), noun, describe(error))
+            raise
+
+    isolated = await isolate_failures(decoded, apply_part)
+    for failure in isolated.failures:
+        event, message = failure.item
+        log.error("%s failed on its own: %s", noun, what(message))
+        outcome.letters.append(DeadLetter.of_event(event, reason_of(failure.error), failure.error))
+    failed = {id(event) for event, _ in isolated.failed}
+    outcome.applied = [message for event, message in decoded if id(event) not in failed]
+    outcome.results = isolated.results
+    return outcome

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
-from collections.abc import Collection
+from collections.abc import AsyncIterator, Collection
 from typing import Any
 
 import faust
@@ -87,3 +87,16 @@ def serve_worker_endpoints(
         if set(required_topics) <= assigned:
             return self.json({"status": "ready", "topics": sorted(assigned)})
         return self.json({"status": "starting", "topics": sorted(assigned)}, status=503)
+
+
+async def acked_chunks(stream: Any, take_max: int, within_s: float) -> AsyncIterator[list[Any]]:
+    """Chunks of a Faust stream, each acked only when the loop over them asks for the next one.
+
+    Not `take`: it acks its buffer whenever the agent's iteration ends, a crash or a shutdown mid-retry
+    included. Here an event is acked only after the body handled its chunk (stored or dead-lettered);
+    a chunk the body did not finish is delivered again after a restart.
+    """
+    async for chunk in stream.noack_take(take_max, within=within_s):
+        yield list(chunk)
+        for event in chunk:
+            await stream.ack(event)

@@ -35,15 +35,18 @@ from indicators_core.consumer_lag import ConsumerLagMetric, ConsumerLagReader
 from indicators_core.dead_letters import (
     UNDECODABLE,
     DeadLetter,
+    apply_or_dead_letter,
     dead_letter_topic,
-    describe,
-    reason_of,
     send_acknowledged,
 )
 from indicators_core.dead_letters import send_dead_letters as _send_dead_letters
 from indicators_core.events import from_timestamp, progress_result
-from indicators_core.faust_worker import database_retrying, open_pool_after_migrations, serve_worker_endpoints
-from indicators_core.isolation import isolate_failures
+from indicators_core.faust_worker import (
+    acked_chunks,
+    database_retrying,
+    open_pool_after_migrations,
+    serve_worker_endpoints,
+)
 from indicators_core.topics import series_key
 from processor import metrics
 from processor.config import ProcessorSettings
@@ -126,7 +129,7 @@ async def split_batches(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         yield None
 
 
-async def store_with_retry(reports: list[events.Report]) -> list[SeriesResult]:
+async def store_with_retry(reports: Sequence[events.Report]) -> list[SeriesResult]:
     store = await get_store()
     async for attempt in _retrying():
         with attempt:
@@ -148,32 +151,17 @@ def describe_report(report: events.Report) -> str:
 
 async def store_reports(chunk: list[faust.EventT]) -> None:
     """Store what can be stored of a chunk, dead-letter the rest, publish the results of what was stored."""
-    decoded: list[tuple[faust.EventT, events.Report]] = []
-    letters: list[DeadLetter] = []
-    for event in chunk:
-        try:
-            decoded.append((event, events.Report.FromString(event.value)))
-        except DecodeError as error:
-            metrics.UNDECODABLE.labels(settings.topic_reports).inc()
-            letters.append(DeadLetter.of_event(event, UNDECODABLE, error))
-
-    async def store_part(part: Sequence[tuple[faust.EventT, events.Report]]) -> list[SeriesResult]:
-        try:
-            return await store_with_retry([report for _, report in part])
-        except Exception as error:
-            log.warning("%d report(s) not stored (%s); isolating the offending ones", len(part), describe(error))
-            raise
-
-    isolated = await isolate_failures(decoded, store_part)
-    for failure in isolated.failures:
-        event, report = failure.item
-        log.error("report not stored: %s", describe_report(report))
-        letters.append(DeadLetter.of_event(event, reason_of(failure.error), failure.error))
-    await send_dead_letters(letters)
-
-    failed = {id(event) for event, _ in isolated.failed}
-    stored = [report for event, report in decoded if id(event) not in failed]
-    results = isolated.results
+    outcome = await apply_or_dead_letter(
+        chunk,
+        events.Report.FromString,
+        store_with_retry,
+        noun="report",
+        what=describe_report,
+        on_undecodable=metrics.UNDECODABLE.labels(settings.topic_reports).inc,
+        log=log,
+    )
+    await send_dead_letters(outcome.letters)
+    stored, results = outcome.applied, outcome.results
     committed_at = time.time()
     for report in stored:
         kind = "observation" if report.HasField("observation") else "target"
@@ -195,12 +183,8 @@ async def store_reports(chunk: list[faust.EventT]) -> None:
 
 @app.agent(reports_topic)
 async def compute_progress(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-    # noack_take, not take: take acks its buffer whenever the agent's iteration ends, a crash or a
-    # shutdown mid-retry included; here a chunk is acked only once all of it is stored or dead-lettered.
-    async for chunk in stream.noack_take(settings.take_max, within=settings.take_within_s):  # type: ignore[attr-defined]  # faust's stubs lack it
-        await store_reports(list(chunk))
-        for event in chunk:
-            await stream.ack(event)
+    async for chunk in acked_chunks(stream, settings.take_max, settings.take_within_s):
+        await store_reports(chunk)
         yield None
 
 
