@@ -14,8 +14,7 @@ import pytest
 from stack.kafka import KafkaBroker, default_jars_dir
 from stack.ports import free_port
 from stack.postgres import PostgresServer
-from stack.run import service_processes
-from tests.support import Pipeline, running_pipeline
+from tests.support import Pipeline, ingest_process, running_pipeline
 
 ARTIFACTS = Path(os.environ.get("INDICATORS_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
 
@@ -69,17 +68,10 @@ def pipeline(
 @pytest.fixture(scope="session")
 def unreachable_ingest_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     """An ingest service whose broker address has nothing listening."""
-    port = free_port()
     env = {
         "INDICATORS_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
         "INDICATORS_ADMIN_KEY": "test-admin-key-0123456789",
         "INDICATORS_BROKER_CONNECT_TIMEOUT_S": "2",
     }
-    service = service_processes(env, ARTIFACTS / "logs-unreachable", port, free_port(), free_port())["ingest"]
-    service.ready_url = f"http://127.0.0.1:{port}/healthz"
-    service.start()
-    try:
-        service.wait_ready(60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        service.stop()
+    with ingest_process(env, ARTIFACTS / "logs-unreachable", ready="/healthz") as url:
+        yield url

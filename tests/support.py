@@ -164,3 +164,19 @@ def post_until_alerts(
             what=f"step {number}: the alerts {sorted(expected)}",
             last=lambda: sorted(alert_state(pipeline.database_url, zones)),
         )
+
+
+@contextmanager
+def ingest_process(env: Mapping[str, str], log_dir: Path, ready: str = "/readyz") -> Iterator[str]:
+    """One ingest service as a real process on a free port, configured by `env`; its URL.
+
+    `ready`: the path that says it is up (`/healthz` when it has no broker to be ready with)."""
+    port = free_port()
+    service = service_processes(env, log_dir, port, free_port(), free_port())["ingest"]
+    service.ready_url = f"http://127.0.0.1:{port}{ready}"
+    service.start()
+    try:
+        service.wait_ready(60)
+        yield f"http://127.0.0.1:{port}"
+    finally:
+        service.stop()

@@ -51,9 +51,13 @@ class Unauthorized(Exception):
 
 
 def _problem(
-    status: int, detail: str, errors: list[dict[str, Any]] | None = None, headers: dict[str, str] | None = None
+    status: int,
+    detail: str,
+    errors: list[dict[str, Any]] | None = None,
+    headers: dict[str, str] | None = None,
+    **fields: Any,
 ) -> JSONResponse:
-    body: dict[str, Any] = {"detail": detail}
+    body: dict[str, Any] = {"detail": detail, **fields}
     if errors is not None:
         body["errors"] = errors
     return JSONResponse(body, status_code=status, headers=headers)
@@ -152,9 +156,7 @@ def create_app(
                 f"{error}; the batch was not accepted, send it again"
                 " (if the broker took it before failing, its rows are stored under this batch_id)"
             )
-            return JSONResponse(
-                {"detail": detail, "batch_id": batch.batch_id}, status_code=503, headers={"Retry-After": "5"}
-            )
+            return _problem(503, detail, headers={"Retry-After": "5"}, batch_id=batch.batch_id)
         metrics.BATCHES.labels(kind, "accepted").inc()
         metrics.ROWS_PUBLISHED.labels(kind, source).inc(len(rows))
         metrics.LAST_RECEIVED.labels(source).set(time.time())

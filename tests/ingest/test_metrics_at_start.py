@@ -19,7 +19,7 @@ from prometheus_client.parser import text_string_to_metric_families
 
 import ingest.validation
 from stack.ports import free_port
-from stack.run import service_processes
+from tests.support import ingest_process
 
 ADMIN_KEY = "ingest-metrics-admin-key-0123"
 API_KEYS = {"stats-bureau": "stats-bureau-key-0123456789", "customs": "customs-key-0123456789abcd"}
@@ -43,22 +43,15 @@ TARGET_FIELDS = {"body", "targets", "row", "zone", "indicator", "year", "value",
 @pytest.fixture
 def ingest_url(tmp_path: Path) -> Iterator[str]:
     """A new ingest process for each test: what it exports is what a fresh start exports."""
-    port = free_port()
     env = {
         "INDICATORS_KAFKA_BOOTSTRAP": f"127.0.0.1:{free_port()}",
         "INDICATORS_ADMIN_KEY": ADMIN_KEY,
         "INDICATORS_API_KEYS": json.dumps(API_KEYS),
         "INDICATORS_BROKER_CONNECT_TIMEOUT_S": "1",
     }
-    service = service_processes(env, tmp_path, port, free_port(), free_port())["ingest"]
     # Not ready without a broker: alive is enough here.
-    service.ready_url = f"http://127.0.0.1:{port}/healthz"
-    service.start()
-    try:
-        service.wait_ready(60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        service.stop()
+    with ingest_process(env, tmp_path, ready="/healthz") as url:
+        yield url
 
 
 def series(url: str, name: str) -> dict[tuple[tuple[str, str], ...], float]:

@@ -17,9 +17,7 @@ import httpx
 import psycopg
 import pytest
 
-from stack.ports import free_port
-from stack.run import service_processes
-from tests.support import Pipeline, batches_published, wait_for
+from tests.support import Pipeline, batches_published, ingest_process, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -40,19 +38,13 @@ API_KEYS = {
 @pytest.fixture
 def scoped_ingest(pipeline: Pipeline, tmp_path: Path) -> Iterator[str]:
     """A second ingest on the pipeline's broker and topics: what it accepts, the pipeline stores."""
-    port = free_port()
     env = {
         "INDICATORS_KAFKA_BOOTSTRAP": pipeline.kafka_bootstrap,
         "INDICATORS_ADMIN_KEY": ADMIN_KEY,
         "INDICATORS_API_KEYS": json.dumps(API_KEYS, ensure_ascii=False),
     }
-    service = service_processes(env, tmp_path, port, free_port(), free_port())["ingest"]
-    service.start()
-    try:
-        service.wait_ready(60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        service.stop()
+    with ingest_process(env, tmp_path) as url:
+        yield url
 
 
 def post(url: str, path: str, body: dict, key: str) -> httpx.Response:

@@ -18,8 +18,7 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
 from stack.ports import free_port
-from stack.run import service_processes
-from tests.support import Pipeline, wait_for
+from tests.support import Pipeline, ingest_process, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -188,19 +187,13 @@ def test_real_figures_are_accepted_without_a_word(pipeline: Pipeline):
 @pytest.fixture
 def ingest_without_database(pipeline: Pipeline, tmp_path: Path) -> Iterator[str]:
     """An ingest process on the pipeline's Kafka whose PostgreSQL has nothing listening."""
-    port = free_port()
     env = {
         "INDICATORS_KAFKA_BOOTSTRAP": pipeline.kafka_bootstrap,
         "INDICATORS_DATABASE_URL": f"postgresql://indicators@127.0.0.1:{free_port()}/indicators",
         "INDICATORS_ADMIN_KEY": pipeline.admin_key,
     }
-    service = service_processes(env, tmp_path, port, free_port(), free_port())["ingest"]
-    service.start()
-    try:
-        service.wait_ready(60)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        service.stop()
+    with ingest_process(env, tmp_path) as url:
+        yield url
 
 
 def test_without_the_database_ingest_accepts_on_the_batchs_own_checks(pipeline: Pipeline, ingest_without_database: str):
