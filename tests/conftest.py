@@ -14,7 +14,7 @@ import pytest
 from stack.kafka import KafkaBroker, default_jars_dir
 from stack.ports import free_port
 from stack.postgres import PostgresServer
-from tests.support import Pipeline, ingest_process, running_pipeline
+from tests.support import Pipeline, ingest_process, pipeline_env, running_pipeline
 
 ARTIFACTS = Path(os.environ.get("INDICATORS_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
 
@@ -47,20 +47,7 @@ def pipeline(
     """Ingest, processor and query as real processes on free ports, against the session's Kafka and PostgreSQL."""
     database = postgres_server.create_database("indicators_pipeline")
     admin_key = "test-admin-key-0123456789"
-    env = {
-        "INDICATORS_KAFKA_BOOTSTRAP": kafka_broker.bootstrap,
-        "INDICATORS_DATABASE_URL": database,
-        "INDICATORS_ADMIN_KEY": admin_key,
-        "INDICATORS_PROCESSOR_DATA_DIR": str(tmp_path_factory.mktemp("faust")),
-        "INDICATORS_ALERTS_DATA_DIR": str(tmp_path_factory.mktemp("faust-alerts")),
-        # Small chunks keep the tests' waits short; the benchmark uses the defaults.
-        "INDICATORS_TAKE_WITHIN_S": "0.05",
-        "INDICATORS_ALERTS_TAKE_WITHIN_S": "0.05",
-        # An alert event left unpublished by a crash is published again after this long.
-        "INDICATORS_ALERTS_REPUBLISH_AFTER_S": "2",
-        # The tests' receivers listen on loopback: the SSRF guard lets exactly that address through.
-        "INDICATORS_NOTIFY_ALLOW_NETWORKS": "127.0.0.1/32",
-    }
+    env = pipeline_env(kafka_broker.bootstrap, database, admin_key, tmp_path_factory.mktemp, "session")
     with running_pipeline(env, ARTIFACTS / "logs", with_alerts=True) as pipeline:
         yield pipeline
 

@@ -180,3 +180,26 @@ def ingest_process(env: Mapping[str, str], log_dir: Path, ready: str = "/readyz"
         yield f"http://127.0.0.1:{port}"
     finally:
         service.stop()
+
+
+def pipeline_env(
+    bootstrap: str, database_url: str, admin_key: str, data_dirs: Callable[[str], Path], name: str, **settings: str
+) -> dict[str, str]:
+    """The environment of a test pipeline: its broker, database and key, Faust data folders of its own
+    (`data_dirs(name)` makes one, e.g. tmp_path_factory.mktemp), the tests' short timings, and `settings`
+    (INDICATORS_ names, prefix left out: `PUBLISH_TIMEOUT_S="5"`) on top."""
+    return {
+        "INDICATORS_KAFKA_BOOTSTRAP": bootstrap,
+        "INDICATORS_DATABASE_URL": database_url,
+        "INDICATORS_ADMIN_KEY": admin_key,
+        "INDICATORS_PROCESSOR_DATA_DIR": str(data_dirs(f"faust-{name}")),
+        "INDICATORS_ALERTS_DATA_DIR": str(data_dirs(f"faust-alerts-{name}")),
+        # Small chunks keep the tests' waits short; the benchmark uses the defaults.
+        "INDICATORS_TAKE_WITHIN_S": "0.05",
+        "INDICATORS_ALERTS_TAKE_WITHIN_S": "0.05",
+        # An alert event left unpublished by a crash is published again after this long.
+        "INDICATORS_ALERTS_REPUBLISH_AFTER_S": "2",
+        # The tests' receivers listen on loopback: the SSRF guard lets exactly that address through.
+        "INDICATORS_NOTIFY_ALLOW_NETWORKS": "127.0.0.1/32",
+        **{f"INDICATORS_{key}": value for key, value in settings.items()},
+    }

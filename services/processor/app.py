@@ -157,7 +157,7 @@ async def store_reports(chunk: list[faust.EventT]) -> None:
         store_with_retry,
         noun="report",
         what=describe_report,
-        on_undecodable=metrics.UNDECODABLE.labels(settings.topic_reports).inc,
+        on_undecodable=lambda: metrics.UNDECODABLE.labels(settings.topic_reports).inc(),
         log=log,
     )
     await send_dead_letters(outcome.letters)

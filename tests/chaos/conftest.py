@@ -15,7 +15,7 @@ import pytest
 from stack.kafka import KafkaBroker, default_jars_dir
 from stack.postgres import PostgresServer
 from tests.conftest import ARTIFACTS
-from tests.support import Pipeline, running_pipeline, wait_for
+from tests.support import Pipeline, pipeline_env, running_pipeline, wait_for
 
 # The service a case kills, by the name running_pipeline gives it.
 SERVICE_OF = {"processor": "processor", "evaluator": "alerts"}
@@ -112,23 +112,20 @@ def chaos_stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ChaosStack
     try:
         postgres.start()
         try:
-            env = {
-                "INDICATORS_KAFKA_BOOTSTRAP": broker.bootstrap,
-                "INDICATORS_DATABASE_URL": postgres.create_database("indicators_chaos"),
-                "INDICATORS_ADMIN_KEY": "chaos-admin-key-0123456789",
-                "INDICATORS_PROCESSOR_DATA_DIR": str(tmp_path_factory.mktemp("chaos-faust")),
-                "INDICATORS_ALERTS_DATA_DIR": str(tmp_path_factory.mktemp("chaos-faust-alerts")),
-                "INDICATORS_TAKE_WITHIN_S": "0.05",
-                "INDICATORS_ALERTS_TAKE_WITHIN_S": "0.05",
-                "INDICATORS_ALERTS_REPUBLISH_AFTER_S": "2",
+            env = pipeline_env(
+                broker.bootstrap,
+                postgres.create_database("indicators_chaos"),
+                "chaos-admin-key-0123456789",
+                tmp_path_factory.mktemp,
+                "chaos",
                 # A batch the dead broker cannot take is a 503 within seconds, not 15 s (the default).
-                "INDICATORS_PUBLISH_TIMEOUT_S": "5",
-                "INDICATORS_BROKER_CONNECT_TIMEOUT_S": "2",
+                PUBLISH_TIMEOUT_S="5",
+                BROKER_CONNECT_TIMEOUT_S="2",
                 # The workers try the database again at most 2 s apart (default 30 s): the measured recovery
                 # is the pipeline's, not the back-off's ceiling.
-                "INDICATORS_DB_RETRY_MAX_WAIT_S": "2",
-                "INDICATORS_ALERTS_DB_RETRY_MAX_WAIT_S": "2",
-            }
+                DB_RETRY_MAX_WAIT_S="2",
+                ALERTS_DB_RETRY_MAX_WAIT_S="2",
+            )
             with running_pipeline(env, ARTIFACTS / "logs-chaos", with_alerts=True) as pipeline:
                 yield ChaosStack(broker, postgres, pipeline)
         finally:

@@ -21,7 +21,7 @@ import pytest
 from stack.kafka import KafkaBroker, default_jars_dir
 from stack.postgres import PostgresServer
 from tests.conftest import ARTIFACTS
-from tests.support import Pipeline, caught_up, running_pipeline, wait_for
+from tests.support import Pipeline, caught_up, pipeline_env, running_pipeline, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -92,18 +92,16 @@ def own_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBroker
 def own_pipeline(
     own_broker: KafkaBroker, postgres_server: PostgresServer, tmp_path_factory: pytest.TempPathFactory
 ) -> Iterator[Pipeline]:
-    env = {
-        "INDICATORS_KAFKA_BOOTSTRAP": own_broker.bootstrap,
-        "INDICATORS_DATABASE_URL": postgres_server.create_database("indicators_broker_restart"),
-        "INDICATORS_ADMIN_KEY": "broker-restart-admin-key-0123",
-        "INDICATORS_PROCESSOR_DATA_DIR": str(tmp_path_factory.mktemp("faust-restart")),
-        "INDICATORS_ALERTS_DATA_DIR": str(tmp_path_factory.mktemp("faust-alerts-restart")),
-        "INDICATORS_TAKE_WITHIN_S": "0.05",
-        "INDICATORS_ALERTS_TAKE_WITHIN_S": "0.05",
+    env = pipeline_env(
+        own_broker.bootstrap,
+        postgres_server.create_database("indicators_broker_restart"),
+        "broker-restart-admin-key-0123",
+        tmp_path_factory.mktemp,
+        "restart",
         # A batch the dead broker cannot take is a 503 after 5 s (+1 s delivery, +2 s wait) instead of 15.
-        "INDICATORS_PUBLISH_TIMEOUT_S": str(PUBLISH_TIMEOUT_S),
-        "INDICATORS_BROKER_CONNECT_TIMEOUT_S": "2",
-    }
+        PUBLISH_TIMEOUT_S=str(PUBLISH_TIMEOUT_S),
+        BROKER_CONNECT_TIMEOUT_S="2",
+    )
     with running_pipeline(env, ARTIFACTS / "logs-broker-restart", with_alerts=True) as pipeline:
         yield pipeline
 
