@@ -14,13 +14,13 @@ from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from indicators_core.catalog import Catalog
 from indicators_core.units import SCALES
+from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 from ingest.validation import (
     MAX_DECIMAL_PLACES,
     MAX_EXPLANATION_CHARS,
     MAX_INTEGER_DIGITS,
     MAX_NUMBER_CHARS,
     MAX_ZONE_LENGTH,
-    MIN_YEAR,
 )
 
 FIGURE_RULES = (
@@ -100,7 +100,7 @@ class Target(BaseModel):
         examples=["高新区"],
     )
     indicator: str = Field(description="An indicator code of the catalog.", examples=["industrial_output"])
-    year: int = Field(ge=MIN_YEAR, le=2100, examples=[2026])
+    year: int = Field(ge=MIN_YEAR, le=MAX_YEAR, examples=[2026])
     value: Figure = Field(
         description=f"The annual target, absolute and greater than zero. {FIGURE_RULES}", examples=[166]
     )
@@ -170,26 +170,35 @@ def _inline(schema: dict[str, Any]) -> dict[str, Any]:
     return resolve(schema)
 
 
-def _with_codes(schema: dict[str, Any], row_key: str, catalog: Catalog) -> dict[str, Any]:
-    """The catalog's indicator codes and the known units as enums of the row's schema."""
-    row = schema["properties"][row_key]["items"]
-    row["properties"]["indicator"]["enum"] = list(catalog.codes())
+def with_catalog_codes(spec: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
+    """The OpenAPI document with the catalog's indicator codes and the known units as enums of every body row.
+
+    The routes are module-level (declared before any catalog is loaded), so the app fills these in once it
+    has its catalog: every row schema with an `indicator` or `unit` property, in any request body.
+    """
     units = [unit for scale in SCALES.values() for unit in scale]
-    unit = row["properties"]["unit"]
-    if "anyOf" in unit:  # optional: string or null
-        unit["anyOf"] = [{"type": "string", "enum": units}, {"type": "null"}]
-    else:
-        unit["enum"] = units
-    return schema
+    for operation in (op for path in spec.get("paths", {}).values() for op in path.values() if isinstance(op, dict)):
+        content = operation.get("requestBody", {}).get("content", {})
+        for media in content.values():
+            for rows in media.get("schema", {}).get("properties", {}).values():
+                row = rows.get("items", {}).get("properties", {}) if isinstance(rows, dict) else {}
+                if "indicator" in row:
+                    row["indicator"]["enum"] = list(catalog.codes())
+                if "unit" in row:
+                    unit = row["unit"]
+                    if "anyOf" in unit:  # optional: string or null
+                        unit["anyOf"] = [{"type": "string", "enum": units}, {"type": "null"}]
+                    else:
+                        unit["enum"] = units
+    return spec
 
 
-def request_body(model: type[BaseModel], row_key: str, catalog: Catalog, example: dict[str, Any]) -> dict[str, Any]:
+def request_body(model: type[BaseModel], example: dict[str, Any]) -> dict[str, Any]:
     """`openapi_extra` declaring the JSON body of a route that reads and validates the raw body itself."""
-    schema = _with_codes(_inline(model.model_json_schema()), row_key, catalog)
     return {
         "requestBody": {
             "required": True,
-            "content": {"application/json": {"schema": schema, "example": example}},
+            "content": {"application/json": {"schema": _inline(model.model_json_schema()), "example": example}},
         }
     }
 

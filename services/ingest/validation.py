@@ -37,10 +37,10 @@ from typing import Any
 from indicators_core.catalog import Catalog, Indicator
 from indicators_core.progress import Basis, growth_pct
 from indicators_core.units import UnitError, convert, unit_shift
+from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 from ingest.limits import MAX_JSON_DEPTH, json_depth_exceeds
 
 PERIOD_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
-MIN_YEAR = 1990
 MAX_ZONE_LENGTH = 100
 # Any text field longer than this is refused before it is normalised or scanned.
 MAX_TEXT_CHARS = 1000
@@ -501,8 +501,8 @@ def validate_targets(payload: Any, catalog: Catalog, max_rows: int) -> list[Targ
         year = row.get("year")
         if year is None:
             check.fail("year", "is required")
-        elif isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= 2100:
-            check.fail("year", f"{json.dumps(year, default=str)} is not a year between {MIN_YEAR} and 2100")
+        elif isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
+            check.fail("year", f"{json.dumps(year, default=str)} is not a year between {MIN_YEAR} and {MAX_YEAR}")
         value = check.number(row, "value")
         # Left out (or null): the indicator's own unit.
         unit = check.text(row, "unit") if row.get("unit") is not None else indicator.unit if indicator else None

@@ -22,9 +22,10 @@ from pydantic import BaseModel, Field
 
 from alerts.model import TRANSITION_ZH, Rule, Severity, Transition, period_zh
 from indicators_core.catalog import Catalog
+from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 from query.board import rule_words, severity_words
 from query.dependencies import CatalogDep, RepositoryDep
-from query.params import MAX_YEAR, MIN_YEAR, BadQuery, check_indicators, cleaned_values
+from query.params import BadQuery, check_indicators, cleaned_values
 from query.problems import PROBLEM_RESPONSES
 from query.progress_items import utc
 from query.repository import AlertSelection, select_alert_events, select_alerts

@@ -39,9 +39,10 @@ from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from alerts.model import RULE_ZH, Rule, Severity, period_zh
 from indicators_core.catalog import Catalog
 from indicators_core.progress import round_half_up, time_progress_pct
+from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 from query import metrics
 from query.dependencies import CatalogDep, RepositoryDep
-from query.params import MAX_YEAR, MIN_YEAR, FieldProblem, cleaned_values, unknown_indicator
+from query.params import FieldProblem, cleaned_values, unknown_indicator
 from query.progress_items import progress_item
 from query.repository import AlertSelection, select_alerts
 from query.schemas import ProgressItem

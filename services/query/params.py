@@ -29,9 +29,8 @@ from urllib.parse import unquote_to_bytes
 from fastapi import Request
 
 from indicators_core.catalog import Catalog
+from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 
-# The years any route accepts (a period, a filter).
-MIN_YEAR, MAX_YEAR = 1990, 2100
 # Decimals of percentages a client may ask for (?digits=).
 MAX_DIGITS = 4
 MONTH_RE = re.compile(r"^(\d{4})-(\d{2})$")

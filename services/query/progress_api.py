@@ -11,8 +11,9 @@ from typing import Annotated
 from fastapi import APIRouter, Query
 from fastapi.responses import Response
 
+from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 from query.dependencies import CatalogDep, RepositoryDep, SettingsDep
-from query.params import MAX_DIGITS, MAX_YEAR, MIN_YEAR, BadQuery, check_indicators, cleaned_values, parse_month
+from query.params import MAX_DIGITS, BadQuery, check_indicators, cleaned_values, parse_month
 from query.problems import PROBLEM_RESPONSES
 from query.progress_items import progress_item
 from query.schemas import ExactJSONResponse, IndicatorItem, IndicatorsResponse, ProgressResponse, SeriesResponse
