@@ -42,7 +42,7 @@ async def open_database(settings: QuerySettings, catalog: Catalog) -> AsyncConne
     pool = AsyncConnectionPool(
         settings.database_url,
         min_size=settings.db_pool_min,
-        max_size=settings.db_pool_max,
+        max_size=settings.query_db_pool_max,
         timeout=settings.db_pool_timeout_s,
         configure=configure,
         check=AsyncConnectionPool.check_connection,  # a connection broken by a database restart is replaced
