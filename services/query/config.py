@@ -37,8 +37,3 @@ class QuerySettings(CommonSettings):
     def _deprecated_names(self) -> Self:
         take_deprecated(self, "db_pool_max", "query_db_pool_max")
         return self
-
-    @property
-    def db_pool_max(self) -> int:
-        # The attribute's old name, still used by query.main (being reworked in parallel); to be dropped there.
-        return self.query_db_pool_max
