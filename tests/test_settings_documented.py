@@ -1,4 +1,4 @@
-"""Every setting of every service is in the README's settings table, under the name it is read by.
+"""Every setting of every service is in docs/configuration.md's settings table, under the name it is read by.
 
 `make run` gives every process one environment, so a name is documented once with who reads it.
 The table writes families short: "`INDICATORS_INGEST_HOST` / `_PORT`" is INDICATORS_INGEST_HOST and
@@ -21,7 +21,7 @@ from processor.config import ProcessorSettings
 from query.config import QuerySettings
 from stack.run import StackSettings
 
-README = Path(__file__).resolve().parents[1] / "README.md"
+CONFIGURATION = Path(__file__).resolve().parents[1] / "docs" / "configuration.md"
 SETTINGS: list[type[BaseSettings]] = [
     CommonSettings,
     IngestSettings,
@@ -43,9 +43,9 @@ def env_name(settings: type[BaseSettings], field: str) -> str:
 
 
 def documented() -> set[str]:
-    """Every variable name the README's "Configuration" table's first column gives, shorthands expanded."""
-    text = README.read_text(encoding="utf-8")
-    section = text.split("\n## Configuration\n", 1)[1].split("\n## ", 1)[0]
+    """Every variable name the "Environment variables" table's first column gives, shorthands expanded."""
+    text = CONFIGURATION.read_text(encoding="utf-8")
+    section = text.split("\n## Environment variables\n", 1)[1].split("\n## ", 1)[0]
     names: set[str] = set()
     for line in section.splitlines():
         if not line.startswith("| `"):
@@ -63,14 +63,16 @@ def documented() -> set[str]:
 
 
 @pytest.mark.parametrize("settings", SETTINGS, ids=lambda settings: settings.__name__)
-def test_every_setting_is_in_the_readme_table(settings: type[BaseSettings]) -> None:
+def test_every_setting_is_in_the_configuration_table(settings: type[BaseSettings]) -> None:
     names = documented()
     missing = [
         env_name(settings, field)
         for field in settings.model_fields
         if (settings, field) not in NOT_SETTINGS and env_name(settings, field) not in names
     ]
-    assert missing == [], f"{settings.__name__}: not in README.md's Configuration table: {', '.join(missing)}"
+    assert missing == [], (
+        f"{settings.__name__}: not in docs/configuration.md's Environment variables table: {', '.join(missing)}"
+    )
 
 
 def test_the_table_is_read_as_written() -> None:

@@ -3,7 +3,7 @@
 `make run` has no DingTalk group or mail server to show alerts in, so the stack subscribes this
 inbox to every alert (subscription 「本机预警收件箱」) and prints each delivery in its own log:
 after `make sample` the console shows the lagging zones as a subscriber receives them. It checks
-each request the way any receiver should (README, "Verifying a webhook"): a delivery whose
+each request the way any receiver should (docs/api.md, "Verifying a webhook"): a delivery whose
 signature does not match is refused with 401 and said so, which the notifier then retries.
 """
 
