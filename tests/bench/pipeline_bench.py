@@ -1,13 +1,21 @@
-"""`make bench`: sustained observations/s from HTTP to database, and POST-to-row delay.
+"""`make bench`: HTTP → database throughput, freshness, the machine's ceilings, two workers, and reads.
 
-Method: a fresh Kafka and PostgreSQL (temporary folders, free ports) and the
-three services as real processes, as in `make run`. A warm-up batch first.
-Then `--batches` batches of `--rows` observations each are posted by
-`--clients` concurrent HTTP clients; every batch is one zone's twelve months
-of several indicators, so it also recomputes that many series. A poller reads
-PostgreSQL every 20 ms and records when each batch's last progress row became
-visible. Throughput = rows / (last row visible − first POST sent). Delay =
-row visible − POST sent, per batch (p50/p95/max). Reported with the machine.
+Method (all in one run, on a fresh Kafka and PostgreSQL in temporary folders, free ports, and the services
+as real processes, as in `make run`, the alerts evaluator included so every result is also judged):
+
+1. Ceilings for the same rows: kafka-python produce (acks=all) + a no-work Faust consumer of the reports
+   the processor would consume (tests/bench/ceilings.py), and COPY of the rows into a table shaped like
+   `observations`.
+2. Burst: `--batches` batches of `--rows` observations posted by `--clients` concurrent clients; each
+   batch is one zone's twelve months of several indicators. A poller reads PostgreSQL every 20 ms and
+   records when each batch's last progress row became visible. Sustained = rows / (last row visible −
+   first POST sent); delay = row visible − POST sent, per batch; drain = last row visible − last POST
+   answered; judged = when the evaluator had evaluated as many results as the processor published.
+3. Paced: `--paced-rate` observations/s for `--paced-seconds`, POST → progress row p50/p95.
+4. Two workers: a second processor process joins the consumer group; the burst again with new zones.
+5. Reads: /v1/progress for one month (all zones, one zone) and /board, p50/p95 over `--reads` calls.
+
+Speed is reported, never asserted. Compare ratios between runs: the machines are small and noisy.
 """
 
 from __future__ import annotations
@@ -20,40 +28,49 @@ import tempfile
 import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
 from pathlib import Path
 
 import httpx
 import psycopg
+from kafka.admin import KafkaAdminClient
 
 from stack.kafka import KafkaBroker, default_jars_dir
 from stack.ports import free_port
 from stack.postgres import PostgresServer
-from stack.run import service_processes
+from stack.run import ServiceProcess, service_processes
+from tests.bench.ceilings import Ceiling, copy_ceiling, kafka_ceiling, report_messages, stable_members
 
-INDICATORS = [
-    "industrial_output",
-    "fixed_asset_investment",
-    "import_export",
-    "export",
-    "import",
-    "signed_investment",
-    "major_project_investment",
-    "manufacturing_investment",
-]
+# Each indicator's size in 亿元, so that the figures are plausible as a whole (ingest refuses a batch whose
+# export and import exceed their total, or whose manufacturing investment exceeds all fixed-asset investment).
+INDICATORS = {
+    "industrial_output": 60,
+    "fixed_asset_investment": 50,
+    "import_export": 30,
+    "export": 14,
+    "import": 12,
+    "signed_investment": 40,
+    "major_project_investment": 25,
+    "manufacturing_investment": 20,
+}
+CODES = list(INDICATORS)
+PROCESSOR_GROUP = "indicators-processor"
 
 
 def batch_rows(zone: str, rows: int) -> list[dict]:
     out = []
     for index in range(rows):
-        indicator = INDICATORS[(index // 12) % len(INDICATORS)]
-        year = 2024 + index // (12 * len(INDICATORS))
+        indicator = CODES[(index // 12) % len(CODES)]
+        year = 2024 + index // (12 * len(CODES))
         month = index % 12 + 1
+        # Year to date: the indicator's size spread over the months, growing a little from year to year.
+        value = INDICATORS[indicator] * month / 12 * (1 + (year - 2024) * 0.08) + index * 0.001
         out.append(
             {
                 "zone": zone,
                 "indicator": indicator,
                 "period": f"{year}-{month:02d}",
-                "value": f"{10 + month * 1.37 + index * 0.01:.2f}",
+                "value": f"{value:.2f}",
                 "unit": "亿元",
             }
         )
@@ -65,16 +82,206 @@ def percentile(values: list[float], pct: float) -> float:
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
 
 
+def delays_text(delays: list[float]) -> str:
+    return (
+        f"p50 {statistics.median(delays) * 1000:.0f} ms, p95 {percentile(delays, 95) * 1000:.0f} ms, "
+        f"max {max(delays) * 1000:.0f} ms"
+    )
+
+
+def metric(url: str, name: str) -> float:
+    """A counter's value on a service's /metrics (0 before its first increment)."""
+    text = httpx.get(f"{url}/metrics", timeout=10).text
+    return sum(float(line.split()[-1]) for line in text.splitlines() if line.split(" ")[0].split("{")[0] == name)
+
+
+@dataclass
+class Stack:
+    ingest_url: str
+    query_url: str
+    database_url: str
+    key: str
+    processors: list[str]  # each processor worker's web URL
+    alerts_url: str
+
+    def client(self) -> httpx.Client:
+        return httpx.Client(headers={"Authorization": f"Bearer {self.key}"}, timeout=60)
+
+    def results_published(self) -> float:
+        return sum(metric(url, "indicators_processor_results_published_total") for url in self.processors)
+
+    def results_judged(self) -> float:
+        return metric(self.alerts_url, "indicators_alerts_results_total")
+
+
+@dataclass
+class Burst:
+    rows: int
+    accepted_rate: float
+    sustained_rate: float
+    seconds: float
+    delays: list[float]
+    drain_s: float
+    judged_s: float
+
+
+def wait_visible(database_url: str, zone: str, rows: int) -> None:
+    with psycopg.connect(database_url) as conn:
+        deadline = time.monotonic() + 300
+        while conn.execute("SELECT count(*) FROM progress WHERE zone = %s", (zone,)).fetchone()[0] < rows:
+            if time.monotonic() > deadline:
+                raise SystemExit(f"{zone}: not computed after 300 s")
+            time.sleep(0.05)
+
+
+def burst(stack: Stack, zones: list[str], rows: int, clients: int, pause: float = 0.0) -> Burst:
+    """Post one batch per zone from `clients` threads; time each batch until its progress rows are visible."""
+    client = stack.client()
+    published_before, judged_before = stack.results_published(), stack.results_judged()
+    sent_at: dict[str, float] = {}
+    visible_at: dict[str, float] = {}
+    done = threading.Event()
+    prefix = zones[0].rsplit("-", 1)[0] + "-%"
+
+    def poll() -> None:
+        with psycopg.connect(stack.database_url, autocommit=True) as conn:
+            while not done.is_set():
+                counts = conn.execute(
+                    "SELECT zone, count(*) FROM progress WHERE zone LIKE %s GROUP BY zone", (prefix,)
+                ).fetchall()
+                now = time.perf_counter()
+                for zone, count in counts:
+                    if count >= rows and zone not in visible_at:
+                        visible_at[zone] = now
+                if len(visible_at) == len(zones):
+                    done.set()
+                time.sleep(0.02)
+
+    def post(zone: str) -> None:
+        sent_at[zone] = time.perf_counter()
+        client.post(
+            f"{stack.ingest_url}/v1/observations", json={"observations": batch_rows(zone, rows)}
+        ).raise_for_status()
+        if pause:
+            time.sleep(pause)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    started = time.perf_counter()
+    with ThreadPoolExecutor(clients) as pool:
+        list(pool.map(post, zones))
+    posted = time.perf_counter()
+    if not done.wait(timeout=900):
+        raise SystemExit(f"only {len(visible_at)}/{len(zones)} batches visible after 900 s")
+    finished = max(visible_at.values())
+    # Every result the processor published in this burst, evaluated by the alerts evaluator.
+    deadline = time.monotonic() + 600
+    while stack.results_judged() - judged_before < stack.results_published() - published_before:
+        if time.monotonic() > deadline:
+            raise SystemExit("the evaluator did not judge every result within 600 s")
+        time.sleep(0.1)
+    judged = time.perf_counter()
+    total = rows * len(zones)
+    return Burst(
+        rows=total,
+        accepted_rate=total / (posted - started),
+        sustained_rate=total / (finished - started),
+        seconds=finished - started,
+        delays=[visible_at[z] - sent_at[z] for z in zones],
+        drain_s=max(0.0, finished - posted),
+        judged_s=judged - started,
+    )
+
+
+def paced(stack: Stack, prefix: str, rate: float, seconds: float, rows: int) -> list[float]:
+    """One batch every rows/rate seconds on a fixed schedule (not after the last answer); each batch's delay."""
+    client = stack.client()
+    interval = rows / rate
+    count = max(1, round(seconds / interval))
+    zones = [f"{prefix}-{i:04d}" for i in range(count)]
+    sent_at: dict[str, float] = {}
+    visible_at: dict[str, float] = {}
+    done = threading.Event()
+
+    def poll() -> None:
+        with psycopg.connect(stack.database_url, autocommit=True) as conn:
+            while not done.is_set():
+                counts = conn.execute(
+                    "SELECT zone, count(*) FROM progress WHERE zone LIKE %s GROUP BY zone", (prefix + "-%",)
+                ).fetchall()
+                now = time.perf_counter()
+                for zone, found in counts:
+                    if found >= rows and zone not in visible_at:
+                        visible_at[zone] = now
+                if len(visible_at) == len(zones):
+                    done.set()
+                time.sleep(0.01)
+
+    poller = threading.Thread(target=poll, daemon=True)
+    poller.start()
+    start = time.perf_counter()
+    with ThreadPoolExecutor(4) as pool:
+        futures = []
+        for index, zone in enumerate(zones):
+            time.sleep(max(0.0, start + index * interval - time.perf_counter()))
+            sent_at[zone] = time.perf_counter()
+            futures.append(
+                pool.submit(
+                    client.post, f"{stack.ingest_url}/v1/observations", json={"observations": batch_rows(zone, rows)}
+                )
+            )
+        for future in futures:
+            future.result().raise_for_status()
+    if not done.wait(timeout=600):
+        raise SystemExit(f"paced: only {len(visible_at)}/{len(zones)} batches visible")
+    return [visible_at[z] - sent_at[z] for z in zones]
+
+
+def read_latencies(url: str, calls: int, params: dict[str, str] | None = None) -> list[float]:
+    with httpx.Client(timeout=60) as client:
+        client.get(url, params=params).raise_for_status()  # warm
+        out = []
+        for _ in range(calls):
+            started = time.perf_counter()
+            client.get(url, params=params).raise_for_status()
+            out.append(time.perf_counter() - started)
+    return out
+
+
+def group_members(bootstrap: str) -> int:
+    admin = KafkaAdminClient(bootstrap_servers=bootstrap)
+    try:
+        return stable_members(admin, PROCESSOR_GROUP)
+    finally:
+        admin.close()
+
+
+def second_processor(first: ServiceProcess, root: Path) -> tuple[ServiceProcess, str]:
+    port = free_port()
+    env = {
+        **first.env,
+        "INDICATORS_PROCESSOR_WEB_PORT": str(port),
+        "INDICATORS_PROCESSOR_DATA_DIR": str(root / "faust-2"),
+    }
+    process = ServiceProcess(
+        "processor-2", first.argv, env, f"http://127.0.0.1:{port}/readyz", root / "logs" / "processor-2.log"
+    )
+    return process, f"http://127.0.0.1:{port}"
+
+
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--batches", type=int, default=60)
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--batches", type=int, default=1050, help="batches of the burst (1050 × 96 = 100,800 rows)")
     parser.add_argument(
         "--rows", type=int, default=96, help="observations per batch (≤ 8 indicators × 12 months × years)"
     )
     parser.add_argument("--clients", type=int, default=4)
-    parser.add_argument(
-        "--pause", type=float, default=0.0, help="seconds each client waits between batches (paced load)"
-    )
+    parser.add_argument("--pause", type=float, default=0.0, help="seconds each client waits between batches")
+    parser.add_argument("--paced-rate", type=float, default=1000.0, help="observations/s of the paced run (0: skip)")
+    parser.add_argument("--paced-seconds", type=float, default=20.0)
+    parser.add_argument("--workers", type=int, choices=(1, 2), default=2, help="2: also run the burst on two workers")
+    parser.add_argument("--reads", type=int, default=50, help="calls per read measured (0: skip)")
+    parser.add_argument("--no-ceilings", action="store_true")
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="indicators-bench-") as tmp:
@@ -85,100 +292,111 @@ def main() -> None:
         kafka.start()
         database_url = postgres.create_database("bench")
         key = "bench-admin-key-0123456789"
-        ports = {name: free_port() for name in ("ingest", "query", "processor")}
+        ports = {name: free_port() for name in ("ingest", "query", "processor", "alerts")}
         services = service_processes(
             {
                 "INDICATORS_KAFKA_BOOTSTRAP": kafka.bootstrap,
                 "INDICATORS_DATABASE_URL": database_url,
                 "INDICATORS_ADMIN_KEY": key,
                 "INDICATORS_PROCESSOR_DATA_DIR": str(root / "faust"),
+                "INDICATORS_ALERTS_DATA_DIR": str(root / "faust-alerts"),
             },
             root / "logs",
             ports["ingest"],
             ports["query"],
             ports["processor"],
+            alerts_port=ports["alerts"],
         )
+        extra: list[ServiceProcess] = []
         try:
             for service in services.values():
                 service.start()
             for service in services.values():
                 service.wait_ready(180)
-            run(args, f"http://127.0.0.1:{ports['ingest']}", key, database_url)
+            stack = Stack(
+                ingest_url=f"http://127.0.0.1:{ports['ingest']}",
+                query_url=f"http://127.0.0.1:{ports['query']}",
+                database_url=database_url,
+                key=key,
+                processors=[f"http://127.0.0.1:{ports['processor']}"],
+                alerts_url=f"http://127.0.0.1:{ports['alerts']}",
+            )
+            run(args, stack, kafka.bootstrap, root, services["processor"], extra)
         finally:
-            for service in reversed(list(services.values())):
+            for service in [*extra, *reversed(list(services.values()))]:
                 service.stop()
             kafka.stop()
             postgres.stop()
 
 
-def run(args: argparse.Namespace, ingest_url: str, key: str, database_url: str) -> None:
-    headers = {"Authorization": f"Bearer {key}"}
-    client = httpx.Client(headers=headers, timeout=60)
-
-    def expected_rows(zone: str) -> int:
-        return len(batch_rows(zone, args.rows))
-
-    # Warm-up: connections, topic metadata, the first transaction.
-    warm = client.post(f"{ingest_url}/v1/observations", json={"observations": batch_rows("warm-up", args.rows)})
-    warm.raise_for_status()
-    with psycopg.connect(database_url) as conn:
-        while conn.execute("SELECT count(*) FROM progress WHERE zone = 'warm-up'").fetchone()[0] < expected_rows(
-            "warm-up"
-        ):
-            time.sleep(0.05)
-
-    zones = [f"bench-{i:04d}" for i in range(args.batches)]
-    sent_at: dict[str, float] = {}
-    visible_at: dict[str, float] = {}
-    done = threading.Event()
-
-    def poll() -> None:
-        with psycopg.connect(database_url, autocommit=True) as conn:
-            while not done.is_set():
-                rows = conn.execute(
-                    "SELECT zone, count(*) FROM progress WHERE zone LIKE 'bench-%' GROUP BY zone"
-                ).fetchall()
-                now = time.perf_counter()
-                for zone, count in rows:
-                    if count >= args.rows and zone not in visible_at:
-                        visible_at[zone] = now
-                if len(visible_at) == len(zones):
-                    done.set()
-                time.sleep(0.02)
-
-    def post(zone: str) -> None:
-        rows = batch_rows(zone, args.rows)
-        sent_at[zone] = time.perf_counter()
-        response = client.post(f"{ingest_url}/v1/observations", json={"observations": rows})
-        response.raise_for_status()
-        time.sleep(args.pause)
-
-    poller = threading.Thread(target=poll, daemon=True)
-    poller.start()
-    started = time.perf_counter()
-    with ThreadPoolExecutor(args.clients) as pool:
-        list(pool.map(post, zones))
-    posted = time.perf_counter()
-    if not done.wait(timeout=600):
-        raise SystemExit(f"only {len(visible_at)}/{len(zones)} batches visible after 600 s")
-    finished = max(visible_at.values())
-    delays = [visible_at[z] - sent_at[z] for z in zones]
-    total_rows = args.rows * args.batches
-
+def run(
+    args: argparse.Namespace, stack: Stack, bootstrap: str, root: Path, processor: ServiceProcess, extra: list
+) -> None:
     print(f"machine: {platform.node()} {platform.machine()} {os.cpu_count()} cores, Python {platform.python_version()}")
     print(
         f"load: {args.batches} batches × {args.rows} observations, {args.clients} concurrent clients, "
-        f"{args.pause} s pause between a client's batches"
+        f"{args.pause} s pause between a client's batches; alerts evaluator running"
     )
-    print(f"HTTP accepted: {total_rows / (posted - started):.0f} observations/s")
+    with stack.client() as client:
+        warm = client.post(
+            f"{stack.ingest_url}/v1/observations", json={"observations": batch_rows("warm-up", args.rows)}
+        )
+        if warm.status_code != 202:
+            raise SystemExit(f"the warm-up batch was refused: {warm.status_code} {warm.text[:2000]}")
+    wait_visible(stack.database_url, "warm-up", args.rows)
+
+    zones = [f"bench-{i:05d}" for i in range(args.batches)]
+    ceilings: list[Ceiling] = []
+    if not args.no_ceilings:
+        rows = [row for zone in zones for row in batch_rows(f"ceiling-{zone}", args.rows)]
+        ceilings = [kafka_ceiling(bootstrap, report_messages(rows), 6, root), copy_ceiling(stack.database_url, rows)]
+        for ceiling in ceilings:
+            print(
+                f"ceiling, {ceiling.name}: {ceiling.rate:.0f} observations/s ({ceiling.rows} in {ceiling.seconds:.2f} s)"
+            )
+
+    one = burst(stack, zones, args.rows, args.clients, args.pause)
+    print(f"HTTP accepted: {one.accepted_rate:.0f} observations/s")
+    print(f"sustained HTTP→database: {one.sustained_rate:.0f} observations/s ({one.rows} rows in {one.seconds:.2f} s)")
+    print(f"POST→row delay: {delays_text(one.delays)}")
     print(
-        f"sustained HTTP→database: {total_rows / (finished - started):.0f} observations/s "
-        f"({total_rows} rows in {finished - started:.2f} s)"
+        f"drain after the last POST: {one.drain_s:.2f} s; every result judged by the evaluator after {one.judged_s:.2f} s"
     )
-    print(
-        f"POST→row delay: p50 {statistics.median(delays) * 1000:.0f} ms, p95 {percentile(delays, 95) * 1000:.0f} ms, "
-        f"max {max(delays) * 1000:.0f} ms"
-    )
+    if ceilings:
+        lowest = min(ceilings, key=lambda c: c.rate)
+        print(f"end-to-end / min(ceilings): {one.sustained_rate / lowest.rate:.2f} (lowest: {lowest.name})")
+
+    if args.paced_rate > 0:
+        delays = paced(stack, "paced", args.paced_rate, args.paced_seconds, args.rows)
+        print(
+            f"paced {args.paced_rate:.0f} observations/s for {args.paced_seconds:.0f} s: POST→row {delays_text(delays)}"
+        )
+
+    if args.reads > 0:
+        month = {"year": "2024", "month": "6"}
+        for label, url, params in (
+            ("/v1/progress, one month, all zones", f"{stack.query_url}/v1/progress", month),
+            ("/v1/progress, one month, one zone", f"{stack.query_url}/v1/progress", {**month, "zone": zones[0]}),
+            ("/board", f"{stack.query_url}/board", month),
+        ):
+            print(f"read {label}: {delays_text(read_latencies(url, args.reads, params))}")
+
+    if args.workers == 2:
+        process, url = second_processor(processor, root)
+        extra.append(process)
+        process.start()
+        process.wait_ready(180)
+        deadline = time.monotonic() + 120
+        while group_members(bootstrap) < 2:
+            if time.monotonic() > deadline:
+                raise SystemExit("the second processor worker did not join the group")
+            time.sleep(0.5)
+        stack.processors.append(url)
+        two = burst(stack, [f"bench2-{i:05d}" for i in range(args.batches)], args.rows, args.clients, args.pause)
+        print(
+            f"two processor workers: sustained {two.sustained_rate:.0f} observations/s "
+            f"({two.sustained_rate / one.sustained_rate:.2f}× one worker), POST→row {delays_text(two.delays)}"
+        )
 
 
 if __name__ == "__main__":
