@@ -50,11 +50,29 @@ async def open_pool_after_migrations(
     return pool
 
 
+def restore_root_level(root: logging.Logger) -> int:
+    """Put the root logger back at the level its own handlers were given; returns that level.
+
+    Faust's worker sets the root logger to DEBUG when its level is WARN or above, so that its terminal
+    spinner turns on every record; the handlers still print only WARN and above. Every debug call of
+    Faust and aiokafka then builds a record nobody prints: 9% of the processor's time under load
+    (py-spy, docs/benchmark.md). The spinner is a terminal nicety; our workers log to files.
+    """
+    levels = [handler.level for handler in root.handlers if type(handler).__name__ != "SpinnerHandler"]
+    if levels and root.level < min(levels):
+        root.setLevel(min(levels))
+    return root.level
+
+
 def serve_worker_endpoints(
     app: faust.App, consumer_lag: ConsumerLagMetric, lag_refresh_s: float, required_topics: Collection[str]
 ) -> None:
     """/metrics, /healthz, /readyz (ready once partitions of every required topic are assigned) and the
     consumer-lag gauges, refreshed every `lag_refresh_s` for the pipeline-health board and its alerts."""
+
+    @app.task
+    async def keep_root_logger_at_its_level() -> None:
+        restore_root_level(logging.getLogger())
 
     @app.timer(interval=lag_refresh_s)
     async def refresh_consumer_lag() -> None:

@@ -64,6 +64,10 @@ app = faust.App(
     topic_partitions=settings.topic_partitions,
     topic_replication_factor=1,
     producer_acks=-1,
+    # Batch the results and reports a chunk sends (5 ms, up to 256 KB) instead of one produce request each:
+    # +28% sustained in the bench (docs/benchmark.md).
+    producer_linger=0.005,
+    producer_max_batch_size=256 * 1024,
     consumer_auto_offset_reset="earliest",
     # A crashed worker's partitions move to a live one after this long, not Faust's default minute.
     broker_session_timeout=15.0,
