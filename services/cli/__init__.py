@@ -1,0 +1,1 @@
+"""`indicators`: the command line of reporters (upload a sheet) and readers (progress, alerts, subscriptions)."""

@@ -1,0 +1,103 @@
+"""`indicators` run as a subprocess against the real stack: upload (dry run, cells of errors, batch ids), progress."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from openpyxl import Workbook
+
+from tests.sheets.workbooks import saved
+from tests.support import Pipeline, wait_for
+
+pytestmark = pytest.mark.integration
+INDICATORS = Path(sys.executable).with_name("indicators")
+
+
+def run(pipeline: Pipeline, *args: str, config: Path | None = None) -> subprocess.CompletedProcess[str]:
+    env = {
+        **os.environ,
+        "INDICATORS_URL": pipeline.ingest_url,
+        "INDICATORS_QUERY_URL": pipeline.query_url,
+        "INDICATORS_KEY": pipeline.admin_key,
+        "COLUMNS": "200",
+    }
+    if config is not None:
+        env = {k: v for k, v in env.items() if not k.startswith("INDICATORS_")} | {"INDICATORS_CONFIG": str(config)}
+    return subprocess.run([str(INDICATORS), *args], capture_output=True, text=True, env=env, timeout=120)
+
+
+def report(path: Path, zone: str, rows: list[tuple]) -> Path:
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "月报"
+    sheet.append(["园区", "指标", "期间", "数值", "单位"])
+    for row in rows:
+        sheet.append([zone, *row])
+    path.write_bytes(saved(workbook))
+    return path
+
+
+def test_upload_names_bad_cells_and_a_dry_run_publishes_nothing(pipeline: Pipeline, tmp_path: Path):
+    zone = f"综保区-{uuid.uuid4().hex[:6]}"
+    bad = report(
+        tmp_path / "bad.xlsx", zone, [("出口额", "2025年1-5月", 12.5, "亿元"), ("出口额", "2025年13月", "x", "亿元")]
+    )
+    failed = run(pipeline, "upload", str(bad))
+    assert failed.returncode == 1
+    assert "月报!C3" in failed.stderr and "month 13 is not 1..12" in failed.stderr
+    assert "月报!D3" in failed.stderr
+    good = report(tmp_path / "good.xlsx", zone, [("出口额", "2025年1-5月", 12.5, "亿元")])
+    dry = run(pipeline, "upload", "--dry-run", str(good))
+    assert dry.returncode == 0, dry.stderr
+    assert "valid: 1 observations rows of good.xlsx (月报); nothing was published (--dry-run)" in dry.stdout
+    assert pipeline.revision_count(zone) == 0
+
+
+def test_upload_in_batches_prints_batch_ids_and_progress_reads_back(pipeline: Pipeline, tmp_path: Path):
+    zone = f"生态园-{uuid.uuid4().hex[:6]}"
+    rows = [("规上工业产值", f"2024-{m:02d}", 10 * m, "亿元") for m in range(1, 13)]
+    rows += [("规上工业产值", f"2025年1-{m}月", 11 * m, "亿元") for m in range(1, 6)]
+    sheet = report(tmp_path / "year.xlsx", zone, rows)
+    done = run(pipeline, "upload", "--batch-rows", "5", str(sheet))
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.count("accepted\n") == 4  # 17 rows in batches of 5
+    assert "accepted: 17 observations rows of year.xlsx (月报) in 4 batch(es)" in done.stdout
+    targets = tmp_path / "targets.json"
+    targets.write_text(
+        json.dumps({"targets": [{"zone": zone, "indicator": "industrial_output", "year": 2025, "value": 120}]})
+    )
+    assert run(pipeline, "upload", str(targets)).returncode == 0
+
+    def table() -> list[dict] | None:
+        shown = run(pipeline, "progress", "--year", "2025", "--month", "5", "--zone", zone, "--format", "json")
+        items = json.loads(shown.stdout)["items"] if shown.returncode == 0 else []
+        return items if items and items[0]["on_track"] is not None else None
+
+    (item,) = wait_for(table, timeout=60, what=f"progress of {zone}")
+    # 55 against 50 last year: +10%; 55 of 120 = 45.8% against 41.7% time progress.
+    assert (item["ytd_value"], item["yoy_pct"], item["completion_pct"], item["progress_gap_pp"]) == (55, 10, 45.8, 4.2)
+    shown = run(pipeline, "progress", "--year", "2025", "--month", "5", "--zone", zone)
+    assert shown.returncode == 0, shown.stderr
+    line = next(line for line in shown.stdout.splitlines() if zone in line)
+    assert "规上工业产值" in line and "45.8%" in line and "✔ 超序时进度4.2个百分点" in line
+    csv_out = run(pipeline, "progress", "--year", "2025", "--month", "5", "--zone", zone, "--format", "csv")
+    assert csv_out.stdout.splitlines()[1].startswith(f"{zone},规上工业产值,industrial_output,2025-05,亿元,55,")
+
+
+def test_settings_come_from_a_config_file(pipeline: Pipeline, tmp_path: Path):
+    config = tmp_path / "config.toml"
+    config.write_text(
+        f'url = "{pipeline.ingest_url}"\nquery_url = "{pipeline.query_url}"\nkey = "{pipeline.admin_key}"\n'
+    )
+    shown = run(pipeline, "alerts", "--format", "json", config=config)
+    assert shown.returncode == 0, shown.stderr
+    assert set(json.loads(shown.stdout)) >= {"items", "counts"}
+    config.write_text('colour = "red"\n')
+    wrong = run(pipeline, "alerts", config=config)
+    assert wrong.returncode == 1 and "unknown setting 'colour'" in wrong.stderr

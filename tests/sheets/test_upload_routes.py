@@ -1,0 +1,121 @@
+"""The write routes choose by Content-Type (JSON, CSV, XLSX, else 415), bound sheets as JSON (413), answer a dry run
+with 200, and tell a sheet's problems by cell; GET /v1/templates/*.xlsx. In-process: no answer here needs a broker
+(a dry run publishes nothing; plausibility is checked on the batch alone while PostgreSQL is unreachable)."""
+
+from __future__ import annotations
+
+import io
+
+import pytest
+from fastapi.testclient import TestClient
+from openpyxl import load_workbook
+
+from ingest.config import IngestSettings
+from ingest.main import create_app
+from stack.ports import free_port
+from tests.sheets.workbooks import XLSX, monthly_report, saved, with_cached_values
+
+KEY = "sheets-admin-key-0123456789"
+AUTH = {"Authorization": f"Bearer {KEY}"}
+SCOPED_KEY = "gaoxin-stats-key-0123456789"
+
+
+@pytest.fixture(scope="module")
+def client():
+    settings = IngestSettings(
+        kafka_bootstrap=f"127.0.0.1:{free_port()}",
+        database_url=f"postgresql://127.0.0.1:{free_port()}/none",
+        admin_key=KEY,
+        broker_connect_timeout_s=0.2,
+        publish_timeout_s=0.5,
+        max_body_bytes=64 * 1024,
+        api_keys={"高新区统计局": {"keys": [SCOPED_KEY], "zones": ["高新区"]}},
+    )
+    with TestClient(create_app(settings)) as client:
+        yield client
+
+
+def test_a_dry_run_of_an_xlsx_validates_the_whole_sheet_and_publishes_nothing(client):
+    xlsx = with_cached_values(saved(monthly_report()), {"D5": "125000", "D8": "1162200", "E8": "1091300"})
+    response = client.post("/v1/observations?dry_run=true", content=xlsx, headers={**AUTH, "Content-Type": XLSX})
+    assert response.status_code == 200, response.text
+    assert response.json() == {
+        "valid": True,
+        "rows": 3,
+        "published": False,
+        "sheet": "5月",
+        "plausibility": "batch only (database unavailable)",
+    }
+
+
+def test_a_sheet_with_problems_is_one_422_naming_every_cell(client):
+    body = "园区,指标,期间,数值,单位\n高新区,出口额,2025年1-5月,abc,亿元\n高新区,规上工业产值,2025/13,1,斤\n".encode()
+    response = client.post(
+        "/v1/observations", content=body, headers={**AUTH, "Content-Type": "text/csv; charset=utf-8"}
+    )
+    assert response.status_code == 422
+    body = response.json()
+    assert body["detail"] == "2 row(s) rejected (3 problem(s)); nothing was published"
+    assert [(e["row"], e["cell"], e["field"]) for e in body["errors"]] == [
+        (3, "C3", "period"),
+        (2, "D2", "value"),
+        (3, "E3", "unit"),
+    ]
+    assert body["errors"][0] == {
+        "row": 3,
+        "field": "period",
+        "cell": "C3",
+        "sheet": None,
+        "reason": "'2025/13': month 13 is not 1..12",
+    }
+
+
+def test_a_json_body_is_read_as_before_and_can_be_dry_run(client):
+    rows = {"targets": [{"zone": "高新区", "indicator": "industrial_output", "year": 2026, "value": 166}]}
+    response = client.put("/v1/targets?dry_run=1", json=rows, headers=AUTH)
+    assert response.status_code == 200, response.text
+    assert response.json() == {"valid": True, "rows": 1, "published": False}
+
+
+def test_another_content_type_is_415_and_a_large_sheet_413(client):
+    response = client.post("/v1/observations", content=b"<xml/>", headers={**AUTH, "Content-Type": "application/xml"})
+    assert response.status_code == 415
+    assert response.json()["detail"].startswith(
+        "Content-Type 'application/xml' is not read here; send application/json"
+    )
+    big = ("园区,指标,期间,数值,单位\n" + "高新区,出口额,2025-05,1,亿元\n" * 4000).encode()
+    response = client.post("/v1/observations", content=big, headers={**AUTH, "Content-Type": "text/csv"})
+    assert response.status_code == 413
+    assert response.json()["errors"][0]["field"] == "body"
+
+
+def test_a_sheet_needs_a_key_like_any_write(client):
+    response = client.post("/v1/observations", content=b"a,b\n", headers={"Content-Type": "text/csv"})
+    assert response.status_code == 401
+
+
+def test_the_templates_are_served_as_workbooks(client):
+    for kind, sheet in (("observations", "月报"), ("targets", "年度目标")):
+        response = client.get(f"/v1/templates/{kind}.xlsx")
+        assert response.status_code == 200
+        assert response.headers["content-type"] == XLSX
+        assert f'filename="{kind}.xlsx"' in response.headers["content-disposition"]
+        assert load_workbook(io.BytesIO(response.content)).sheetnames == [sheet, "指标目录"]
+    missing = client.get("/v1/templates/projects.xlsx")
+    assert missing.status_code == 404
+    assert missing.json() == {"detail": "no template 'projects.xlsx'; there are: observations.xlsx, targets.xlsx"}
+
+
+def test_scope_violations_and_plausibility_warnings_of_a_sheet_name_the_cell(client):
+    body = "园区,指标,期间,数值,单位\n高新区,出口额,2025-05,1,亿元\n经开区,出口额,2025-05,1,亿元\n".encode()
+    scoped = {"Authorization": f"Bearer {SCOPED_KEY}", "Content-Type": "text/csv"}
+    response = client.post("/v1/observations?dry_run=true", content=body, headers=scoped)
+    assert response.status_code == 403
+    assert [(e["row"], e["cell"], e["field"]) for e in response.json()["errors"]] == [(3, "A3", "zone")]
+    # A part above its whole (出口额 above 进出口总额), found on the batch alone.
+    body = "园区,指标,期间,数值,单位\n综保区,进出口总额,2025-05,10,亿元\n综保区,出口额,2025-05,20,亿元\n".encode()
+    response = client.post("/v1/observations", content=body, headers={**AUTH, "Content-Type": "text/csv"})
+    assert response.status_code == 422
+    (warning,) = response.json()["warnings"]
+    assert (warning["row"], warning["cell"], warning["sheet"], warning["rule"]) == (3, "D3", None, "part_of")
+    assert warning["figures"] == {"part": "20", "whole": "10"}
