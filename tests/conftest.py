@@ -1,22 +1,27 @@
-"""Session fixtures: a real PostgreSQL and a real Kafka, started by the project's own code on free ports.
+"""Session fixtures: a real PostgreSQL and a real Kafka, started by the project's own code on free ports;
+the running pipeline; databases of a test's (or a module's) own; the async backend.
 
 They start only when a test asks for them, so `make test-unit` stays fast.
 """
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
-from pathlib import Path
 
 import pytest
 
 from stack.kafka import KafkaBroker, default_jars_dir
 from stack.ports import free_port
 from stack.postgres import PostgresServer
-from tests.support import Pipeline, ingest_process, pipeline_env, running_pipeline
+from tests.support import ARTIFACTS, Pipeline, fresh_database, ingest_process, pipeline_env, running_pipeline
 
-ARTIFACTS = Path(os.environ.get("INDICATORS_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
+
+@pytest.fixture(scope="session")
+def anyio_backend() -> str:
+    """Async tests and fixtures run on asyncio, as the services do (anyio would also try trio).
+
+    Session scope, so that fixtures of any scope may be async."""
+    return "asyncio"
 
 
 @pytest.fixture(scope="session")
@@ -38,6 +43,23 @@ def kafka_broker(tmp_path_factory: pytest.TempPathFactory) -> Iterator[KafkaBrok
 @pytest.fixture(scope="session")
 def database_url(postgres_server: PostgresServer) -> str:
     return postgres_server.create_database("indicators_test")
+
+
+def _module_name(request: pytest.FixtureRequest) -> str:
+    """The test module's name, for the database's: a person listing the cluster's databases sees whose it is."""
+    return request.module.__name__.rsplit(".", 1)[-1].removeprefix("test_")
+
+
+@pytest.fixture
+def database(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """A migrated database of this test's own: what it reads back (deliveries, alerts) is only what it wrote."""
+    return fresh_database(postgres_server, _module_name(request))
+
+
+@pytest.fixture(scope="module")
+def module_database(postgres_server: PostgresServer, request: pytest.FixtureRequest) -> str:
+    """A migrated database shared by one module's tests (and its module-scoped app clients), no other module's."""
+    return fresh_database(postgres_server, _module_name(request))
 
 
 @pytest.fixture(scope="session")

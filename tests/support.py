@@ -1,7 +1,8 @@
-"""Helpers shared by the integration tests: the running pipeline and polling."""
+"""Helpers shared by the integration tests: the running pipeline, polling, Kafka topics, fresh databases."""
 
 from __future__ import annotations
 
+import os
 import signal
 import time
 from collections.abc import Callable, Iterator, Mapping, Sequence
@@ -9,13 +10,19 @@ from contextlib import contextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
+from uuid import uuid4
 
 import httpx
 import psycopg
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
+from indicators_core.db import apply_migrations
 from stack.ports import free_port
+from stack.postgres import PostgresServer
 from stack.run import ServiceProcess, service_processes
+
+# Service logs, screenshots and dumps a failed run leaves for a person to read (CI uploads the folder).
+ARTIFACTS = Path(os.environ.get("INDICATORS_TEST_ARTIFACTS", Path(__file__).resolve().parents[1] / "test-artifacts"))
 
 
 def wait_for(predicate: Callable[[], Any], timeout: float, what: str, last: Callable[[], Any] | None = None) -> Any:
@@ -79,6 +86,29 @@ def batches_published(pipeline: Pipeline) -> int:
         partitions = consumer.partitions_for_topic(pipeline.topic_batches) or set()
         ends = consumer.end_offsets([TopicPartition(pipeline.topic_batches, p) for p in partitions])
         return sum(ends.values())
+    finally:
+        consumer.close()
+
+
+def topic_messages(bootstrap: str, topic: str) -> list[tuple[bytes, bytes]]:
+    """Every message of `topic` up to its current end, all partitions."""
+    consumer = KafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
+    try:
+        partitions = [TopicPartition(topic, p) for p in (consumer.partitions_for_topic(topic) or set())]
+        if not partitions:
+            return []
+        ends = consumer.end_offsets(partitions)
+        consumer.assign(partitions)
+        consumer.seek_to_beginning(*partitions)
+        messages: list[tuple[bytes, bytes]] = []
+        deadline = time.monotonic() + 60
+        while any(consumer.position(tp) < ends[tp] for tp in partitions):
+            assert time.monotonic() < deadline, f"could not read {topic} to its end"
+            for records in consumer.poll(timeout_ms=500).values():
+                messages.extend(
+                    (r.key, r.value) for r in records if r.offset < ends[TopicPartition(r.topic, r.partition)]
+                )
+        return messages
     finally:
         consumer.close()
 
@@ -203,3 +233,10 @@ def pipeline_env(
         "INDICATORS_NOTIFY_ALLOW_NETWORKS": "127.0.0.1/32",
         **{f"INDICATORS_{key}": value for key, value in settings.items()},
     }
+
+
+def fresh_database(postgres_server: PostgresServer, prefix: str) -> str:
+    """A database of its own (migrated): no other test's rows in it."""
+    url = postgres_server.create_database(f"{prefix}_{uuid4().hex[:8]}")
+    apply_migrations(url)
+    return url

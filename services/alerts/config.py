@@ -135,17 +135,6 @@ class RuleSet(BaseModel):
         return config.enabled
 
 
-class GrowthTarget(BaseModel):
-    """A growth-rate target (增长X%以上) for an indicator, optionally only one zone or year."""
-
-    model_config = ConfigDict(extra="forbid", frozen=True)
-
-    indicator: str
-    zone: str | None = None
-    year: int | None = Field(default=None, ge=1990, le=2100)
-    yoy_pct: Decimal
-
-
 class RulesFile(BaseModel):
     model_config = ConfigDict(extra="forbid", frozen=True)
 
@@ -155,7 +144,6 @@ class RulesFile(BaseModel):
     late_report: dict[str, Any] = {}
     implausible: dict[str, Any] = {}
     indicators: dict[str, dict[str, dict[str, Any]]] = {}
-    growth_targets: list[GrowthTarget] = []
 
 
 class RulesConfigError(ValueError):
@@ -163,30 +151,15 @@ class RulesConfigError(ValueError):
 
 
 class RulesConfig:
-    """The rules' thresholds per indicator, and the growth targets."""
+    """The rules' thresholds per indicator. Growth targets are data of the zones, not thresholds: they come
+    with the figures from the database (PUT /v1/targets with "kind": "growth")."""
 
-    def __init__(self, defaults: RuleSet, per_indicator: dict[str, RuleSet], growth_targets: list[GrowthTarget]):
+    def __init__(self, defaults: RuleSet, per_indicator: dict[str, RuleSet]):
         self.defaults = defaults
         self.per_indicator = per_indicator
-        self.growth_targets = growth_targets
 
     def for_indicator(self, code: str) -> RuleSet:
         return self.per_indicator.get(code, self.defaults)
-
-    def growth_target_pct(self, zone: str, indicator: str, year: int) -> Decimal | None:
-        """The most specific growth target: zone and year, then zone, then year, then neither."""
-        best: tuple[int, Decimal] | None = None
-        for target in self.growth_targets:
-            if target.indicator != indicator:
-                continue
-            if target.zone is not None and target.zone != zone:
-                continue
-            if target.year is not None and target.year != year:
-                continue
-            rank = (2 if target.zone is not None else 0) + (1 if target.year is not None else 0)
-            if best is None or rank > best[0]:
-                best = (rank, target.yoy_pct)
-        return None if best is None else best[1]
 
 
 def _errors(error: ValidationError, prefix: str) -> str:
@@ -202,6 +175,13 @@ def parse_rules(text: str, catalog: Catalog, origin: str = "<rules>") -> RulesCo
         raw = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise RulesConfigError(f"{origin}: not valid TOML: {error}") from None
+    if "growth_targets" in raw:
+        # One source of truth: a growth target in this file and another in the database would disagree.
+        raise RulesConfigError(
+            f"{origin}: growth_targets: growth targets are no longer set here; send them to ingest as targets"
+            ' with "kind": "growth" (PUT /v1/targets, e.g. {"zone": …, "indicator": …, "year": 2026, "kind":'
+            ' "growth", "value": 10}) and remove [[growth_targets]] from this file'
+        )
     try:
         parsed = RulesFile.model_validate(raw)
     except ValidationError as error:
@@ -228,12 +208,7 @@ def parse_rules(text: str, catalog: Catalog, origin: str = "<rules>") -> RulesCo
             per_indicator[code] = RuleSet.model_validate(merged)
         except ValidationError as error:
             raise RulesConfigError(f"{origin}: {_errors(error, f'indicators.{code}')}") from None
-    for position, target in enumerate(parsed.growth_targets, start=1):
-        if catalog.get(target.indicator) is None:
-            raise RulesConfigError(
-                f"{origin}: growth_targets #{position}: indicator '{target.indicator}' is not in the catalog"
-            )
-    return RulesConfig(defaults, per_indicator, list(parsed.growth_targets))
+    return RulesConfig(defaults, per_indicator)
 
 
 def load_rules(path: Path | None, catalog: Catalog) -> RulesConfig:

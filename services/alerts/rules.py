@@ -28,7 +28,7 @@ from alerts.config import (
 )
 from alerts.model import AlertKey, Rule, Severity
 from indicators_core.catalog import Indicator
-from indicators_core.progress import MonthProgress, round_half_up
+from indicators_core.progress import MonthProgress, growth_mismatch, round_half_up
 from indicators_core.units import convert
 
 HUNDRED = Decimal(100)
@@ -72,6 +72,14 @@ def one_decimal(value: Decimal) -> str:
 def months_label(month: int) -> str:
     """The span of a cumulative figure: 1月, 1-5月."""
     return "1月" if month == 1 else f"1-{month}月"
+
+
+def span_label(indicator: Indicator, month: int) -> str:
+    """The span of a cumulative figure as releases say it: 1-5月, or 1季度 / 1-2季度 for a quarterly series."""
+    if indicator.quarterly:
+        quarter = month // 3
+        return "1季度" if quarter == 1 else f"1-{quarter}季度"
+    return months_label(month)
 
 
 def amount(value: Decimal, indicator: Indicator) -> str:
@@ -119,7 +127,7 @@ def behind_schedule(
     active = 1200 * ytd < (HUNDRED * row.month - TWELVE * gap_pp) * target
     critical = row.month in config.critical_months
     severity = config.critical_severity if critical else config.severity
-    head = f"{_series(zone, indicator)} {row.year}年{months_label(row.month)}完成率{one_decimal(row.completion_pct)}%，"
+    head = f"{_series(zone, indicator)} {row.year}年{span_label(indicator, row.month)}完成率{one_decimal(row.completion_pct)}%，"
     detail = (
         f"（序时进度{one_decimal(row.time_progress_pct)}%，累计{amount(ytd, indicator)}，"
         f"全年目标{amount(target, indicator)}）"
@@ -160,15 +168,18 @@ def negative_growth(
     """同比负增长: year-to-date growth below 0; with a growth target, growth below it (less severe).
 
     Judged on the exact cumulative value and base: negative ⇔ ytd < base;
-    below a target of T% ⇔ (ytd − base)·100 < T·base.
+    below a target of T% ⇔ (ytd − base)·100 < T·base. Without the amounts, on
+    the growth rate the upstream published (yoy_source "reported").
     """
     ytd, base, yoy = row.ytd_value, row.yoy_base, row.yoy_pct
+    if row.yoy_source == "reported" and yoy is not None:
+        return _reported_growth(zone, indicator, row, yoy, config, growth_target_pct)
     if ytd is None or base is None or base <= 0 or yoy is None:
         return None
     negative = ytd < base
     below_target = growth_target_pct is not None and (ytd - base) * HUNDRED < growth_target_pct * base
     head = (
-        f"{_series(zone, indicator)} {row.year}年{months_label(row.month)}累计{amount(ytd, indicator)}，"
+        f"{_series(zone, indicator)} {row.year}年{span_label(indicator, row.month)}累计{amount(ytd, indicator)}，"
         f"{_growth_words(ytd, base, yoy)}"
     )
     base_words = f"（上年同期{'可比数' if row.yoy_base_comparable else ''}{amount(base, indicator)}）"
@@ -190,6 +201,35 @@ def negative_growth(
         figures["growth_target_pct"] = exact(growth_target_pct)
     key = AlertKey(Rule.NEGATIVE_GROWTH, zone, indicator.code, date(row.year, 1, 1))
     return Finding(key, negative or below_target, severity, head + target_words + base_words, figures)
+
+
+def _reported_growth(
+    zone: str,
+    indicator: Indicator,
+    row: MonthProgress,
+    yoy: Decimal,
+    config: NegativeGrowthConfig,
+    growth_target_pct: Decimal | None,
+) -> Finding:
+    """negative_growth on a published rate alone ("进出口总额增速97.5%", no amounts to compute it from)."""
+    negative = yoy < 0
+    below_target = growth_target_pct is not None and yoy < growth_target_pct
+    points = round_half_up(abs(yoy), 1)
+    if yoy == 0:
+        words = "同比持平"
+    else:
+        direction = "增长" if yoy > 0 else "下降"
+        words = f"同比{direction}不足0.1%" if points == 0 else f"同比{direction}{points:f}%"
+    message = f"{_series(zone, indicator)} {row.year}年{span_label(indicator, row.month)}上报{words}"
+    figures = {"year": str(row.year), "month": str(row.month), "yoy_pct": exact(yoy), "yoy_source": "reported"}
+    if growth_target_pct is not None:
+        verb = "低于" if below_target else "达到"
+        message += f"，{verb}增长目标{one_decimal(growth_target_pct)}%"
+        figures["growth_target_pct"] = exact(growth_target_pct)
+    message += "（无累计数，按上报增速）"
+    severity = config.severity if negative else config.below_target_severity
+    key = AlertKey(Rule.NEGATIVE_GROWTH, zone, indicator.code, date(row.year, 1, 1))
+    return Finding(key, negative or below_target, severity, message, figures)
 
 
 # ---------------------------------------------------------------- sharp swing
@@ -278,6 +318,14 @@ def sharp_swing(
 
 
 @dataclass(frozen=True)
+class Growth:
+    """The growth computed from the amounts and the rate the upstream published with the report."""
+
+    computed_pct: Decimal
+    reported_pct: Decimal
+
+
+@dataclass(frozen=True)
 class Whole:
     """The whole a part belongs to (catalog `part_of`), with its cumulative value for the same month."""
 
@@ -294,13 +342,17 @@ def implausible(
     previous: tuple[int, Decimal] | None,
     whole: Whole | None,
     config: ImplausibleConfig,
+    growth: Growth | None = None,
 ) -> Finding | None:
-    """数据存疑: a part larger than its whole, or a cumulative value lower than the month before.
+    """数据存疑: a part larger than its whole, a cumulative value lower than the month before, or a
+    published growth rate that the amounts do not give.
 
     `previous` is (month, cumulative value) of the latest earlier month of the
     same year with a known cumulative value; `whole` the indicator this one is
-    part of, for the same zone and month. Both checks are made when their
-    figures are known; no judgement when neither can be made.
+    part of, for the same zone and month; `growth` the computed and the reported
+    rate when the report carried both amounts and a rate (more than 0.1 points
+    apart is implausible: releases round to one decimal). Each check is made
+    when its figures are known; no judgement when none can be made.
     """
     if ytd_value is None:
         return None
@@ -326,16 +378,26 @@ def implausible(
         previous_month, previous_value = previous
         figures["previous_month"] = str(previous_month)
         figures["previous_ytd_value"] = exact(previous_value)
-        if ytd_value < previous_value:
+        if ytd_value < previous_value and not indicator.stock:  # a level may fall; a sum over the year may not
             codes.append("cumulative_fell")
             problems.append(
                 f"累计{amount(ytd_value, indicator)}低于{months_label(previous_month)}累计"
                 f"{amount(previous_value, indicator)}（累计值不应在年内回落）"
             )
+    if growth is not None:
+        evaluable = True
+        figures["yoy_pct"] = exact(growth.computed_pct)
+        figures["reported_yoy_pct"] = exact(growth.reported_pct)
+        if growth_mismatch(growth.computed_pct, growth.reported_pct):
+            codes.append("reported_growth_differs")
+            problems.append(
+                f"上报增速与计算增速不一致（上报{one_decimal(growth.reported_pct)}%，"
+                f"按累计数计算{one_decimal(growth.computed_pct)}%）"
+            )
     if not evaluable:
         return None
     figures["problems"] = ",".join(codes)
-    head = f"{_series(zone, indicator)} {year}年{months_label(month)}"
+    head = f"{_series(zone, indicator)} {year}年{span_label(indicator, month)}"
     if problems:
         message = head + "数据存疑：" + "；".join(problems)
     else:

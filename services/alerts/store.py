@@ -33,6 +33,7 @@ from alerts import rules as R
 from alerts.config import RulesConfig
 from alerts.lifecycle import State, StoredAlert, decide
 from alerts.model import AlertKey, AlertTransition, Rule, Severity, Transition
+from alerts.zone_names import named, zone_names
 from indicators_core.catalog import Catalog, Indicator
 from indicators_core.progress import MonthProgress
 
@@ -49,7 +50,8 @@ FROM (SELECT zone FROM unnest(%s::text[]) AS zone ORDER BY zone) AS sorted_zones
 SELECT_PROGRESS = """
 SELECT p.zone, p.indicator, p.year, p.month, p.ytd_value, p.month_value, p.ytd_last_year, p.month_last_year,
        p.yoy_base, p.yoy_base_comparable, p.yoy_pct, p.month_yoy_pct, p.target_value, p.completion_pct,
-       p.time_progress_pct, p.progress_gap_pp, p.on_track, p.reported_at
+       p.time_progress_pct, p.progress_gap_pp, p.on_track, p.reported_at, p.yoy_source, p.reported_yoy_pct,
+       p.growth_target_pct, p.growth_gap_pp, p.growth_on_track
 FROM progress p
 JOIN unnest(%s::text[], %s::text[], %s::int[], %s::int[]) AS s(zone, indicator, first_year, last_year)
   ON p.zone = s.zone AND p.indicator = s.indicator
@@ -233,7 +235,8 @@ class AlertStore:
                 if ruleset.behind_schedule.enabled:
                     self._put(findings, R.behind_schedule(zone, indicator, latest, ruleset.behind_schedule))
                 if ruleset.negative_growth.enabled:
-                    target = self.rules.growth_target_pct(zone, code, year)
+                    # The growth target comes with the figures: the processor read it from growth_targets.
+                    target = latest.growth_target_pct
                     self._put(findings, R.negative_growth(zone, indicator, latest, ruleset.negative_growth, target))
             for month in sorted(changed):
                 if month not in year_rows:
@@ -293,7 +296,11 @@ class AlertStore:
             if whole_row is not None:
                 whole = R.Whole(self.catalog.indicators[indicator.part_of], whole_row.ytd_value)
         config = self.rules.for_indicator(indicator.code).implausible
-        return R.implausible(zone, indicator, year, month, row.ytd_value, previous, whole, config)
+        growth = None
+        if row.yoy_source == "computed" and row.reported_yoy_pct is not None:
+            assert row.yoy_pct is not None  # noqa: S101
+            growth = R.Growth(row.yoy_pct, row.reported_yoy_pct)
+        return R.implausible(zone, indicator, year, month, row.ytd_value, previous, whole, config, growth)
 
     async def _late_resolutions(
         self,
@@ -409,6 +416,8 @@ class AlertStore:
         if not keys:
             return []
         stored = await self._read_alerts(conn, keys)
+        names = await zone_names(conn, (key.zone for key in keys))
+        findings = {key: named(finding, names) if finding is not None else None for key, finding in findings.items()}
         now = datetime.now(UTC)
         alert_rows = []
         transitions: list[AlertTransition] = []

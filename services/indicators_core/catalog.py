@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import tomllib
+import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -10,6 +11,10 @@ from pathlib import Path
 from indicators_core.units import SCALES
 
 DEFAULT_CATALOG_PATH = Path(__file__).with_name("indicators.toml")
+FREQUENCIES = ("month", "quarter")
+# A flow accumulates over the year (累计, month values are differences); a stock is a level at the
+# period's end (规上工业企业数): nothing is derived from consecutive values, completion is value / target.
+KINDS = ("flow", "stock")
 
 
 @dataclass(frozen=True)
@@ -21,6 +26,32 @@ class Indicator:
     integer: bool = False
     part_of: str | None = None
     january: bool = True
+    frequency: str = "month"  # "month" | "quarter": how often the series is published
+    kind: str = "flow"  # "flow" (accumulates over the year) | "stock" (a level at the period's end)
+
+    @property
+    def quarterly(self) -> bool:
+        return self.frequency == "quarter"
+
+    @property
+    def stock(self) -> bool:
+        return self.kind == "stock"
+
+    @property
+    def step(self) -> int:
+        """Months between two periods of the series: a quarter is stored at its last month (Q2 = month 6)."""
+        return 3 if self.quarterly else 1
+
+    @property
+    def first_month(self) -> int:
+        """The month of the year's first release: January, February for 1-2月, March for 1季度."""
+        if self.quarterly:
+            return 3
+        return 1 if self.january else 2
+
+    # Other names people write for it in their sheets (规模以上工业总产值 for 规上工业产值): a sheet's 指标 cell
+    # may be the code, the Chinese name or one of these (Catalog.find).
+    aliases: tuple[str, ...] = ()
 
 
 class CatalogError(ValueError):
@@ -37,6 +68,19 @@ class Catalog:
     def codes(self) -> list[str]:
         return list(self.indicators)
 
+    def find(self, name: str) -> Indicator | None:
+        """The indicator a person's name for it means: its code, its Chinese name or an alias (spaces ignored)."""
+        wanted = _name_key(name)
+        for indicator in self.indicators.values():
+            if wanted in {_name_key(indicator.code), _name_key(indicator.name_zh), *map(_name_key, indicator.aliases)}:
+                return indicator
+        return None
+
+
+def _name_key(name: str) -> str:
+    """A name as compared: NFKC (full-width letters and brackets as ASCII), without any whitespace."""
+    return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
+
 
 def parse_catalog(text: str, origin: str = "<catalog>") -> Catalog:
     raw = tomllib.loads(text)
@@ -51,6 +95,9 @@ def parse_catalog(text: str, origin: str = "<catalog>") -> Catalog:
                 integer=bool(entry.get("integer", False)),
                 part_of=entry.get("part_of"),
                 january=bool(entry.get("january", True)),
+                frequency=str(entry.get("frequency", "month")),
+                kind=str(entry.get("kind", "flow")),
+                aliases=tuple(str(alias) for alias in entry.get("aliases", [])),
             )
         except KeyError as missing:
             raise CatalogError(f"{origin}: indicator #{position} lacks {missing}") from None
@@ -58,9 +105,23 @@ def parse_catalog(text: str, origin: str = "<catalog>") -> Catalog:
             raise CatalogError(f"{origin}: {indicator.code}: unknown scale '{indicator.scale}'")
         if indicator.unit not in SCALES[indicator.scale]:
             raise CatalogError(f"{origin}: {indicator.code}: unit '{indicator.unit}' not in scale '{indicator.scale}'")
+        if indicator.frequency not in FREQUENCIES:
+            raise CatalogError(
+                f"{origin}: {indicator.code}: frequency '{indicator.frequency}' is not one of {', '.join(FREQUENCIES)}"
+            )
+        if indicator.kind not in KINDS:
+            raise CatalogError(f"{origin}: {indicator.code}: kind '{indicator.kind}' is not one of {', '.join(KINDS)}")
+        if indicator.quarterly and not indicator.january:
+            raise CatalogError(f"{origin}: {indicator.code}: january = false applies to monthly indicators only")
         if indicator.code in indicators:
             raise CatalogError(f"{origin}: indicator '{indicator.code}' appears twice")
         indicators[indicator.code] = indicator
+    names: dict[str, str] = {}
+    for indicator in indicators.values():
+        for name in (indicator.code, indicator.name_zh, *indicator.aliases):
+            owner = names.setdefault(_name_key(name), indicator.code)
+            if owner != indicator.code:
+                raise CatalogError(f"{origin}: the name '{name}' of {indicator.code} is also a name of {owner}")
     for indicator in indicators.values():
         if indicator.part_of is not None and indicator.part_of not in indicators:
             raise CatalogError(f"{origin}: {indicator.code}: part_of '{indicator.part_of}' is not in the catalog")

@@ -8,10 +8,11 @@ from decimal import Decimal
 from google.protobuf.timestamp_pb2 import Timestamp
 
 from indicators_core.gen.indicators.v1 import events_pb2 as pb
-from indicators_core.progress import MonthProgress
+from indicators_core.progress import MonthProgress, period_text
 
 Observation = pb.Observation
 Target = pb.Target
+Zone = pb.Zone
 Report = pb.Report
 ReportBatch = pb.ReportBatch
 ProgressResult = pb.ProgressResult
@@ -40,7 +41,13 @@ def text_decimal(text: str) -> Decimal | None:
     return Decimal(text) if text else None
 
 
-def progress_result(zone: str, indicator: str, row: MonthProgress, computed_at: datetime) -> pb.ProgressResult:
+def _flag(value: bool | None) -> str:
+    return "" if value is None else ("true" if value else "false")
+
+
+def progress_result(
+    zone: str, indicator: str, row: MonthProgress, computed_at: datetime, frequency: str = "month"
+) -> pb.ProgressResult:
     result = pb.ProgressResult(
         zone=zone,
         indicator=indicator,
@@ -58,8 +65,15 @@ def progress_result(zone: str, indicator: str, row: MonthProgress, computed_at: 
         completion_pct=decimal_text(row.completion_pct),
         time_progress_pct=decimal_text(row.time_progress_pct),
         progress_gap_pp=decimal_text(row.progress_gap_pp),
-        on_track="" if row.on_track is None else ("true" if row.on_track else "false"),
+        on_track=_flag(row.on_track),
         computed_at=to_timestamp(computed_at),
+        yoy_source=row.yoy_source or "",
+        reported_yoy_pct=decimal_text(row.reported_yoy_pct),
+        growth_target_pct=decimal_text(row.growth_target_pct),
+        growth_gap_pp=decimal_text(row.growth_gap_pp),
+        growth_on_track=_flag(row.growth_on_track),
+        frequency=frequency,
+        period=period_text(row.year, row.month, 3 if frequency == "quarter" else 1),
     )
     if row.reported_at is not None:
         result.reported_at.CopyFrom(to_timestamp(row.reported_at))

@@ -30,6 +30,7 @@ from indicators_core.catalog import Catalog, Indicator
 from indicators_core.progress import (
     Basis,
     MonthReport,
+    cumulate_stock,
     cumulate_year,
     growth_pct,
     quantize_pct,
@@ -58,7 +59,7 @@ class RowFigures(Protocol):
     @property
     def basis(self) -> Basis: ...
     @property
-    def value(self) -> Decimal: ...
+    def value(self) -> Decimal | None: ...  # None: a growth-only row (a published rate, no amount)
     @property
     def yoy_base(self) -> Decimal | None: ...
 
@@ -310,12 +311,16 @@ class _Series:
 
     def __init__(self, years: Mapping[int, Mapping[int, MonthReport]], indicator: Indicator):
         self.years = years
-        self.first_month = 1 if indicator.january else 2
+        self.indicator = indicator
         self._cache: dict[int, tuple[dict[int, Decimal], dict[int, Decimal]]] = {}
 
     def year(self, year: int) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
         if year not in self._cache:
-            self._cache[year] = cumulate_year(self.years.get(year, {}), self.first_month)
+            reports = self.years.get(year, {})
+            if self.indicator.stock:  # a level: no month-alone values to judge
+                self._cache[year] = cumulate_stock(reports), {}
+            else:
+                self._cache[year] = cumulate_year(reports, self.indicator.first_month, self.indicator.step)
         return self._cache[year]
 
     def ytd(self, year: int, month: int) -> Decimal | None:

@@ -86,6 +86,9 @@ DELIVERY_KINDS = ("alerts", "test")
 DELIVERY_STATUSES = ("pending", "sent", "failed")
 # What one delivery attempt came to: the notifier metrics' `outcome` label.
 DELIVERY_OUTCOMES = ("sent", "retrying", "failed")
+# A registered zone's level (PUT /v1/zones; the zones table CHECKs it): 国家级, 省级, anything else.
+ZONE_LEVELS = ("national", "provincial", "other")
+ZONE_LEVEL_ZH = {"national": "国家级", "provincial": "省级", "other": "其他"}
 
 
 @dataclass(frozen=True)

@@ -12,7 +12,7 @@ import time
 from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from fastapi import Request
 from fastapi.responses import JSONResponse, Response
@@ -28,6 +28,8 @@ from ingest.limits import BodyTooLarge, read_body
 from ingest.problems import forbidden, implausible, problem, rejected, too_large
 from ingest.publisher import BatchTooLarge, BrokerUnavailable, build_batch, check_message_size
 from ingest.validation import BatchInvalid, ObservationRow, TargetRow, parse_json_body
+from ingest.zone_checks import check_zones
+from ingest.zones import ZoneRow
 
 log = logging.getLogger("ingest")
 
@@ -36,10 +38,13 @@ PLAUSIBILITY_CHECKED = "checked"
 PLAUSIBILITY_BATCH_ONLY = "batch only (database unavailable)"
 
 Rows = Sequence[ObservationRow | TargetRow]
+# What a write may carry: reports, or zones of the registry (PUT /v1/zones, admin only: no scope to check).
+AnyRows = Sequence[ObservationRow | TargetRow | ZoneRow]
+RowsT = TypeVar("RowsT", bound=AnyRows)
 
 
 async def publish_rows(
-    context: IngestContext, kind: str, rows: Rows, source: str, plausibility: str | None = None
+    context: IngestContext, kind: str, rows: AnyRows, source: str, plausibility: str | None = None
 ) -> JSONResponse:
     """Publish the rows as one batch: 202 once the broker acknowledged it, else 413 or 503 naming the batch."""
     reported_at = datetime.now(UTC)
@@ -108,8 +113,8 @@ async def check_plausibility(
 
 
 async def read_rows(
-    request: Request, context: IngestContext, kind: str, body_key: str, validate: Callable[[Any], Rows]
-) -> Rows:
+    request: Request, context: IngestContext, kind: str, body_key: str, validate: Callable[[Any], RowsT]
+) -> RowsT:
     """The body's rows, validated (raises BodyTooLarge or BatchInvalid); counts the rows received."""
     payload = parse_json_body(await read_body(request, context.settings.max_body_bytes))
     if isinstance(payload, dict) and isinstance(payload.get(body_key), list):
@@ -123,7 +128,7 @@ async def receive(
     writer: Writer,
     kind: str,
     body_key: str,
-    validate: Callable[[Any], Rows],
+    validate: Callable[[Any], AnyRows],
 ) -> Response:
     """The whole path of one write: 202 with the batch id, or one refusal naming every problem."""
     try:
@@ -132,9 +137,12 @@ async def receive(
         return too_large(kind, str(error))
     except BatchInvalid as error:
         return rejected(kind, error)
-    violations = scope_violations(writer, kind, rows)
+    violations = scope_violations(writer, kind, [row for row in rows if not isinstance(row, ZoneRow)])
     if violations:
         return forbidden(kind, writer, violations)
+    refusal = await check_zones(context, kind, rows)
+    if refusal is not None:
+        return refusal
     if kind != "observation":
         return await publish_rows(context, kind, rows, writer.source)
     observations = [row for row in rows if isinstance(row, ObservationRow)]

@@ -35,6 +35,9 @@ class IngestSettings(CommonSettings):
     # its own figures only (ingest keeps accepting while PostgreSQL is down).
     plausibility_path: Path | None = None
     plausibility_lookup_timeout_s: float = Field(default=2.0, gt=0)
+    # true: an observation or target of a zone code nobody registered (PUT /v1/zones) is a 422 naming the
+    # closest registered codes; the registry is then read at every batch (503 while PostgreSQL is down).
+    zones_strict: bool = False
 
     @model_validator(mode="after")
     def _require_keys_outside_development(self) -> IngestSettings:

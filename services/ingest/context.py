@@ -14,6 +14,7 @@ from indicators_core.writers import Writer
 from ingest.config import IngestSettings
 from ingest.history import StoredHistory
 from ingest.publisher import BatchPublisher
+from ingest.registry import ZoneRegistry
 
 
 @dataclass(frozen=True)
@@ -24,6 +25,7 @@ class IngestContext:
     writers: list[Writer]
     publisher: BatchPublisher
     history: StoredHistory
+    zones: ZoneRegistry  # the stored zone registry: parents of PUT /v1/zones, INDICATORS_ZONES_STRICT
 
 
 def build_context(
@@ -46,4 +48,5 @@ def build_context(
             ready_timeout_s=settings.broker_probe_timeout_s,
         ),
         history=history or StoredHistory(settings.database_url, settings.plausibility_lookup_timeout_s),
+        zones=ZoneRegistry(settings.database_url, settings.plausibility_lookup_timeout_s),
     )

@@ -5,6 +5,7 @@ from collections.abc import Iterable
 from prometheus_client import Counter, Gauge, Histogram
 
 from ingest.validation import OBSERVATION_FIELDS, TARGET_FIELDS
+from ingest.zones import ZONE_FIELDS
 
 ROWS_RECEIVED = Counter("indicators_ingest_rows_received_total", "Rows received in batches", ["kind"])
 ROWS_REJECTED = Counter("indicators_ingest_rows_rejected_total", "Rows rejected by validation", ["kind", "field"])
@@ -34,7 +35,7 @@ PLAUSIBILITY_UNCHECKED = Counter(
     " be read in time",
 )
 
-KINDS = ("observation", "target")
+KINDS = ("observation", "target", "zone")
 # The fields a rejection names: the body that is not JSON, its list ("observations"), a row that is
 # not an object, and each field of a row. A field the row should not have ("unknown field 'valu'")
 # counts as unknown_field: its name is the sender's, so a series per name would be unbounded.
@@ -42,6 +43,7 @@ UNKNOWN_FIELD = "unknown_field"
 REJECTABLE_FIELDS = {
     "observation": frozenset({"body", "observations", "row", UNKNOWN_FIELD, *OBSERVATION_FIELDS}),
     "target": frozenset({"body", "targets", "row", UNKNOWN_FIELD, *TARGET_FIELDS}),
+    "zone": frozenset({"body", "zones", "row", UNKNOWN_FIELD, *ZONE_FIELDS}),
 }
 
 # Every series starts at 0: Prometheus' increase() does not count a series' first sample, so

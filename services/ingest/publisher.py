@@ -24,6 +24,7 @@ from indicators_core.progress import Basis
 from indicators_core.topics import ensure_topics
 from ingest import metrics
 from ingest.validation import ObservationRow, TargetRow
+from ingest.zones import ZoneRow
 
 log = logging.getLogger(__name__)
 
@@ -59,7 +60,10 @@ def check_message_size(batch: events.ReportBatch) -> bytes:
 
 
 def build_batch(
-    rows: Sequence[ObservationRow | TargetRow], source: str, reported_at: datetime, batch_id: str | None = None
+    rows: Sequence[ObservationRow | TargetRow | ZoneRow],
+    source: str,
+    reported_at: datetime,
+    batch_id: str | None = None,
 ) -> events.ReportBatch:
     batch_id = batch_id or str(uuid.uuid4())
     stamp = to_timestamp(reported_at)
@@ -80,6 +84,18 @@ def build_batch(
                     reported_unit=row.reported_unit,
                     explanation=row.explanation or "",
                     explained_warnings=row.explained_warnings or "",
+                    reported_yoy_pct=decimal_text(row.reported_yoy_pct),
+                )
+            )
+        elif isinstance(row, ZoneRow):
+            report.zone.CopyFrom(
+                events.Zone(
+                    code=row.code,
+                    name_zh=row.name_zh,
+                    level=row.level,
+                    kind=row.kind,
+                    parent=row.parent or "",
+                    groups=list(row.groups),
                 )
             )
         else:
@@ -91,6 +107,7 @@ def build_batch(
                     value=decimal_text(row.value),
                     reported_value=decimal_text(row.reported_value),
                     reported_unit=row.reported_unit,
+                    kind=row.kind,
                 )
             )
     return batch

@@ -55,11 +55,28 @@ class Observation(BaseModel):
         examples=["industrial_output"],
     )
     period: str = Field(
-        pattern=r"^[0-9]{4}-[0-9]{2}$", description=f"The month, YYYY-MM, from {MIN_YEAR} to now.", examples=["2026-05"]
+        pattern=r"^[0-9]{4}-([0-9]{2}|Q[1-4])$",
+        description=f"The month, YYYY-MM, from {MIN_YEAR} to now; for a quarterly indicator (catalog frequency"
+        " 'quarter', e.g. gdp) the quarter, YYYY-Qn, cumulative 1-n季度. The other form is refused.",
+        examples=["2026-05", "2026-Q2"],
     )
-    value: Figure = Field(examples=[750200])
-    unit: str = Field(
-        description="The unit of value and yoy_base; converted exactly into the indicator's unit.", examples=["万元"]
+    value: Figure | None = Field(
+        default=None,
+        description="The figure in `unit`. May be left out when reported_yoy_pct is sent (a growth-only row)."
+        f" {FIGURE_RULES}",
+        examples=[750200],
+    )
+    unit: str | None = Field(
+        default=None,
+        description="The unit of value and yoy_base; converted exactly into the indicator's unit. Required with"
+        " value or yoy_base.",
+        examples=["万元"],
+    )
+    reported_yoy_pct: Figure | None = Field(
+        default=None,
+        description="The published growth rate of the cumulative value in % (97.5 for 增长97.5%), at least -100."
+        " The item's yoy_pct is computed from the amounts when both years are known, else this one.",
+        examples=[97.5],
     )
     basis: Literal["ytd", "month"] = Field(
         default="ytd", description="'ytd' (累计, January to the month) or 'month' (当月, the month alone)."
@@ -101,10 +118,19 @@ class Target(BaseModel):
     )
     indicator: str = Field(description="An indicator code of the catalog.", examples=["industrial_output"])
     year: int = Field(ge=MIN_YEAR, le=MAX_YEAR, examples=[2026])
-    value: Figure = Field(
-        description=f"The annual target, absolute and greater than zero. {FIGURE_RULES}", examples=[166]
+    kind: Literal["absolute", "growth"] = Field(
+        default="absolute",
+        description="'absolute': an annual amount; 'growth': a growth-rate target in % (10 for 增长10%以上)."
+        " A series may have one of each for a year.",
     )
-    unit: str | None = Field(default=None, description="Left out: the indicator's own unit.", examples=["亿元"])
+    value: Figure = Field(
+        description="The annual target: absolute and greater than zero, or (kind growth) a rate in %, at least"
+        f" -100. {FIGURE_RULES}",
+        examples=[166],
+    )
+    unit: str | None = Field(
+        default=None, description="Left out: the indicator's own unit ('%' for a growth target).", examples=["亿元"]
+    )
 
 
 class TargetBatch(BaseModel):
@@ -186,10 +212,12 @@ def with_catalog_codes(spec: dict[str, Any], catalog: Catalog) -> dict[str, Any]
                     row["indicator"]["enum"] = list(catalog.codes())
                 if "unit" in row:
                     unit = row["unit"]
+                    # A target row (it has a kind) may be a growth target, in %.
+                    known = [*units, "%"] if "kind" in row else units
                     if "anyOf" in unit:  # optional: string or null
-                        unit["anyOf"] = [{"type": "string", "enum": units}, {"type": "null"}]
+                        unit["anyOf"] = [{"type": "string", "enum": known}, {"type": "null"}]
                     else:
-                        unit["enum"] = units
+                        unit["enum"] = known
     return spec
 
 
@@ -238,4 +266,56 @@ OBSERVATIONS_EXAMPLE = {
         },
     ]
 }
-TARGETS_EXAMPLE = {"targets": [{"zone": "高新区", "indicator": "industrial_output", "year": 2026, "value": 166}]}
+TARGETS_EXAMPLE = {
+    "targets": [
+        {"zone": "高新区", "indicator": "industrial_output", "year": 2026, "value": 166},
+        {"zone": "高新区", "indicator": "industrial_output", "year": 2026, "kind": "growth", "value": 10},
+    ]
+}
+
+
+class Zone(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    code: str = Field(
+        min_length=1,
+        max_length=MAX_ZONE_LENGTH,
+        pattern=r"^[^|]*$",
+        description="The code reports name the zone by (their `zone`); a later PUT of the code replaces it."
+        f" {TEXT_RULES}",
+        examples=["qianjiang-edz"],
+    )
+    name_zh: str = Field(
+        min_length=1, max_length=100, description="Shown in place of the code.", examples=["杭州钱江经济开发区"]
+    )
+    level: Literal["national", "provincial", "other"] = Field(description="国家级, 省级 or other (a district, city…)")
+    kind: str = Field(min_length=1, max_length=20, examples=["经开区", "高新区", "新城", "区县"])
+    parent: str | None = Field(
+        default=None,
+        description="Another registered code (or one registered by the same batch): a district, city or province.",
+        examples=["yuhang"],
+    )
+    groups: list[Annotated[str, StringConstraints(min_length=1, max_length=50)]] | None = Field(
+        default=None, max_length=20, description="Peer groups the zone is ranked in.", examples=[["浙江省级以上开发区"]]
+    )
+
+
+class ZoneBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    zones: list[Zone] = Field(min_length=1, description="One row per code; all accepted or none.")
+
+
+ZONES_EXAMPLE = {
+    "zones": [
+        {"code": "yuhang", "name_zh": "余杭区", "level": "other", "kind": "区县"},
+        {
+            "code": "qianjiang-edz",
+            "name_zh": "杭州钱江经济开发区",
+            "level": "national",
+            "kind": "经开区",
+            "parent": "yuhang",
+            "groups": ["浙江省级以上开发区"],
+        },
+    ]
+}

@@ -35,19 +35,33 @@ from decimal import Decimal, InvalidOperation
 from typing import Any
 
 from indicators_core.catalog import Catalog, Indicator
-from indicators_core.progress import Basis, growth_pct
+from indicators_core.progress import Basis, growth_pct, period_text
 from indicators_core.units import UnitError, convert, unit_shift
 from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 from ingest.limits import MAX_JSON_DEPTH, json_depth_exceeds
 
 PERIOD_RE = re.compile(r"^([0-9]{4})-([0-9]{2})$")
+QUARTER_RE = re.compile(r"^([0-9]{4})-Q([1-4])$")
+# A growth rate (reported_yoy_pct, a growth target) below −100% would make an amount negative.
+MIN_GROWTH_PCT = Decimal(-100)
+TARGET_KINDS = ("absolute", "growth")
 MAX_ZONE_LENGTH = 100
 # Any text field longer than this is refused before it is normalised or scanned.
 MAX_TEXT_CHARS = 1000
-OBSERVATION_FIELDS = {"zone", "indicator", "period", "value", "unit", "basis", "yoy_base", "explanation"}
+OBSERVATION_FIELDS = {
+    "zone",
+    "indicator",
+    "period",
+    "value",
+    "unit",
+    "basis",
+    "yoy_base",
+    "explanation",
+    "reported_yoy_pct",
+}
 # Why a row whose figures look implausible is right (plausibility.py): kept with the report, shown by the query API.
 MAX_EXPLANATION_CHARS = 500
-TARGET_FIELDS = {"zone", "indicator", "year", "value", "unit"}
+TARGET_FIELDS = {"zone", "indicator", "year", "value", "unit", "kind"}
 
 # Figures, in the indicator's (stored) unit: |figure| < 10^15 and at most 10
 # decimal places (1 分 in 亿元 is 10^-10). 10^15 亿元 is a thousand times the
@@ -95,12 +109,13 @@ class ObservationRow:
     year: int
     month: int
     basis: Basis
-    value: Decimal  # in the catalog unit
+    value: Decimal | None  # in the catalog unit; None for a growth-only row
     yoy_base: Decimal | None  # in the catalog unit
-    reported_value: Decimal
+    reported_value: Decimal | None
     reported_unit: str
     explanation: str | None = None  # the sender's words for figures that look implausible
     explained_warnings: str | None = None  # JSON: the plausibility warnings the explanation answers
+    reported_yoy_pct: Decimal | None = None  # the upstream's published growth rate, %
 
 
 @dataclass(frozen=True)
@@ -108,9 +123,10 @@ class TargetRow:
     zone: str
     indicator: str
     year: int
-    value: Decimal
+    value: Decimal  # an amount in the catalog unit, or a rate in % (kind growth)
     reported_value: Decimal
     reported_unit: str
+    kind: str = "absolute"  # "absolute" | "growth" (增长X%以上)
 
 
 class BatchInvalid(Exception):
@@ -381,6 +397,98 @@ class _RowChecker:
                 " check both figures and their unit",
             )
 
+    def period(self, row: dict[str, Any], indicator: Indicator | None, today: date) -> tuple[int, int] | None:
+        """(year, month) of a month "YYYY-MM", or of a quarter "YYYY-Qn" stored at its last month (Q2 → 6).
+
+        The form must be the indicator's frequency: a month of a quarterly indicator (or the reverse) is
+        refused, naming both, since a quarter's figure filed as its last month would read as 1-6月 of a
+        monthly series, and the reverse would be judged against n/4.
+        """
+        period = row.get("period")
+        wanted = "YYYY-Qn" if indicator is not None and indicator.quarterly else "YYYY-MM"
+        if period is None:
+            self.fail("period", f"is required ({wanted})")
+            return None
+        if not isinstance(period, str):
+            what = "a quarter" if wanted == "YYYY-Qn" else "a month"
+            self.fail("period", f"{json.dumps(period, default=str)} is not {what} in the form {wanted}")
+            return None
+        problem, period = clean_text(period)
+        if problem is not None:
+            self.fail("period", problem)
+            return None
+        month_match, quarter_match = PERIOD_RE.match(period), QUARTER_RE.match(period)
+        if month_match is None and quarter_match is None:
+            what = "a quarter" if wanted == "YYYY-Qn" else "a month"
+            self.fail("period", f"'{period}' is not {what} in the form {wanted}")
+            return None
+        if indicator is not None and indicator.quarterly and month_match is not None:
+            self.fail(
+                "period",
+                f"'{period}' is a month, but {indicator.code} ({indicator.name_zh}) is reported by quarter:"
+                " send the quarter as YYYY-Qn (2026-Q2 for 1-2季度)",
+            )
+            return None
+        if indicator is not None and not indicator.quarterly and quarter_match is not None:
+            self.fail(
+                "period",
+                f"'{period}' is a quarter, but {indicator.code} ({indicator.name_zh}) is reported by month:"
+                " send the month as YYYY-MM",
+            )
+            return None
+        if quarter_match is not None:
+            year, month = int(quarter_match.group(1)), 3 * int(quarter_match.group(2))
+        else:
+            assert month_match is not None  # noqa: S101
+            year, month = int(month_match.group(1)), int(month_match.group(2))
+            if not 1 <= month <= 12:
+                self.fail("period", f"'{period}': month {month} is not 1..12")
+                return None
+        if year < MIN_YEAR:
+            self.fail("period", f"'{period}' is before {MIN_YEAR}")
+            return None
+        # A quarter is in the future until its last month has begun, as a month is until it has begun.
+        if (year, month) > (today.year, today.month):
+            self.fail("period", f"'{period}' is in the future")
+            return None
+        return year, month
+
+    def basis(self, row: dict[str, Any], indicator: Indicator | None) -> Basis | None:
+        basis_text = row.get("basis", "ytd")
+        problem = None
+        if isinstance(basis_text, str):
+            problem, basis_text = clean_text(basis_text)
+        if problem is not None:
+            self.fail("basis", problem)
+            return None
+        try:
+            basis = Basis(basis_text)
+        except ValueError:
+            self.fail("basis", f"'{basis_text}' is not 'ytd' (累计) or 'month' (当月)")
+            return None
+        if basis is Basis.MONTH and indicator is not None and indicator.stock:
+            self.fail(
+                "basis",
+                f"{indicator.code} ({indicator.name_zh}) is a stock, a level at the period's end: send it as"
+                " 'ytd' (the level), there is no month-alone value of a stock",
+            )
+            return None
+        return basis
+
+    def percentage(self, row: dict[str, Any], field: str, required: bool = False) -> Decimal | None:
+        """A growth rate in % (reported_yoy_pct, a growth target): at least −100, stored to ≤ 10 places."""
+        number = self.number(row, field, required=required)
+        if number is None:
+            return None
+        problem = range_problem(number, "%", 0, "%")
+        if problem is not None:
+            self.fail(field, problem)
+            return None
+        if number < MIN_GROWTH_PCT:
+            self.fail(field, f"{show(number)}% is below -100%: an amount cannot fall by more than all of it")
+            return None
+        return number
+
     def unknown_fields(self, row: dict[str, Any], allowed: set[str]) -> None:
         for field in sorted(set(row) - allowed):
             self.fail(field, f"unknown field '{field}' (allowed: {', '.join(sorted(allowed))})")
@@ -409,42 +517,20 @@ def validate_observations(payload: Any, catalog: Catalog, today: date, max_rows:
         if series is None:
             continue
         zone, indicator = series
-        year = month = None
-        period = row.get("period")
-        if period is None:
-            check.fail("period", "is required (YYYY-MM)")
-        elif not isinstance(period, str):
-            check.fail("period", f"{json.dumps(period, default=str)} is not a month in the form YYYY-MM")
-        else:
-            problem, period = clean_text(period)
-            match = PERIOD_RE.match(period)
-            if problem is not None:
-                check.fail("period", problem)
-            elif match is None:
-                check.fail("period", f"'{period}' is not a month in the form YYYY-MM")
-            else:
-                year, month = int(match.group(1)), int(match.group(2))
-                if not 1 <= month <= 12:
-                    check.fail("period", f"'{period}': month {month} is not 1..12")
-                elif year < MIN_YEAR:
-                    check.fail("period", f"'{period}' is before {MIN_YEAR}")
-                elif (year, month) > (today.year, today.month):
-                    check.fail("period", f"'{period}' is in the future")
-        basis_text = row.get("basis", "ytd")
-        basis = None
-        problem = None
-        if isinstance(basis_text, str):
-            problem, basis_text = clean_text(basis_text)
-        if problem is not None:
-            check.fail("basis", problem)
-        else:
-            try:
-                basis = Basis(basis_text)
-            except ValueError:
-                check.fail("basis", f"'{basis_text}' is not 'ytd' (累计) or 'month' (当月)")
-        unit = check.text(row, "unit")
-        value = check.number(row, "value")
+        year_month = check.period(row, indicator, today)
+        basis = check.basis(row, indicator)
+        reported_yoy_pct = check.percentage(row, "reported_yoy_pct")
+        # A growth-only row (the published rate, "进出口总额增速97.5%") may leave the amount out.
+        if row.get("value") is None and row.get("reported_yoy_pct") is None:
+            check.fail("value", "is required (or, for a growth-only row, reported_yoy_pct: the published growth rate)")
+        value = check.number(row, "value", required=False)
         yoy_base = check.number(row, "yoy_base", required=False)
+        amounts = value is not None or yoy_base is not None
+        # The unit says what the amounts are in; a row without amounts needs none (the indicator's own).
+        if row.get("unit") is not None or amounts or "value" in row:
+            unit = check.text(row, "unit")
+        else:
+            unit = indicator.unit if indicator else None
         explanation = None
         if row.get("explanation") is not None:
             explanation = check.text(row, "explanation")
@@ -464,21 +550,36 @@ def validate_observations(payload: Any, catalog: Catalog, today: date, max_rows:
             )
         elif converted is not None and converted_base is not None and value is not None and yoy_base is not None:
             check.growth(value, yoy_base, unit or "", converted, converted_base)
+        if yoy_base is not None and value is None and reported_yoy_pct is not None:
+            check.fail("yoy_base", "is a base for a value; a growth-only row (reported_yoy_pct, no value) has none")
         if not check.ok:
             continue
-        assert zone and indicator and year and month and basis and unit and value is not None  # noqa: S101
-        assert converted is not None  # noqa: S101
+        assert zone and indicator and year_month and basis and unit  # noqa: S101
+        assert converted is not None or reported_yoy_pct is not None  # noqa: S101
+        year, month = year_month
         key = (zone, indicator.code, year, month)
         if key in first_row_of_key:
             check.fail(
                 "period",
-                f"row {first_row_of_key[key]} already reports {zone} {indicator.code} {period}; send one row per zone, indicator and month",
+                f"row {first_row_of_key[key]} already reports {zone} {indicator.code}"
+                f" {period_text(year, month, indicator.step)}; send one row per zone, indicator and"
+                f" {'quarter' if indicator.quarterly else 'month'}",
             )
             continue
         first_row_of_key[key] = index
         accepted.append(
             ObservationRow(
-                zone, indicator.code, year, month, basis, converted, converted_base, value, unit, explanation
+                zone,
+                indicator.code,
+                year,
+                month,
+                basis,
+                converted,
+                converted_base,
+                value,
+                unit,
+                explanation,
+                reported_yoy_pct=reported_yoy_pct,
             )
         )
     if errors:
@@ -487,11 +588,15 @@ def validate_observations(payload: Any, catalog: Catalog, today: date, max_rows:
 
 
 def validate_targets(payload: Any, catalog: Catalog, max_rows: int) -> list[TargetRow]:
-    """Check every row of a `{"targets": [...]}` body; unit defaults to the indicator's own."""
+    """Check every row of a `{"targets": [...]}` body; unit defaults to the indicator's own.
+
+    `kind` "absolute" (default) is an annual amount; "growth" a growth-rate target in % (10 for
+    增长10%以上), in "%" or with the unit left out. A series may have one of each for a year.
+    """
     rows = _rows(payload, "targets", max_rows)
     errors: list[RowError] = []
     accepted: list[TargetRow] = []
-    first_row_of_key: dict[tuple[str, str, int], int] = {}
+    first_row_of_key: dict[tuple[str, str, int, str], int] = {}
     for index, row in enumerate(rows):
         check = _RowChecker(index, errors)
         series = check.series(row, TARGET_FIELDS, catalog)
@@ -503,23 +608,42 @@ def validate_targets(payload: Any, catalog: Catalog, max_rows: int) -> list[Targ
             check.fail("year", "is required")
         elif isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
             check.fail("year", f"{json.dumps(year, default=str)} is not a year between {MIN_YEAR} and {MAX_YEAR}")
-        value = check.number(row, "value")
-        # Left out (or null): the indicator's own unit.
-        unit = check.text(row, "unit") if row.get("unit") is not None else indicator.unit if indicator else None
-        converted = None
-        if indicator is not None and value is not None and unit is not None:
-            converted = check.convert("value", value, unit, indicator)
-            if converted is not None and converted == 0:
-                check.fail("value", "an annual target of zero cannot be judged against; omit the target instead")
+        kind = check.text(row, "kind") if row.get("kind") is not None else "absolute"
+        if kind is not None and kind not in TARGET_KINDS:
+            check.fail("kind", f"'{kind}' is not 'absolute' (an annual amount) or 'growth' (a growth rate in %)")
+            kind = None
+        if kind == "growth":
+            converted = value = check.percentage(row, "value", required=True)
+            unit: str | None = check.text(row, "unit") if row.get("unit") is not None else "%"
+            if unit is not None and unit != "%":
+                check.fail(
+                    "unit", f"'{unit}': a growth target is a rate in % (10 for 增长10%以上); send '%' or no unit"
+                )
+        else:
+            value = check.number(row, "value")
+            # Left out (or null): the indicator's own unit.
+            unit = check.text(row, "unit") if row.get("unit") is not None else indicator.unit if indicator else None
+            converted = None
+            if indicator is not None and value is not None and unit is not None:
+                converted = check.convert("value", value, unit, indicator)
+                if converted is not None and converted == 0:
+                    check.fail("value", "an annual target of zero cannot be judged against; omit the target instead")
         if not check.ok:
             continue
         assert zone and indicator and isinstance(year, int) and value is not None and converted is not None  # noqa: S101
-        key = (zone, indicator.code, year)
+        assert kind is not None  # noqa: S101
+        key = (zone, indicator.code, year, kind)
         if key in first_row_of_key:
-            check.fail("year", f"row {first_row_of_key[key]} already sets the {year} target of {zone} {indicator.code}")
+            what = "growth target" if kind == "growth" else "target"
+            check.fail("year", f"row {first_row_of_key[key]} already sets the {year} {what} of {zone} {indicator.code}")
             continue
         first_row_of_key[key] = index
-        accepted.append(TargetRow(zone, indicator.code, year, converted, value, str(unit)))
+        accepted.append(TargetRow(zone, indicator.code, year, converted, value, str(unit), kind))
     if errors:
         raise BatchInvalid(errors)
     return accepted
+
+
+# What ingest's other validators (ingest.zones: PUT /v1/zones) share with these: one body shape, one row checker.
+RowChecker = _RowChecker
+batch_rows = _rows

@@ -9,7 +9,7 @@ certificate verification are those of the URL's host, and connections are pooled
 
 httpx's transport takes no network backend, so GuardedTransport builds httpx's own transport and
 puts an httpcore pool with this backend in its place (the same arguments httpx passes; httpx is
-pinned, and tests/alerts/test_notifier_guard.py fails if the pool is no longer where this expects it).
+pinned, and tests/notifier/test_notifier_guard.py fails if the pool is no longer where this expects it).
 A transport given to the client also means HTTP(S)_PROXY from the environment is not used: a proxy
 would resolve the name itself, past the check.
 """

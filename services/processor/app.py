@@ -50,7 +50,7 @@ from indicators_core.faust_worker import (
 from indicators_core.topics import series_key
 from processor import metrics
 from processor.config import ProcessorSettings
-from processor.store import ProgressStore, SeriesResult
+from processor.store import ZONE_KEY, ProgressStore, SeriesResult
 
 log = logging.getLogger("processor")
 settings = ProcessorSettings()
@@ -126,6 +126,10 @@ async def split_batches(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
             continue
         messages = []
         for report in batch.reports:
+            if report.HasField("zone"):
+                # One key for the registry: its reports stay in order on one partition, like a series'.
+                messages.append((series_key(report.zone.code, ZONE_KEY), report.SerializeToString()))
+                continue
             payload_of = report.observation if report.HasField("observation") else report.target
             messages.append((series_key(payload_of.zone, payload_of.indicator), report.SerializeToString()))
         await send_all(reports_topic, messages)
@@ -148,8 +152,11 @@ def describe_report(report: events.Report) -> str:
     if report.HasField("observation"):
         obs = report.observation
         what = f"observation {obs.zone!r} {obs.indicator} {obs.year}-{obs.month:02d}"
+    elif report.HasField("zone"):
+        what = f"zone {report.zone.code!r} ({report.zone.name_zh!r})"
     else:
-        what = f"target {report.target.zone!r} {report.target.indicator} {report.target.year}"
+        kind = "growth target" if report.target.kind == "growth" else "target"
+        what = f"{kind} {report.target.zone!r} {report.target.indicator} {report.target.year}"
     return f"{what} (batch {report.batch_id} row {report.row_index}, from {report.source!r})"
 
 
@@ -168,7 +175,7 @@ async def store_reports(chunk: list[faust.EventT]) -> None:
     stored, results = outcome.applied, outcome.results
     committed_at = time.time()
     for report in stored:
-        kind = "observation" if report.HasField("observation") else "target"
+        kind = report.WhichOneof("payload") or "target"
         metrics.REPORTS_CONSUMED.labels(kind).inc()
         metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - from_timestamp(report.reported_at).timestamp()))
     metrics.RESULTS_WRITTEN.inc(len(results))
@@ -177,12 +184,19 @@ async def store_reports(chunk: list[faust.EventT]) -> None:
         [
             (
                 series_key(r.zone, r.indicator),
-                progress_result(r.zone, r.indicator, r.row, r.computed_at).SerializeToString(),
+                progress_result(
+                    r.zone, r.indicator, r.row, r.computed_at, frequency_of(r.indicator)
+                ).SerializeToString(),
             )
             for r in results
         ],
     )
     metrics.RESULTS_PUBLISHED.inc(len(results))
+
+
+def frequency_of(code: str) -> str:
+    indicator = catalog.get(code)
+    return "month" if indicator is None else indicator.frequency
 
 
 @app.agent(reports_topic)

@@ -22,16 +22,25 @@ from psycopg_pool import AsyncConnectionPool
 from indicators_core import events
 from indicators_core.catalog import Catalog
 from indicators_core.events import from_timestamp, text_decimal
-from indicators_core.progress import Basis, MonthProgress, MonthReport, affected_years, compute_year
+from indicators_core.progress import (
+    Basis,
+    MonthProgress,
+    MonthReport,
+    SeriesShape,
+    affected_years,
+    compute_year,
+)
 
 log = logging.getLogger(__name__)
 
 UPSERT_OBSERVATION = """
 INSERT INTO observations AS o (zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit,
-                               source, batch_id, row_index, reported_at, explanation, explained_warnings)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)
+                               source, batch_id, row_index, reported_at, explanation, explained_warnings,
+                               reported_yoy_pct)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)
 ON CONFLICT (zone, indicator, period) DO UPDATE SET
     basis = EXCLUDED.basis, value = EXCLUDED.value, yoy_base = EXCLUDED.yoy_base,
+    reported_yoy_pct = EXCLUDED.reported_yoy_pct,
     reported_value = EXCLUDED.reported_value, reported_unit = EXCLUDED.reported_unit, source = EXCLUDED.source,
     batch_id = EXCLUDED.batch_id, row_index = EXCLUDED.row_index, reported_at = EXCLUDED.reported_at,
     explanation = EXCLUDED.explanation, explained_warnings = EXCLUDED.explained_warnings,
@@ -41,8 +50,9 @@ WHERE (o.reported_at, o.batch_id::text, o.row_index) < (EXCLUDED.reported_at, EX
 
 INSERT_OBSERVATION_REVISION = """
 INSERT INTO observation_revisions (zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit,
-                                   source, batch_id, row_index, reported_at, explanation, explained_warnings)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb)
+                                   source, batch_id, row_index, reported_at, explanation, explained_warnings,
+                                   reported_yoy_pct)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)
 ON CONFLICT DO NOTHING
 """
 
@@ -64,6 +74,40 @@ VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT DO NOTHING
 """
 
+# The zone registry: a later report of a code replaces it, by the same order as every report.
+UPSERT_ZONE = """
+INSERT INTO zones AS z (code, name_zh, level, kind, parent, groups, source, batch_id, row_index, reported_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (code) DO UPDATE SET
+    name_zh = EXCLUDED.name_zh, level = EXCLUDED.level, kind = EXCLUDED.kind, parent = EXCLUDED.parent,
+    groups = EXCLUDED.groups, source = EXCLUDED.source, batch_id = EXCLUDED.batch_id,
+    row_index = EXCLUDED.row_index, reported_at = EXCLUDED.reported_at, stored_at = now()
+WHERE (z.reported_at, z.batch_id::text, z.row_index) < (EXCLUDED.reported_at, EXCLUDED.batch_id::text, EXCLUDED.row_index)
+"""
+
+INSERT_ZONE_REVISION = """
+INSERT INTO zone_revisions (code, name_zh, level, kind, parent, groups, source, batch_id, row_index, reported_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT DO NOTHING
+"""
+# The series key zone reports travel under (reports topic): "<code>|zone", apart from any indicator's.
+ZONE_KEY = "zone"
+
+UPSERT_GROWTH_TARGET = """
+INSERT INTO growth_targets AS t (zone, indicator, year, value_pct, source, batch_id, row_index, reported_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT (zone, indicator, year) DO UPDATE SET
+    value_pct = EXCLUDED.value_pct, source = EXCLUDED.source, batch_id = EXCLUDED.batch_id,
+    row_index = EXCLUDED.row_index, reported_at = EXCLUDED.reported_at, stored_at = now()
+WHERE (t.reported_at, t.batch_id::text, t.row_index) < (EXCLUDED.reported_at, EXCLUDED.batch_id::text, EXCLUDED.row_index)
+"""
+
+INSERT_GROWTH_TARGET_REVISION = """
+INSERT INTO growth_target_revisions (zone, indicator, year, value_pct, source, batch_id, row_index, reported_at)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s)
+ON CONFLICT DO NOTHING
+"""
+
 # One round trip for all of a chunk's series; the keys are locked in sorted order.
 LOCK_SERIES = """
 SELECT count(pg_advisory_xact_lock(hashtextextended(key, 0)))
@@ -72,7 +116,7 @@ FROM (SELECT key FROM unnest(%s::text[]) AS key ORDER BY key) AS sorted_keys
 
 # All series of a chunk are read in one round trip each, not one per series.
 SELECT_OBSERVATIONS = """
-SELECT o.zone, o.indicator, o.period, o.basis, o.value, o.yoy_base, o.reported_at
+SELECT o.zone, o.indicator, o.period, o.basis, o.value, o.yoy_base, o.reported_at, o.reported_yoy_pct
 FROM observations o
 JOIN unnest(%s::text[], %s::text[], %s::int[], %s::int[]) AS s(zone, indicator, first_year, last_year)
   ON o.zone = s.zone AND o.indicator = s.indicator
@@ -86,11 +130,19 @@ JOIN unnest(%s::text[], %s::text[], %s::int[], %s::int[]) AS s(zone, indicator, 
   ON t.zone = s.zone AND t.indicator = s.indicator AND t.year BETWEEN s.first_year AND s.last_year
 """
 
+SELECT_GROWTH_TARGETS = """
+SELECT t.zone, t.indicator, t.year, t.value_pct, t.reported_at
+FROM growth_targets t
+JOIN unnest(%s::text[], %s::text[], %s::int[], %s::int[]) AS s(zone, indicator, first_year, last_year)
+  ON t.zone = s.zone AND t.indicator = s.indicator AND t.year BETWEEN s.first_year AND s.last_year
+"""
+
 UPSERT_PROGRESS = """
 INSERT INTO progress (zone, indicator, period, year, month, ytd_value, month_value, ytd_last_year, month_last_year,
                       yoy_base, yoy_base_comparable, yoy_pct, month_yoy_pct, target_value, completion_pct,
-                      time_progress_pct, progress_gap_pp, on_track, reported_at, computed_at)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+                      time_progress_pct, progress_gap_pp, on_track, reported_at, computed_at, yoy_source,
+                      reported_yoy_pct, growth_target_pct, growth_gap_pp, growth_on_track)
+VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
 ON CONFLICT (zone, indicator, period) DO UPDATE SET
     ytd_value = EXCLUDED.ytd_value, month_value = EXCLUDED.month_value, ytd_last_year = EXCLUDED.ytd_last_year,
     month_last_year = EXCLUDED.month_last_year, yoy_base = EXCLUDED.yoy_base,
@@ -98,7 +150,9 @@ ON CONFLICT (zone, indicator, period) DO UPDATE SET
     month_yoy_pct = EXCLUDED.month_yoy_pct, target_value = EXCLUDED.target_value,
     completion_pct = EXCLUDED.completion_pct, time_progress_pct = EXCLUDED.time_progress_pct,
     progress_gap_pp = EXCLUDED.progress_gap_pp, on_track = EXCLUDED.on_track, reported_at = EXCLUDED.reported_at,
-    computed_at = EXCLUDED.computed_at
+    computed_at = EXCLUDED.computed_at, yoy_source = EXCLUDED.yoy_source,
+    reported_yoy_pct = EXCLUDED.reported_yoy_pct, growth_target_pct = EXCLUDED.growth_target_pct,
+    growth_gap_pp = EXCLUDED.growth_gap_pp, growth_on_track = EXCLUDED.growth_on_track
 """
 
 
@@ -128,9 +182,9 @@ def _observation_params(report: events.Report) -> tuple[object, ...]:
         obs.indicator,
         date(obs.year, obs.month, 1),
         "ytd" if obs.basis == events.BASIS_YTD else "month",
-        Decimal(obs.value),
+        text_decimal(obs.value),  # "" for a growth-only report: no amount
         text_decimal(obs.yoy_base),
-        Decimal(obs.reported_value),
+        text_decimal(obs.reported_value),
         obs.reported_unit,
         report.source,
         report.batch_id,
@@ -139,6 +193,7 @@ def _observation_params(report: events.Report) -> tuple[object, ...]:
         # "" on the wire (proto3's absent string) is NULL in the table: no explanation, no warnings.
         obs.explanation or None,
         obs.explained_warnings or None,
+        text_decimal(obs.reported_yoy_pct),
     )
 
 
@@ -155,6 +210,71 @@ def _target_params(report: events.Report) -> tuple[object, ...]:
         report.batch_id,
         report.row_index,
         from_timestamp(report.reported_at),
+    )
+
+
+def _zone_params(report: events.Report) -> tuple[object, ...]:
+    zone = report.zone
+    return (
+        zone.code,
+        zone.name_zh,
+        zone.level,
+        zone.kind,
+        zone.parent or None,
+        list(zone.groups),
+        report.source,
+        report.batch_id,
+        report.row_index,
+        from_timestamp(report.reported_at),
+    )
+
+
+def is_growth_target(report: events.Report) -> bool:
+    return report.HasField("target") and report.target.kind == "growth"
+
+
+def _growth_target_params(report: events.Report) -> tuple[object, ...]:
+    target = report.target
+    return (
+        target.zone,
+        target.indicator,
+        target.year,
+        Decimal(target.value),
+        report.source,
+        report.batch_id,
+        report.row_index,
+        from_timestamp(report.reported_at),
+    )
+
+
+def progress_params(zone: str, indicator: str, row: MonthProgress, computed_at: datetime) -> tuple[object, ...]:
+    """One row of UPSERT_PROGRESS."""
+    return (
+        zone,
+        indicator,
+        date(row.year, row.month, 1),
+        row.year,
+        row.month,
+        row.ytd_value,
+        row.month_value,
+        row.ytd_last_year,
+        row.month_last_year,
+        row.yoy_base,
+        row.yoy_base_comparable,
+        row.yoy_pct,
+        row.month_yoy_pct,
+        row.target_value,
+        row.completion_pct,
+        row.time_progress_pct,
+        row.progress_gap_pp,
+        row.on_track,
+        row.reported_at,
+        computed_at,
+        row.yoy_source,
+        row.reported_yoy_pct,
+        row.growth_target_pct,
+        row.growth_gap_pp,
+        row.growth_on_track,
     )
 
 
@@ -178,16 +298,26 @@ class ProgressStore:
     async def apply(self, reports: Sequence[events.Report]) -> list[SeriesResult]:
         """Store the reports and recompute every figure they affect, in one transaction."""
         changes = group_changes(reports)
-        if not changes:
+        zones = [r for r in reports if r.HasField("zone")]
+        if not changes and not zones:
             return []
         async with self.pool.connection() as conn, conn.transaction():
+            if zones:
+                # Names and parents change no figure: nothing to recompute or publish for them.
+                async with conn.cursor() as cur:
+                    zone_rows = [_zone_params(r) for r in zones]
+                    await cur.executemany(UPSERT_ZONE, zone_rows)
+                    await cur.executemany(INSERT_ZONE_REVISION, zone_rows)
+            if not changes:
+                return []
             # Serialise work on a series across workers (a rebalance can hand a
             # partition over while the old owner is mid-chunk); sorted order
             # means two workers never wait on each other in a cycle.
             async with conn.cursor() as cur:
                 await cur.execute(LOCK_SERIES, ([f"{zone}|{indicator}" for zone, indicator in sorted(changes)],))
                 observations = [r for r in reports if r.HasField("observation")]
-                targets = [r for r in reports if r.HasField("target")]
+                targets = [r for r in reports if r.HasField("target") and not is_growth_target(r)]
+                growth_targets = [r for r in reports if is_growth_target(r)]
                 if observations:
                     rows = [_observation_params(r) for r in observations]
                     await cur.executemany(UPSERT_OBSERVATION, rows)
@@ -196,6 +326,10 @@ class ProgressStore:
                     rows = [_target_params(r) for r in targets]
                     await cur.executemany(UPSERT_TARGET, rows)
                     await cur.executemany(INSERT_TARGET_REVISION, rows)
+                if growth_targets:
+                    rows = [_growth_target_params(r) for r in growth_targets]
+                    await cur.executemany(UPSERT_GROWTH_TARGET, rows)
+                    await cur.executemany(INSERT_GROWTH_TARGET_REVISION, rows)
             results = await self._recompute(conn, changes)
         return results
 
@@ -211,60 +345,43 @@ class ProgressStore:
 
         reports: dict[tuple[str, str], dict[int, dict[int, MonthReport]]] = defaultdict(lambda: defaultdict(dict))
         targets: dict[tuple[str, str], dict[int, tuple[Decimal, datetime]]] = defaultdict(dict)
+        growth_targets: dict[tuple[str, str], dict[int, tuple[Decimal, datetime]]] = defaultdict(dict)
+        selection = (zones, indicators, first_years, last_years)
         async with conn.cursor() as cur:
-            await cur.execute(SELECT_OBSERVATIONS, (zones, indicators, first_years, last_years))
-            for zone, indicator, period, basis, value, yoy_base, reported_at in await cur.fetchall():
+            await cur.execute(SELECT_OBSERVATIONS, selection)
+            for zone, indicator, period, basis, value, yoy_base, reported_at, reported_yoy in await cur.fetchall():
                 reports[(zone, indicator)][period.year][period.month] = MonthReport(
-                    period.year, period.month, Basis(basis), value, yoy_base, reported_at
+                    period.year, period.month, Basis(basis), value, yoy_base, reported_at, reported_yoy
                 )
-            await cur.execute(SELECT_TARGETS, (zones, indicators, first_years, last_years))
+            await cur.execute(SELECT_TARGETS, selection)
             for zone, indicator, year, value, reported_at in await cur.fetchall():
                 targets[(zone, indicator)][year] = (value, reported_at)
+            await cur.execute(SELECT_GROWTH_TARGETS, selection)
+            for zone, indicator, year, value, reported_at in await cur.fetchall():
+                growth_targets[(zone, indicator)][year] = (value, reported_at)
 
         computed_at = datetime.now(UTC)
         results: list[SeriesResult] = []
         for key in keys:
             zone, indicator = key
             entry = self.catalog.get(indicator)
-            first_month = 1 if entry is None or entry.january else 2
+            shape = SeriesShape() if entry is None else SeriesShape(entry.first_month, entry.step, entry.stock)
             for year in sorted(years[key]):
                 target = targets[key].get(year)
+                growth_target = growth_targets[key].get(year)
                 for row in compute_year(
                     year,
                     reports[key],
                     target[0] if target else None,
-                    first_month=first_month,
                     target_reported_at=target[1] if target else None,
+                    shape=shape,
+                    growth_target_pct=growth_target[0] if growth_target else None,
+                    growth_target_reported_at=growth_target[1] if growth_target else None,
                 ):
                     results.append(SeriesResult(zone, indicator, row, computed_at))
         if results:
             async with conn.cursor() as cur:
                 await cur.executemany(
-                    UPSERT_PROGRESS,
-                    [
-                        (
-                            r.zone,
-                            r.indicator,
-                            date(r.row.year, r.row.month, 1),
-                            r.row.year,
-                            r.row.month,
-                            r.row.ytd_value,
-                            r.row.month_value,
-                            r.row.ytd_last_year,
-                            r.row.month_last_year,
-                            r.row.yoy_base,
-                            r.row.yoy_base_comparable,
-                            r.row.yoy_pct,
-                            r.row.month_yoy_pct,
-                            r.row.target_value,
-                            r.row.completion_pct,
-                            r.row.time_progress_pct,
-                            r.row.progress_gap_pp,
-                            r.row.on_track,
-                            r.row.reported_at,
-                            computed_at,
-                        )
-                        for r in results
-                    ],
+                    UPSERT_PROGRESS, [progress_params(r.zone, r.indicator, r.row, computed_at) for r in results]
                 )
         return results

@@ -57,6 +57,7 @@ class AlertItem(BaseModel):
     rule: str = Field(examples=["behind_schedule"])
     rule_zh: str = Field(examples=["落后序时进度"])
     zone: str
+    zone_name: str | None = Field(default=None, description="The zone's registered name_zh; null when not registered")
     indicator: str
     indicator_name: str = Field(description="Chinese name from the catalog (the code when no longer in it)")
     period: str = Field(description="YYYY-MM; January for the year-to-date rules", examples=["2026-01"])
@@ -89,6 +90,7 @@ class AlertEventItem(BaseModel):
     rule: str
     rule_zh: str
     zone: str
+    zone_name: str | None = None
     indicator: str
     indicator_name: str
     period: str = Field(description="YYYY-MM; January for the year-to-date rules")
@@ -125,6 +127,7 @@ def _common(row: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
         "rule": row["rule"],
         "rule_zh": rule_words(row["rule"]),
         "zone": row["zone"],
+        "zone_name": row.get("zone_name"),
         "indicator": row["indicator"],
         "indicator_name": indicator.name_zh if indicator else row["indicator"],
         "period": f"{period.year:04d}-{period.month:02d}",

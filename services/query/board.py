@@ -88,6 +88,7 @@ class ZoneRow:
     """One zone's line in an indicator's table, every figure already in words or digits."""
 
     zone: str
+    name: str  # the registered name_zh (GET /v1/zones), else the code
     status: str
     mark: str
     status_text: str  # "飘红 · 超序时进度3.5个百分点", "落后序时进度2.1个百分点", "无目标"
@@ -169,7 +170,7 @@ def alert_row(record: dict[str, Any], catalog: Catalog) -> AlertRow:
     return AlertRow(
         severity=record["severity"],
         severity_zh=severity_words(record["severity"]),
-        zone=record["zone"],
+        zone=record.get("zone_name") or record["zone"],  # the registered name, else the code
         indicator_name=indicator.name_zh if indicator else record["indicator"],
         rule_zh=rule_words(record["rule"]),
         period_text=period_zh(record["rule"], period, dict(record["figures"] or {})),
@@ -266,6 +267,7 @@ def zone_row(item: ProgressItem, unit: str) -> ZoneRow:
     target = format_value(item.target_value)
     return ZoneRow(
         zone=item.zone,
+        name=item.zone_name or item.zone,
         status=str(item.status),
         mark=MARKS[item.status],
         status_text=status_text(item),
@@ -363,3 +365,8 @@ async def board(
         alerts=alerts,
         latest_report=max(reported).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if reported else None,
     )
+
+
+# The board's other pages (query.board_rankings: 排名) render and read their parameters the same way.
+render_page = _html
+integer_parameter = _integer

@@ -18,7 +18,7 @@ from yoyo import read_migrations
 
 from indicators_core.catalog import load_catalog
 from indicators_core.db import MIGRATIONS_DIR, describe_database
-from query import alerts_api, board, health, progress_api, subscriptions
+from query import alerts_api, board, board_rankings, health, progress_api, rankings_api, subscriptions, zones_api
 from query.config import QuerySettings
 from query.database import DatabaseUnavailable, open_database, open_subscriptions_pool
 from query.metrics import RequestMetrics
@@ -64,7 +64,17 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.state.expected_migrations = [migration.id for migration in read_migrations(str(MIGRATIONS_DIR))]
     app.add_middleware(RequestMetrics)
     install_problem_handlers(app)
-    for router in (subscriptions.router, board.router, alerts_api.router, progress_api.router, health.router):
+    routers = (
+        subscriptions.router,
+        board.router,
+        board_rankings.router,
+        alerts_api.router,
+        progress_api.router,
+        zones_api.router,
+        rankings_api.router,
+        health.router,
+    )
+    for router in routers:
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:

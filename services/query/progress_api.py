@@ -6,12 +6,13 @@ query.progress_items: percentages rounded half up (四舍五入), values exactly
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import APIRouter, Query
+from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
+from query import downloads
 from query.dependencies import CatalogDep, RepositoryDep, SettingsDep
 from query.params import MAX_DIGITS, BadQuery, check_indicators, cleaned_values, parse_month
 from query.problems import PROBLEM_RESPONSES
@@ -21,15 +22,21 @@ from query.schemas import ExactJSONResponse, IndicatorItem, IndicatorsResponse, 
 router = APIRouter()
 
 Digits = Annotated[int | None, Query(ge=0, le=MAX_DIGITS, description="Decimals of percentages (default 1)")]
+# A download instead of JSON (query.downloads); the Accept header (text/csv or the XLSX type) says the same.
+AsFormat = Annotated[
+    str | None, Query(alias="format", description="json (default), csv or xlsx: the items as a sheet, Chinese headers")
+]
+DOWNLOADS: dict[int | str, dict[str, Any]] = {200: {"content": {"text/csv": {}, downloads.XLSX_TYPE: {}}}}
 
 
 @router.get(
     "/v1/progress",
     response_model=ProgressResponse,
-    responses=PROBLEM_RESPONSES,
+    responses=PROBLEM_RESPONSES | DOWNLOADS,
     summary="Progress of one month: every zone and indicator, lagging first",
 )
 async def get_progress(
+    request: Request,
     catalog: CatalogDep,
     repository: RepositoryDep,
     settings: SettingsDep,
@@ -44,28 +51,32 @@ async def get_progress(
         list[str] | None, Query(description="Indicator code; repeat for several; omit for all")
     ] = None,
     digits: Digits = None,
+    as_format: AsFormat = None,
 ) -> Response:
+    form = downloads.wanted_format(request, as_format)
     zones, indicators = cleaned_values(zone), cleaned_values(indicator)
     check_indicators(indicators, catalog)
     places = settings.default_pct_digits if digits is None else digits
     if month is None or year is None:
         latest = await repository.latest_period(zones, indicators, year)
         if latest is None:
-            return ExactJSONResponse({"year": year, "month": None, "items": []})
+            return downloads.answer(form, {"year": year, "month": None, "items": []}, [], "progress", places)
         year = year if year is not None else latest[0]
         month = month if month is not None else latest[1]
     rows = await repository.progress(year, month, zones, indicators)
     items = [progress_item(row, catalog, places) for row in rows]
-    return ExactJSONResponse(ProgressResponse(year=year, month=month, items=items).model_dump())
+    content = ProgressResponse(year=year, month=month, items=items).model_dump()
+    return downloads.answer(form, content, content["items"], f"进度{year}-{month:02d}", places)
 
 
 @router.get(
     "/v1/series",
     response_model=SeriesResponse,
-    responses=PROBLEM_RESPONSES,
+    responses=PROBLEM_RESPONSES | DOWNLOADS,
     summary="The monthly history of one zone and indicator, oldest first",
 )
 async def get_series(
+    request: Request,
     catalog: CatalogDep,
     repository: RepositoryDep,
     settings: SettingsDep,
@@ -74,7 +85,9 @@ async def get_series(
     from_: Annotated[str | None, Query(alias="from", description="First month, YYYY-MM (inclusive)")] = None,
     to: Annotated[str | None, Query(description="Last month, YYYY-MM (inclusive)")] = None,
     digits: Digits = None,
+    as_format: AsFormat = None,
 ) -> Response:
+    form = downloads.wanted_format(request, as_format)
     zone, indicator = zone.strip(), indicator.strip()
     check_indicators([indicator], catalog)
     first, last = parse_month("from", from_), parse_month("to", to)
@@ -91,7 +104,8 @@ async def get_series(
         unit=known.unit,
         items=[progress_item(row, catalog, places) for row in rows],
     )
-    return ExactJSONResponse(response.model_dump())
+    content = response.model_dump()
+    return downloads.answer(form, content, content["items"], f"{zone}-{known.name_zh}", places)
 
 
 @router.get("/v1/indicators", response_model=IndicatorsResponse, summary="The indicator catalog")

@@ -11,9 +11,10 @@ from decimal import Decimal
 from typing import Any
 
 from indicators_core.catalog import Catalog
-from indicators_core.progress import round_half_up
+from indicators_core.progress import period_text, round_half_up
+from query.rankings import share_pct
 from query.schemas import ProgressItem
-from query.wording import judge
+from query.wording import judge_item
 
 
 def finite(value: Decimal | None) -> Decimal | None:
@@ -34,14 +35,26 @@ def progress_item(row: dict[str, Any], catalog: Catalog, digits: int) -> Progres
 
     indicator = catalog.get(row["indicator"])
     target = finite(row["target_value"])
-    status, status_zh = judge(row["on_track"], finite(row["progress_gap_pp"]), target is not None and target > 0)
+    growth_target = finite(row.get("growth_target_pct"))
+    completion = finite(row["completion_pct"])
+    status, status_zh = judge_item(
+        row["on_track"],
+        finite(row["progress_gap_pp"]),
+        target is not None and target > 0,
+        growth_on_track=row.get("growth_on_track"),
+        growth_gap_pp=finite(row.get("growth_gap_pp")),
+        has_growth_target=growth_target is not None,
+        stock_completion_pct=completion if indicator is not None and indicator.stock else None,
+    )
     return ProgressItem(
         zone=row["zone"],
+        zone_name=row.get("zone_name"),
         indicator=row["indicator"],
         # A code dropped from the catalog since the row was computed still shows, by its code.
         indicator_name=indicator.name_zh if indicator else row["indicator"],
         unit=indicator.unit if indicator else None,
-        period=f"{row['year']:04d}-{row['month']:02d}",
+        # A quarterly series is stored at each quarter's last month and read back as the quarter: 2026-Q2.
+        period=period_text(row["year"], row["month"], indicator.step if indicator else 1),
         ytd_value=finite(row["ytd_value"]),
         month_value=finite(row["month_value"]),
         ytd_last_year=finite(row["ytd_last_year"]),
@@ -49,15 +62,21 @@ def progress_item(row: dict[str, Any], catalog: Catalog, digits: int) -> Progres
         yoy_base=finite(row["yoy_base"]),
         yoy_base_comparable=row["yoy_base_comparable"],
         yoy_pct=pct(row["yoy_pct"]),
+        yoy_source=row.get("yoy_source"),
+        reported_yoy_pct=pct(row.get("reported_yoy_pct")),
         month_yoy_pct=pct(row["month_yoy_pct"]),
         target_value=target,
-        completion_pct=pct(row["completion_pct"]),
+        completion_pct=pct(completion),
         time_progress_pct=round_half_up(row["time_progress_pct"], digits),  # NOT NULL in the table
         progress_gap_pp=pct(row["progress_gap_pp"]),
         on_track=row["on_track"],
+        growth_target_pct=pct(growth_target),
+        growth_gap_pp=pct(row.get("growth_gap_pp")),
+        growth_on_track=row.get("growth_on_track"),
         status=status,
         status_zh=status_zh,
         reported_at=utc(row["reported_at"]),
         computed_at=row["computed_at"].astimezone(UTC),
         explanation=row.get("explanation"),
+        share_of_parent_pct=pct(share_pct(finite(row["ytd_value"]), finite(row.get("parent_ytd_value")))),
     )

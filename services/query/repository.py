@@ -25,10 +25,15 @@ from query import metrics
 PROGRESS_COLUMNS = sql.SQL(
     "zone, indicator, period, year, month, ytd_value, month_value, ytd_last_year, month_last_year, yoy_base, "
     "yoy_base_comparable, yoy_pct, month_yoy_pct, target_value, completion_pct, time_progress_pct, "
-    "progress_gap_pp, on_track, reported_at, computed_at, "
+    "progress_gap_pp, on_track, reported_at, computed_at, yoy_source, reported_yoy_pct, growth_target_pct, "
+    "growth_gap_pp, growth_on_track, "
     # The sender's explanation of the month's current report (accepted despite plausibility warnings).
     "(SELECT o.explanation FROM observations o WHERE o.zone = progress.zone AND o.indicator = progress.indicator "
-    "AND o.period = progress.period) AS explanation"
+    "AND o.period = progress.period) AS explanation, "
+    # The zone's registered name, and its parent's own figure of the same indicator and month (the share).
+    "(SELECT z.name_zh FROM zones z WHERE z.code = progress.zone) AS zone_name, "
+    "(SELECT p.ytd_value FROM zones z JOIN progress p ON p.zone = z.parent AND p.indicator = progress.indicator "
+    "AND p.period = progress.period WHERE z.code = progress.zone) AS parent_ytd_value"
 )
 
 # Lagging first (the largest shortfall first), then on track, then rows with a
@@ -50,7 +55,7 @@ ALERTS_ORDER = sql.SQL(
 # its counts come from one statement, one snapshot.
 ALERTS_QUERY = sql.SQL(
     "SELECT a.rule, a.zone, a.indicator, a.period, a.state, a.severity, a.version, a.message, a.figures, "
-    "a.fired_at, a.updated_at, a.resolved_at, "
+    "a.fired_at, a.updated_at, a.resolved_at, (SELECT z.name_zh FROM zones z WHERE z.code = a.zone) AS zone_name, "
     "count(*) FILTER (WHERE a.severity = 'critical') OVER () AS critical_count, "
     "count(*) FILTER (WHERE a.severity = 'warning') OVER () AS warning_count, "
     "count(*) FILTER (WHERE a.severity = 'info') OVER () AS info_count "
@@ -59,7 +64,8 @@ ALERTS_QUERY = sql.SQL(
 # Transitions newest first; one alert's transitions are told apart by version when they share a moment.
 ALERT_EVENTS_QUERY = sql.SQL(
     "SELECT a.rule, a.zone, a.indicator, a.period, a.version, a.transition, a.severity, a.message, a.figures, "
-    "a.occurred_at, a.published_at FROM alert_events a{where} "
+    "a.occurred_at, a.published_at, (SELECT z.name_zh FROM zones z WHERE z.code = a.zone) AS zone_name "
+    "FROM alert_events a{where} "
     'ORDER BY a.occurred_at DESC, a.zone COLLATE "C", a.indicator, a.rule, a.period, a.version DESC{limit}'
 )
 SEVERITIES = ("critical", "warning", "info")

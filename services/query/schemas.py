@@ -31,27 +31,69 @@ class ProgressItem(BaseModel):
     """Derived figures of one zone, indicator and month. null means unknown, never zero."""
 
     zone: str
+    zone_name: str | None = Field(
+        default=None, description="The zone's registered name_zh (GET /v1/zones); null for a zone not registered"
+    )
     indicator: str
     indicator_name: str = Field(description="Chinese name from the catalog, e.g. 规上工业产值")
     unit: str | None = Field(description="The catalog unit the values are in, e.g. 亿元")
-    period: str = Field(description="YYYY-MM", examples=["2025-05"])
+    period: str = Field(
+        description="YYYY-MM, or YYYY-Qn for a quarterly indicator (1-n季度累计)", examples=["2025-05", "2025-Q2"]
+    )
     ytd_value: JsonNumber | None = Field(description="Year-to-date cumulative value (累计), as stored")
     month_value: JsonNumber | None = Field(description="The month alone (当月), as stored")
     ytd_last_year: JsonNumber | None = Field(description="Last year's year-to-date value for the same months")
     month_last_year: JsonNumber | None = Field(description="Last year's value of the same month alone")
     yoy_base: JsonNumber | None = Field(description="The base the growth is computed on (comparable base when sent)")
     yoy_base_comparable: bool = Field(description="True when the base is the upstream's 上年同期可比数")
-    yoy_pct: JsonNumber | None = Field(description="同比增长 of the cumulative value, %")
+    yoy_pct: JsonNumber | None = Field(
+        description="同比增长 of the cumulative value, %: computed from the amounts when both years are known,"
+        " else the upstream's published rate (yoy_source)"
+    )
+    yoy_source: str | None = Field(
+        default=None,
+        description="'computed' (from the amounts) or 'reported' (the upstream's reported_yoy_pct); null when"
+        " yoy_pct is unknown",
+        examples=["computed", "reported"],
+    )
+    reported_yoy_pct: JsonNumber | None = Field(
+        default=None,
+        description="The growth rate the upstream published with the report, %; null when none was sent. When it"
+        " differs from the computed yoy_pct by more than 0.1 points the implausible alert says so",
+    )
     month_yoy_pct: JsonNumber | None = Field(description="同比增长 of the month alone, %")
     target_value: JsonNumber | None = Field(description="Annual target, as stored")
     completion_pct: JsonNumber | None = Field(description="目标完成率, %")
-    time_progress_pct: JsonNumber = Field(description="序时进度: month/12, %")
+    time_progress_pct: JsonNumber = Field(description="序时进度: month/12 (quarter n: n/4), %")
     progress_gap_pp: JsonNumber | None = Field(description="completion − time progress, percentage points")
     on_track: bool | None = Field(description="completion ≥ time progress, judged exactly; null without a judgement")
+    growth_target_pct: JsonNumber | None = Field(
+        default=None, description="The year's growth target (增长X%以上), %; null when none was set"
+    )
+    growth_gap_pp: JsonNumber | None = Field(
+        default=None, description="yoy_pct − growth target, percentage points; null when either is unknown"
+    )
+    growth_on_track: bool | None = Field(
+        default=None, description="yoy ≥ growth target, judged exactly; null when either is unknown"
+    )
     status: Status
-    status_zh: str = Field(examples=["超序时进度3.5个百分点", "达序时进度", "落后序时进度2.1个百分点", "无目标"])
+    status_zh: str = Field(
+        description="Against time progress when there is an absolute target, else against the growth target",
+        examples=[
+            "超序时进度3.5个百分点",
+            "达序时进度",
+            "落后序时进度2.1个百分点",
+            "增速高于目标2.0个百分点",
+            "无目标",
+        ],
+    )
     reported_at: datetime | None = Field(description="Latest report or target the figures use")
     computed_at: datetime
+    share_of_parent_pct: JsonNumber | None = Field(
+        default=None,
+        description="ytd_value / the registered parent's own ytd_value of the same indicator and period × 100;"
+        " null when the zone has no parent or the parent no figure",
+    )
     explanation: str | None = Field(
         default=None,
         description="The sender's explanation of the month's report, sent with figures that drew plausibility"

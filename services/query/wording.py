@@ -1,4 +1,4 @@
-"""The judgement against time progress (序时进度) in words, as boards and alerts say it.
+"""The judgement against time progress (序时进度), or against a growth target, in words, as boards and alerts say it.
 
 Pure: a function of the stored figures, unit-tested without a database. Red is
 the good colour in this domain, so boards must never rely on colour alone: the
@@ -27,6 +27,58 @@ class Status(StrEnum):
     # "无目标" would be false.
     UNKNOWN = "unknown"
     NO_TARGET = "no_target"
+
+
+def growth_words(growth_on_track: bool, growth_gap_pp: Decimal | None) -> str:
+    """The judgement against a growth target (增长X%以上) in words, direction judged exactly.
+
+    "增速高于目标2.0个百分点", "增速达到目标" (on target, or above by less than 0.05),
+    "增速低于目标0.5个百分点", "增速低于目标不足0.1个百分点" (below, by less than 0.05).
+    """
+    points = None if growth_gap_pp is None else abs(round_half_up(growth_gap_pp, WORDING_DIGITS))
+    if growth_on_track:
+        if points is None or points == 0:
+            return "增速达到目标"
+        return f"增速高于目标{points:f}个百分点"
+    if points is None:
+        return "增速低于目标"
+    if points == 0:
+        return f"增速低于目标不足{_SMALLEST:f}个百分点"
+    return f"增速低于目标{points:f}个百分点"
+
+
+def stock_words(completion_pct: Decimal) -> str:
+    """A stock (a level at the period's end) against its target: the completion, not a schedule."""
+    return f"完成目标{abs(round_half_up(completion_pct, WORDING_DIGITS)):f}%（期末数，不对比序时进度）"
+
+
+def judge_item(
+    on_track: bool | None,
+    progress_gap_pp: Decimal | None,
+    has_target: bool,
+    growth_on_track: bool | None = None,
+    growth_gap_pp: Decimal | None = None,
+    has_growth_target: bool = False,
+    stock_completion_pct: Decimal | None = None,
+) -> tuple[Status, str]:
+    """Status and words of an item: against time progress when there is an absolute target, else against
+    the growth target.
+
+    - an absolute target judged against time progress: judge() below;
+    - a stock with an absolute target: its completion ("完成目标83.3%（期末数，不对比序时进度）"), `unknown`:
+      a level is not judged against time progress;
+    - no absolute target, a growth target and a growth rate: `on_track` / `behind` with growth_words();
+    - a growth target but no growth rate: `unknown`, "增速缺失，无法对比增长目标".
+    """
+    if on_track is None and has_target and stock_completion_pct is not None:
+        return Status.UNKNOWN, stock_words(stock_completion_pct)
+    if on_track is not None or has_target:
+        return judge(on_track, progress_gap_pp, has_target)
+    if growth_on_track is not None:
+        return (Status.ON_TRACK if growth_on_track else Status.BEHIND), growth_words(growth_on_track, growth_gap_pp)
+    if has_growth_target:
+        return Status.UNKNOWN, "增速缺失，无法对比增长目标"
+    return Status.NO_TARGET, "无目标"
 
 
 def judge(on_track: bool | None, progress_gap_pp: Decimal | None, has_target: bool) -> tuple[Status, str]:

@@ -2,7 +2,7 @@
 
 Last year's twelve months and this year's months so far (1-2月 released together; no January
 for investment, as upstreams really report), cumulative (累计) figures, and this year's annual
-targets. Zones differ on purpose: some on track (飘红), some lagging, one shrinking. Seeded, so
+targets; 地区生产总值 by quarter (1-n季度, "YYYY-Qn"), and growth-rate targets (增长X%以上). Zones differ on purpose: some on track (飘红), some lagging, one shrinking. Seeded, so
 the same figures every time; posting twice changes nothing.
 """
 
@@ -16,6 +16,9 @@ from decimal import Decimal
 from pathlib import Path
 
 import httpx
+
+from cli.main import progress_bar
+from cli.uploading import FileRows, UploadFailed, upload
 
 # zone → (scale of its economy, this year's growth factor, target ambition)
 ZONES = {
@@ -37,6 +40,57 @@ INDICATORS = {
     "major_project_investment": (Decimal("380"), "亿元", 2),
 }
 NO_JANUARY = {"fixed_asset_investment", "manufacturing_investment"}
+# The zone registry (PUT /v1/zones), posted first: each zone's full name, level, kind and parent, a district
+# and the city above them, and a peer group, so that the boards show names, /v1/rankings?group= and
+# ?parent= have a field (the four national and provincial zones are peers), and /v1/rollups?parent=示范市 sums
+# its zones. The codes are the zones' short names
+# the figures are reported under.
+CITY, DISTRICT = "示范市", "滨江区"
+PEER_GROUP = "省级以上开发区"
+REGISTRY = [
+    {"code": CITY, "name_zh": "示范市", "level": "other", "kind": "地级市"},
+    {"code": DISTRICT, "name_zh": "示范市滨江区", "level": "other", "kind": "区县", "parent": CITY},
+    {
+        "code": "高新区",
+        "name_zh": "示范高新技术产业开发区",
+        "level": "national",
+        "kind": "高新区",
+        "parent": DISTRICT,
+        "groups": [PEER_GROUP],
+    },
+    {
+        "code": "经开区",
+        "name_zh": "示范经济技术开发区",
+        "level": "national",
+        "kind": "经开区",
+        "parent": CITY,
+        "groups": [PEER_GROUP],
+    },
+    {
+        "code": "综保区",
+        "name_zh": "示范综合保税区",
+        "level": "national",
+        "kind": "综保区",
+        "parent": DISTRICT,
+        "groups": [PEER_GROUP],
+    },
+    {
+        "code": "临港产业园",
+        "name_zh": "示范临港产业园",
+        "level": "provincial",
+        "kind": "产业园",
+        "parent": CITY,
+        "groups": [PEER_GROUP],
+    },
+    {"code": "生态工业园", "name_zh": "示范生态工业园", "level": "other", "kind": "产业园", "parent": CITY},
+]
+
+# Quarterly indicators (catalog frequency "quarter"): indicator → (last year's full-year value at scale 1,
+# unit, decimals); posted as 1-n季度累计, "period": "YYYY-Qn", for the quarters released by then.
+QUARTERLY = {"gdp": (Decimal("600"), "亿元", 2)}
+# Growth-rate targets (增长X%以上) every zone gets beside its absolute targets: the zones growing less
+# than this (经开区 +3.5%, 生态工业园 +6%, 临港产业园 shrinking) show "增速低于目标…".
+GROWTH_TARGETS = {"industrial_output": Decimal(8), "gdp": Decimal(7)}
 
 
 def cumulative_shares(rng: random.Random) -> list[Decimal]:
@@ -104,6 +158,48 @@ def build(today: date) -> tuple[list[dict], list[dict]]:
             targets.append(
                 {"zone": zone, "indicator": indicator, "year": this_year, "value": str(target), "unit": unit}
             )
+    quarterly_observations, quarterly_targets = build_quarterly(this_year, last_month)
+    observations.extend(quarterly_observations)
+    targets.extend(quarterly_targets)
+    targets.extend(
+        {"zone": zone, "indicator": indicator, "year": this_year, "kind": "growth", "value": str(pct)}
+        for zone in ZONES
+        for indicator, pct in GROWTH_TARGETS.items()
+    )
+    return observations, targets
+
+
+def build_quarterly(this_year: int, last_month: int) -> tuple[list[dict], list[dict]]:
+    """The quarterly indicators: last year's four quarters and this year's released ones (a quarter is out
+    once its last month is), with this year's absolute targets. A random stream of its own, so the monthly
+    figures stay the ones the boards' tests know."""
+    rng = random.Random(20260502)  # noqa: S311 -- sample figures, not secrets
+    observations: list[dict] = []
+    targets: list[dict] = []
+    for zone, (scale, growth, ambition) in ZONES.items():
+        for indicator, (base, unit, places) in QUARTERLY.items():
+            quantum = Decimal(1).scaleb(-places)
+            full_last = base * scale * Decimal(str(round(rng.uniform(0.9, 1.1), 3)))
+            for year, full, quarters in (
+                (this_year - 1, full_last, 4),
+                (this_year, full_last * growth, last_month // 3),
+            ):
+                shares = cumulative_shares(rng)
+                for quarter in range(1, quarters + 1):
+                    value = (full * shares[3 * quarter - 1]).quantize(quantum)
+                    observations.append(
+                        {
+                            "zone": zone,
+                            "indicator": indicator,
+                            "period": f"{year}-Q{quarter}",
+                            "value": str(value),
+                            "unit": unit,
+                        }
+                    )
+            target = (full_last * ambition).quantize(Decimal("0.1"))
+            targets.append(
+                {"zone": zone, "indicator": indicator, "year": this_year, "value": str(target), "unit": unit}
+            )
     return observations, targets
 
 
@@ -113,18 +209,22 @@ def main() -> int:
     observations, targets = build(sample_day())
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(headers=headers, timeout=60) as client:
-        for start in range(0, len(observations), 1000):
-            response = client.post(
-                f"{ingest_url}/v1/observations", json={"observations": observations[start : start + 1000]}
-            )
-            if response.status_code != 202:
-                print(f"observations refused: {response.status_code} {response.text}", file=sys.stderr)
-                return 1
-        response = client.put(f"{ingest_url}/v1/targets", json={"targets": targets})
+        response = client.put(f"{ingest_url}/v1/zones", json={"zones": REGISTRY})
         if response.status_code != 202:
-            print(f"targets refused: {response.status_code} {response.text}", file=sys.stderr)
+            print(f"zones refused: {response.status_code} {response.text}", file=sys.stderr)
             return 1
-    print(f"posted {len(observations)} observations and {len(targets)} targets for {len(ZONES)} zones to {ingest_url}")
+        # The command line's own upload (cli.uploading): batches within ingest's limits, a progress bar.
+        for kind, rows in (("observations", observations), ("targets", targets)):
+            with progress_bar(len(rows)) as advance:
+                try:
+                    upload(client, ingest_url, FileRows(kind, rows), check_first=False, advance=advance)
+                except UploadFailed as failed:
+                    print(f"{kind} refused: {failed.detail} {failed.problems[:5]}", file=sys.stderr)
+                    return 1
+    print(
+        f"posted {len(REGISTRY)} registered zones, {len(observations)} observations and {len(targets)} targets"
+        f" for {len(ZONES)} zones to {ingest_url}"
+    )
     return 0
 
 

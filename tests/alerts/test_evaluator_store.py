@@ -1,7 +1,7 @@
 """The evaluator's store against a real PostgreSQL, without Kafka: what the pipeline tests cannot time.
 
 The figures are written as the processor writes them (its own arithmetic, compute_year), into a
-database of this test's own; the store then judges them as the worker does, with the real outbox.
+database of this test's own (the `database` fixture); the store then judges them as the worker does, with the real outbox.
 """
 
 from __future__ import annotations
@@ -20,22 +20,13 @@ from alerts.model import AlertTransition
 from alerts.outbox import enqueue_deliveries
 from alerts.store import AlertStore, Touched
 from indicators_core.catalog import load_catalog
-from indicators_core.db import apply_migrations
 from indicators_core.progress import Basis, MonthReport, compute_year
-from stack.postgres import PostgresServer
 
 pytestmark = pytest.mark.integration
 
 CATALOG = load_catalog()
 RULES = load_rules(None, CATALOG)
 REPORTED_AT = datetime(2018, 6, 1, 8, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def database(postgres_server: PostgresServer) -> str:
-    url = postgres_server.create_database(f"alerts_store_{uuid.uuid4().hex[:8]}")
-    apply_migrations(url)
-    return url
 
 
 def write_series(database: str, zone: str, indicator: str, ytd: dict[tuple[int, int], str]) -> None:
@@ -181,3 +172,36 @@ def test_a_late_month_skipped_by_a_later_cumulative_report_is_resolved_by_it(dat
     # The clock's next check agrees: nothing more.
     again = asyncio.run(with_stores(database, 1, lambda stores: stores[0].check_late_reports(date(2018, 5, 16))))
     assert again == []
+
+
+def test_the_growth_target_is_read_with_the_figures_from_the_database(database: str):
+    # 1-5月 34 on last year's 32: +6.25%. The processor stored the zone's growth target (增长10%以上) with the
+    # figures; the rule reads it from there (no growth targets in rules.toml any more).
+    zone = "预警癸区"
+    write_series(database, zone, "industrial_output", {(2017, 5): "32", (2018, 5): "34"})
+
+    def set_growth_target(pct: str) -> None:
+        with psycopg.connect(database) as conn:
+            conn.execute(
+                "UPDATE progress SET growth_target_pct = %s WHERE zone = %s AND period = '2018-05-01'",
+                (Decimal(pct), zone),
+            )
+
+    def judge() -> list[AlertTransition]:
+        async def work(stores: list[AlertStore]) -> list[AlertTransition]:
+            return await stores[0].evaluate_results([Touched(zone, "industrial_output", 2018, 5)])
+
+        return asyncio.run(with_stores(database, 1, work))
+
+    set_growth_target("10")
+    (fired,) = judge()
+    assert (fired.key.rule.value, fired.transition.value, fired.severity.value) == ("negative_growth", "fired", "info")
+    assert (
+        fired.message
+        == "预警癸区 规上工业产值 2018年1-5月累计34亿元，同比增长6.3%，低于增长目标10.0%（上年同期32亿元）"
+    )
+    assert fired.figures["growth_target_pct"] == "10"
+    set_growth_target("6")
+    (resolved,) = judge()
+    assert (resolved.key.rule.value, resolved.transition.value) == ("negative_growth", "resolved")
+    assert resolved.message.endswith("同比增长6.3%，达到增长目标6.0%（上年同期32亿元）")

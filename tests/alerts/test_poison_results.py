@@ -12,7 +12,7 @@ from __future__ import annotations
 import os
 import subprocess
 import sys
-from datetime import UTC, date, datetime
+from datetime import UTC, datetime
 from decimal import Decimal
 
 import psycopg
@@ -23,8 +23,8 @@ from indicators_core import events
 from indicators_core.progress import Basis, MonthReport, compute_year
 from indicators_core.topics import series_key
 from processor.dead_letters import read_letters
-from processor.store import UPSERT_PROGRESS
-from tests.alerts.test_evaluator import metric
+from processor.store import UPSERT_PROGRESS, progress_params
+from tests.metrics import metric
 from tests.support import Pipeline, alert_state, caught_up, wait_for
 
 pytestmark = pytest.mark.integration
@@ -47,32 +47,7 @@ def store_progress(database_url: str, zone: str, ytd: list[str], target: str) ->
     rows = compute_year(YEAR, {YEAR: reports}, Decimal(target), target_reported_at=reported_at)
     with psycopg.connect(database_url) as conn:
         conn.cursor().executemany(
-            UPSERT_PROGRESS,
-            [
-                (
-                    zone,
-                    "industrial_output",
-                    date(YEAR, r.month, 1),
-                    r.year,
-                    r.month,
-                    r.ytd_value,
-                    r.month_value,
-                    r.ytd_last_year,
-                    r.month_last_year,
-                    r.yoy_base,
-                    r.yoy_base_comparable,
-                    r.yoy_pct,
-                    r.month_yoy_pct,
-                    r.target_value,
-                    r.completion_pct,
-                    r.time_progress_pct,
-                    r.progress_gap_pp,
-                    r.on_track,
-                    r.reported_at,
-                    reported_at,
-                )
-                for r in rows
-            ],
+            UPSERT_PROGRESS, [progress_params(zone, "industrial_output", r, reported_at) for r in rows]
         )
     return [events.progress_result(zone, "industrial_output", r, reported_at) for r in rows]
 

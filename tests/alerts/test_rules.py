@@ -15,7 +15,7 @@ from alerts.config import (
 )
 from alerts.model import AlertKey, Rule, Severity
 from indicators_core.catalog import load_catalog
-from indicators_core.progress import Basis, MonthProgress, MonthReport, compute_year
+from indicators_core.progress import Basis, MonthProgress, MonthReport, SeriesShape, compute_year
 
 CATALOG = load_catalog()
 OUTPUT = CATALOG.indicators["industrial_output"]
@@ -323,3 +323,67 @@ def test_a_report_for_the_month_or_a_later_one_clears_it():
     assert later.message == "预警甲区 规上工业产值 2018年1-5月累计数据已报送（含4月）"
     # A result without the clock does not judge a missing month.
     assert R.late_report(ZONE, OUTPUT, 2018, 4, months((2017, 4)), LateReportConfig()) is None
+
+
+# ---------------------------------------------------------------- growth-only reports, quarters, published rates
+
+IMPORT_EXPORT = CATALOG.indicators["import_export"]
+GDP = CATALOG.indicators["gdp"]
+FIRMS = CATALOG.indicators["enterprises_above_scale"]
+
+
+def reported_only(year: int, month: int, reported: str, growth_target: str | None = None) -> MonthProgress:
+    reports = {year: {month: MonthReport(year, month, Basis.YTD, None, None, None, Decimal(reported))}}
+    (result,) = compute_year(year, reports, None, growth_target_pct=Decimal(growth_target) if growth_target else None)
+    return result
+
+
+def test_a_published_rate_alone_is_judged_against_zero_and_the_growth_target():
+    config = NegativeGrowthConfig()
+    falling = R.negative_growth(ZONE, IMPORT_EXPORT, reported_only(2018, 5, "-2.5"), config)
+    assert falling is not None and falling.active and falling.severity is Severity.WARNING
+    assert falling.message == "预警甲区 进出口总额 2018年1-5月上报同比下降2.5%（无累计数，按上报增速）"
+    assert falling.figures == {"year": "2018", "month": "5", "yoy_pct": "-2.5", "yoy_source": "reported"}
+    row_97 = reported_only(2018, 5, "97.5", growth_target="100")
+    below = R.negative_growth(ZONE, IMPORT_EXPORT, row_97, config, row_97.growth_target_pct)
+    assert below is not None and below.active and below.severity is Severity.INFO
+    assert below.message == (
+        "预警甲区 进出口总额 2018年1-5月上报同比增长97.5%，低于增长目标100.0%（无累计数，按上报增速）"
+    )
+    above = R.negative_growth(ZONE, IMPORT_EXPORT, row_97, config, Decimal(10))
+    assert above is not None and not above.active
+
+
+def test_a_published_rate_more_than_a_tenth_from_the_computed_one_is_implausible():
+    config = ImplausibleConfig()
+    differs = R.implausible(
+        ZONE, OUTPUT, 2018, 5, Decimal("75.02"), None, None, config, R.Growth(Decimal("8.207125342565"), Decimal("9.5"))
+    )
+    assert differs is not None and differs.active
+    assert differs.message == (
+        "预警甲区 规上工业产值 2018年1-5月数据存疑：上报增速与计算增速不一致（上报9.5%，按累计数计算8.2%）"
+    )
+    assert differs.figures["problems"] == "reported_growth_differs"
+    assert (differs.figures["yoy_pct"], differs.figures["reported_yoy_pct"]) == ("8.207125342565", "9.5")
+    rounding = R.implausible(
+        ZONE, OUTPUT, 2018, 5, Decimal("75.02"), None, None, config, R.Growth(Decimal("8.207125342565"), Decimal("8.3"))
+    )
+    assert rounding is not None and not rounding.active  # 0.09 points apart: the release rounded
+    assert rounding.message == "预警甲区 规上工业产值 2018年1-5月累计75.02亿元，数据审核无异常"
+
+
+def test_a_stock_may_fall_within_the_year():
+    firms = R.implausible(ZONE, FIRMS, 2018, 5, Decimal(95), (4, Decimal(96)), None, ImplausibleConfig())
+    assert firms is not None and not firms.active
+
+
+def test_a_quarterly_series_is_named_by_its_quarters():
+    reports = {2018: {6: MonthReport(2018, 6, Basis.YTD, Decimal(40))}}
+    (q2,) = compute_year(2018, reports, Decimal(100), shape=SeriesShape(first_month=3, step=3))
+    finding = R.behind_schedule(ZONE, GDP, q2, BehindScheduleConfig())
+    assert finding is not None and finding.active and finding.severity is Severity.CRITICAL
+    # 40 / 100 = 40% in 1-2季度 against 2/4 = 50%: 10 points behind, at the half-year.
+    assert finding.message == (
+        "预警甲区 地区生产总值 2018年1-2季度完成率40.0%，落后序时进度10.0个百分点，时间过半、任务未过半"
+        "（序时进度50.0%，累计40亿元，全年目标100亿元）"
+    )

@@ -29,7 +29,6 @@ def test_the_packaged_rules_are_the_documented_defaults():
     # Counts swing by nature: the packaged file turns the swing rule off for signed projects only.
     assert not rules.for_indicator("signed_projects").enabled(Rule.SHARP_SWING)
     assert rules.for_indicator("signed_projects").enabled(Rule.BEHIND_SCHEDULE)
-    assert rules.growth_target_pct("高新区", "industrial_output", 2026) is None
     assert load_rules(DEFAULT_RULES_PATH, CATALOG).for_indicator("export") == output
 
 
@@ -57,33 +56,15 @@ def test_per_indicator_overrides_merge_over_the_defaults():
     assert foreign.late_report.due_day == 20
 
 
-def test_growth_targets_the_most_specific_wins():
-    rules = parse_rules(
-        """
-        [[growth_targets]]
-        indicator = "industrial_output"
-        yoy_pct = 8
-        [[growth_targets]]
-        indicator = "industrial_output"
-        year = 2018
-        yoy_pct = 9
-        [[growth_targets]]
-        indicator = "industrial_output"
-        zone = "预警甲区"
-        yoy_pct = 10
-        [[growth_targets]]
-        indicator = "industrial_output"
-        zone = "预警甲区"
-        year = 2018
-        yoy_pct = 12.5
-        """,
-        CATALOG,
+def test_growth_targets_in_the_rules_file_stop_the_evaluator_with_the_way_to_post_them():
+    # One source of truth: growth targets are posted to ingest ("kind": "growth") and read from the database.
+    with pytest.raises(RulesConfigError) as error:
+        parse_rules('[[growth_targets]]\nindicator = "industrial_output"\nyoy_pct = 8\n', CATALOG, "old-rules.toml")
+    assert str(error.value) == (
+        "old-rules.toml: growth_targets: growth targets are no longer set here; send them to ingest as targets"
+        ' with "kind": "growth" (PUT /v1/targets, e.g. {"zone": …, "indicator": …, "year": 2026, "kind":'
+        ' "growth", "value": 10}) and remove [[growth_targets]] from this file'
     )
-    assert rules.growth_target_pct("预警甲区", "industrial_output", 2018) == Decimal("12.5")
-    assert rules.growth_target_pct("预警甲区", "industrial_output", 2017) == Decimal(10)
-    assert rules.growth_target_pct("预警乙区", "industrial_output", 2018) == Decimal(9)
-    assert rules.growth_target_pct("预警乙区", "industrial_output", 2017) == Decimal(8)
-    assert rules.growth_target_pct("预警甲区", "export", 2018) is None
 
 
 @pytest.mark.parametrize(
@@ -97,15 +78,11 @@ def test_growth_targets_the_most_specific_wins():
         ("[behind_schedule]\ncritical_months = [6, 13]", "months must be 1..12, got [13]"),
         ("[late_report]\ndue_day = 31", "late_report.due_day: Input should be less than or equal to 28"),
         ("[sharp_swing]\nmin_history = 13", "min_history (13) exceeds window_months (12)"),
-        ("[indicators.gdp.sharp_swing]\nenabled = false", "indicators.gdp: not in the catalog"),
+        ("[indicators.gross_output.sharp_swing]\nenabled = false", "indicators.gross_output: not in the catalog"),
         ("[indicators.export.swing]\nenabled = false", "indicators.export.swing: unknown rule"),
         (
             "[indicators.export.sharp_swing]\nmad_k = 0",
             "indicators.export.sharp_swing.mad_k: Input should be greater than 0",
-        ),
-        (
-            "[[growth_targets]]\nindicator = 'gdp'\nyoy_pct = 5",
-            "growth_targets #1: indicator 'gdp' is not in the catalog",
         ),
         ("[alerts]\nx = 1", "alerts: Extra inputs are not permitted"),
         ("[behind_schedule\n", "not valid TOML"),

@@ -138,3 +138,8 @@ def read_png(path: Path) -> Image:
         pixels[y * stride : (y + 1) * stride] = line
         previous = line
     return Image(width, height, channels, bytes(pixels))
+
+
+def near(colours: dict[tuple[int, ...], int], rgb: tuple[int, int, int], tolerance: int = 6) -> int:
+    """Sampled pixels within `tolerance` of `rgb` on every channel (colour management may shift a unit or two)."""
+    return sum(n for c, n in colours.items() if all(abs(a - b) <= tolerance for a, b in zip(c, rgb, strict=True)))

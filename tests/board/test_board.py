@@ -25,10 +25,9 @@ from urllib.parse import urlencode
 import httpx
 import pytest
 
-from tests.board.chromium import dump_dom, png_size, read_png, screenshot
+from tests.board.chromium import dump_dom, near, png_size, read_png, screenshot
 from tests.board.reading import Board, read_board
-from tests.conftest import ARTIFACTS
-from tests.support import Pipeline, wait_for
+from tests.support import ARTIFACTS, Pipeline, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -202,7 +201,9 @@ def test_board_without_data_says_what_to_do(seeded: Pipeline):
 
 def test_bad_parameters_get_a_422_page_naming_each(seeded: Pipeline):
     response = httpx.get(
-        f"{seeded.query_url}/board", params={"year": "20x0", "month": "13", "indicator": ["gdp", "export"]}, timeout=30
+        f"{seeded.query_url}/board",
+        params={"year": "20x0", "month": "13", "indicator": ["gross_output", "export"]},
+        timeout=30,
     )
     assert response.status_code == 422
     assert response.headers["content-type"] == "text/html; charset=utf-8"
@@ -211,9 +212,10 @@ def test_bad_parameters_get_a_422_page_naming_each(seeded: Pipeline):
     assert board.problems == [
         "year: '20x0' is not a whole number",
         "month: 13 is not between 1 and 12",
-        "indicator: unknown indicator 'gdp' (known: industrial_output, fixed_asset_investment, "
+        "indicator: unknown indicator 'gross_output' (known: industrial_output, fixed_asset_investment, "
         "manufacturing_investment, import_export, export, import, foreign_capital, signed_projects, "
-        "signed_investment, major_project_investment)",
+        "signed_investment, major_project_investment, gdp, industrial_investment, industrial_value_added, "
+        "tax_revenue, domestic_capital, enterprises_above_scale)",
     ]
     response = httpx.get(f"{seeded.query_url}/board", params={"year": "1989"}, timeout=30)
     assert response.status_code == 422
@@ -247,8 +249,3 @@ def test_board_in_headless_chromium(seeded: Pipeline):
     assert near(colours, (229, 57, 53)) > 100, "no red (on-track) bar in the screenshot"
     assert near(colours, (93, 127, 163)) > 100, "no steel-blue (lagging) bar in the screenshot"
     assert near(colours, (255, 213, 79)) > 20, "no amber time-progress marker in the screenshot"
-
-
-def near(colours: dict[tuple[int, ...], int], rgb: tuple[int, int, int], tolerance: int = 6) -> int:
-    """Sampled pixels within `tolerance` of `rgb` on every channel (colour management may shift a unit or two)."""
-    return sum(n for c, n in colours.items() if all(abs(a - b) <= tolerance for a, b in zip(c, rgb, strict=True)))

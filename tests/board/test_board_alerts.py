@@ -21,13 +21,11 @@ import httpx
 import psycopg
 import pytest
 
-from tests.board.chromium import dump_dom, read_png, screenshot
+from tests.board.chromium import dump_dom, near, read_png, screenshot
 from tests.board.reading import Board, read_board
-from tests.board.test_board import near
-from tests.conftest import ARTIFACTS
-from tests.dashboards.grafana_sql import ALL, BEIJING, beijing_year
-from tests.dashboards.test_board_queries import OVERVIEW, panel_rows
-from tests.support import Pipeline, post_until_alerts, wait_for
+from tests.dashboards.grafana_sql import ALL, BEIJING, OVERVIEW, beijing_year
+from tests.dashboards.panels import panel_rows
+from tests.support import ARTIFACTS, Pipeline, post_until_alerts, wait_for
 from tests.support import report as obs
 
 pytestmark = pytest.mark.integration

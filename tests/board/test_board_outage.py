@@ -17,16 +17,11 @@ import psycopg
 import pytest
 
 from query.config import QuerySettings
-from query.main import create_app
 from stack.postgres import PostgresServer
 from tests.board.reading import read_board
+from tests.in_process import query_api
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
 
 
 async def test_board_during_a_database_outage_says_so_and_retries():
@@ -40,33 +35,30 @@ async def _outage(server: PostgresServer) -> None:
     server.start()
     try:
         settings = QuerySettings(database_url=server.create_database("board_outage"), db_pool_timeout_s=1.0)
-        app = create_app(settings)
-        async with app.router.lifespan_context(app):
-            transport = httpx.ASGITransport(app=app)
-            async with httpx.AsyncClient(transport=transport, base_url="http://query", timeout=30) as client:
-                up = await client.get("/board")
-                assert up.status_code == 200
-                assert read_board(up.text).texts["empty"].startswith("暂无数据")  # nothing ingested: not an error
+        async with query_api(settings, timeout=30) as client:
+            up = await client.get("/board")
+            assert up.status_code == 200
+            assert read_board(up.text).texts["empty"].startswith("暂无数据")  # nothing ingested: not an error
 
-                unavailable_before = await board_503s(client)
-                server.stop()
-                with pytest.raises(psycopg.OperationalError):  # really down
-                    psycopg.connect(server.url("postgres"), connect_timeout=3).close()
-                down = await client.get("/board")
-                assert down.status_code == 503
-                assert down.headers["content-type"] == "text/html; charset=utf-8"
-                assert down.headers["retry-after"] == "15"
-                assert '<meta http-equiv="refresh" content="15">' in down.text
-                assert read_board(down.text).texts["unavailable"].startswith("数据库暂不可用（503）")
+            unavailable_before = await board_503s(client)
+            server.stop()
+            with pytest.raises(psycopg.OperationalError):  # really down
+                psycopg.connect(server.url("postgres"), connect_timeout=3).close()
+            down = await client.get("/board")
+            assert down.status_code == 503
+            assert down.headers["content-type"] == "text/html; charset=utf-8"
+            assert down.headers["retry-after"] == "15"
+            assert '<meta http-equiv="refresh" content="15">' in down.text
+            assert read_board(down.text).texts["unavailable"].startswith("数据库暂不可用（503）")
 
-                server.start()
-                answered_503 = 1
-                deadline = time.monotonic() + 30
-                while (again := await client.get("/board")).status_code == 503 and time.monotonic() < deadline:
-                    answered_503 += 1  # the pool may need a moment to reconnect
-                    await asyncio.sleep(0.5)
-                assert again.status_code == 200, again.text
-                assert await board_503s(client) - unavailable_before == answered_503
+            server.start()
+            answered_503 = 1
+            deadline = time.monotonic() + 30
+            while (again := await client.get("/board")).status_code == 503 and time.monotonic() < deadline:
+                answered_503 += 1  # the pool may need a moment to reconnect
+                await asyncio.sleep(0.5)
+            assert again.status_code == 200, again.text
+            assert await board_503s(client) - unavailable_before == answered_503
     finally:
         server.stop()
 

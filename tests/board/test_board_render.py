@@ -48,11 +48,11 @@ def test_parameters_are_checked_and_every_problem_named():
     query, problems = parse_query(None, "", None, [""], CATALOG)
     assert problems == [] and (query.year, query.month, query.zones, query.indicators) == (None, None, None, None)
 
-    _, problems = parse_query("2101", "0", None, ["gdp"], CATALOG)
+    _, problems = parse_query("2101", "0", None, ["gross_output"], CATALOG)
     assert [(p.field, p.reason) for p in problems] == [
         ("year", "2101 is not between 1990 and 2100"),
         ("month", "0 is not between 1 and 12"),
-        ("indicator", f"unknown indicator 'gdp' (known: {', '.join(CATALOG.codes())})"),
+        ("indicator", f"unknown indicator 'gross_output' (known: {', '.join(CATALOG.codes())})"),
     ]
     _, problems = parse_query("5.0", "May", None, None, CATALOG)
     assert [p.reason for p in problems] == ["'5.0' is not a whole number", "'May' is not a whole number"]

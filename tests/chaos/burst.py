@@ -103,7 +103,7 @@ def targets(series: list[Series]) -> list[dict]:
 
 
 def expected_alerts(series: list[Series]) -> set[tuple[str, str, str, str, str]]:
-    """(rule, zone, indicator, state, severity) the December figures imply, by the README's rules:
+    """(rule, zone, indicator, state, severity) the December figures imply, by the rules of docs/operations.md:
     behind schedule ⇔ completion more than 5 points below 12/12 ⇔ 12·monthly < 0.95·target (critical in
     December: 全年); negative growth ⇔ ytd below last year's comparable base (warning). Nothing else: the
     months are steady (no swing), cumulative values rise (plausible), 2011 is long past (not late)."""

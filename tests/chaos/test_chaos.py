@@ -12,7 +12,7 @@ Then, within bounds: every row answered 202 is stored exactly once with its exac
 row is stored under a batch that was refused, nothing extra; the progress figures are right (a few worked
 out by hand below); every alert the December figures imply is firing, each with exactly one `fired` event,
 also on the alerts topic, and no other alert exists. The recovery times are written to
-test-artifacts/chaos/recovery.json and .md (the README's table is from such a run).
+test-artifacts/chaos/recovery.json and .md (docs/operations.md's table is from such a run).
 
 The broker case runs last: should ingest not heal after a broker restart, the other cases are unaffected.
 """
@@ -33,12 +33,11 @@ import pytest
 from kafka.errors import KafkaError
 
 from indicators_core import events
-from tests.alerts.test_evaluator import metric, topic_messages
 from tests.chaos import burst as plan_
 from tests.chaos.burst import BATCHES, Burst, Series
-from tests.chaos.conftest import ChaosStack
-from tests.conftest import ARTIFACTS
-from tests.support import alert_state, caught_up, wait_for
+from tests.chaos.crashes import ChaosStack
+from tests.metrics import metric
+from tests.support import ARTIFACTS, alert_state, caught_up, topic_messages, wait_for
 
 pytestmark = pytest.mark.integration
 

@@ -26,8 +26,8 @@ from psycopg.types.json import Jsonb
 
 from alerts.model import period_zh
 from indicators_core.vocabulary import RULE_ZH, Rule
-from tests.dashboards.grafana_sql import ALL, BEIJING, beijing_year, load_dashboard
-from tests.dashboards.test_board_queries import OVERVIEW, YEAR_2009, panel_rows, pick, resolve_variables
+from tests.dashboards.grafana_sql import ALL, BEIJING, OVERVIEW, beijing_year, load_dashboard
+from tests.dashboards.panels import YEAR_2009, panel_rows, pick, resolve_variables
 from tests.support import Pipeline, post_until_alerts
 from tests.support import report as obs
 

@@ -8,10 +8,7 @@ run on a read-only connection (Grafana's role only reads), and its figures compa
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
-from datetime import datetime
 from decimal import Decimal
-from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -20,29 +17,26 @@ import psycopg
 import pytest
 
 from indicators_core.catalog import load_catalog
-from tests.dashboards import grafana_sql, seed
+from tests.dashboards import seed
 from tests.dashboards.grafana_sql import (
     ALL,
     OVERVIEW,
     RANKINGS,
     SQL_BOARDS,
     ZONE_DETAIL,
-    VariableSpec,
-    beijing_year,
     dashboard_queries,
     iter_panels,
     load_dashboard,
     render_sql,
     repeat_variables,
 )
+from tests.dashboards.panels import YEAR_2009, YEAR_2022, panel_rows, pick, resolve_variables, run
 from tests.dashboards.seed import ZONE_A, ZONE_B, ZONE_C, ZONES
 from tests.support import Pipeline, wait_for
 
 pytestmark = pytest.mark.integration
 
 
-YEAR_2022 = beijing_year(2022)
-YEAR_2009 = beijing_year(2009)
 D = Decimal
 
 
@@ -76,38 +70,6 @@ def conn(board_db: str):
         # As Grafana's grafana_reader role: a board query must not write.
         connection.execute("SET default_transaction_read_only = on")
         yield connection
-
-
-def run(conn: psycopg.Connection, sql: str) -> tuple[list[str], list[tuple]]:
-    cursor = conn.execute(sql)
-    return [column.name for column in cursor.description], cursor.fetchall()
-
-
-def resolve_variables(
-    conn: psycopg.Connection,
-    dashboard: Mapping[str, Any],
-    chosen: Mapping[str, str | Sequence[str]],
-    time_range: tuple[datetime, datetime],
-) -> tuple[dict[str, str | Sequence[str]], dict[str, VariableSpec]]:
-    # The pipeline's PostgreSQL has no TimescaleDB: $__timeGroup would be time_bucket() there (tests/timescale).
-    values, specs, _ = grafana_sql.resolve_variables(
-        partial(run, conn), dashboard, chosen, time_range, timescaledb=False
-    )
-    return values, specs
-
-
-def panel_rows(
-    conn: psycopg.Connection,
-    path: Path,
-    panel_id: int,
-    chosen: Mapping[str, str | Sequence[str]],
-    time_range: tuple[datetime, datetime] = YEAR_2022,
-) -> list[dict[str, Any]]:
-    return grafana_sql.panel_rows(partial(run, conn), path, panel_id, chosen, time_range, timescaledb=False)
-
-
-def pick(rows: list[dict[str, Any]], *columns: str) -> list[tuple]:
-    return [tuple(row[column] for column in columns) for row in rows]
 
 
 # ------------------------------------------------------------------ every query of every board
@@ -308,7 +270,7 @@ RANK_MAY = {"year": "2022", "month": "5", "indicator": "industrial_output", "zon
 
 def test_completion_ranking_with_the_change_since_last_month(conn):
     rows = panel_rows(conn, RANKINGS, 2, RANK_MAY)
-    assert pick(rows, "排名", "开发区", "完成率（%）", "序时进度（%）", "状态", "上月排名", "较上月", "名次变化") == [
+    assert pick(rows, "排名", "开发区", "完成率（%）", "序时进度（%）", "状态", "上期排名", "较上期", "名次变化") == [
         (1, ZONE_A, D("45.0"), D("41.7"), "飘红（超序时进度3.3个百分点）", 2, "上升1位", 1),
         (2, ZONE_C, D("41.7"), D("41.7"), "飘红（达序时进度）", 3, "上升1位", 1),
         (3, ZONE_B, D("37.5"), D("41.7"), "落后序时进度4.2个百分点", 1, "下降2位", -2),
@@ -317,7 +279,7 @@ def test_completion_ranking_with_the_change_since_last_month(conn):
 
 def test_growth_ranking_with_the_change_since_last_month(conn):
     rows = panel_rows(conn, RANKINGS, 3, RANK_MAY)
-    assert pick(rows, "排名", "开发区", "累计值", "上年同期", "单位", "同比增长（%）", "上月排名", "较上月") == [
+    assert pick(rows, "排名", "开发区", "累计值", "上年同期", "单位", "同比增长（%）", "上期排名", "较上期") == [
         (1, ZONE_C, D("250"), D("200"), "亿元", D("25.0"), 1, "持平"),
         (2, ZONE_A, D("472.5"), D("420"), "亿元", D("12.5"), 2, "持平"),
         (3, ZONE_B, D("300"), D("320"), "亿元", D("-6.3"), 3, "持平"),
@@ -326,27 +288,32 @@ def test_growth_ranking_with_the_change_since_last_month(conn):
 
 def test_first_month_of_data_has_no_previous_rank(conn):
     rows = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "month": "4"})
-    assert pick(rows, "排名", "开发区", "完成率（%）", "上月排名", "较上月") == [
-        (1, ZONE_B, D("36.3"), None, "上月无排名"),  # 290 / 800 = 36.25 → 36.3, half up
-        (2, ZONE_A, D("36.2"), None, "上月无排名"),  # 380 / 1050 = 36.19
-        (3, ZONE_C, D("31.7"), None, "上月无排名"),
+    assert pick(rows, "排名", "开发区", "完成率（%）", "上期排名", "较上期") == [
+        (1, ZONE_B, D("36.3"), None, None),  # 290 / 800 = 36.25 → 36.3, half up
+        (2, ZONE_A, D("36.2"), None, None),  # 380 / 1050 = 36.19
+        (3, ZONE_C, D("31.7"), None, None),
     ]
 
 
 def test_ranks_are_among_the_chosen_zones(conn):
     rows = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "zone": [ZONE_A, ZONE_C]})
-    assert pick(rows, "排名", "开发区", "上月排名", "较上月") == [(1, ZONE_A, 1, "持平"), (2, ZONE_C, 2, "持平")]
+    assert pick(rows, "排名", "开发区", "上期排名", "较上期") == [(1, ZONE_A, 1, "持平"), (2, ZONE_C, 2, "持平")]
 
 
-def test_ranking_of_a_count_indicator_leaves_out_zones_without_a_figure(conn):
+def test_ranking_of_a_count_indicator_lists_zones_without_a_figure_last_unranked(conn):
     rows = panel_rows(conn, RANKINGS, 3, {**RANK_MAY, "indicator": "signed_projects"})
-    # C has no 2021 figure: no growth, so no growth rank (never a rank on a made-up zero).
+    # C has no 2021 figure: no growth, so no growth rank (never a rank on a made-up zero); listed last.
     assert pick(rows, "排名", "开发区", "同比增长（%）", "单位") == [
         (1, ZONE_A, D("25.0"), "个"),
         (2, ZONE_B, D("0.0"), "个"),
+        (None, ZONE_C, None, "个"),
     ]
     completion = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "indicator": "signed_projects"})
-    assert pick(completion, "排名", "开发区", "完成率（%）") == [(1, ZONE_B, D("45.0")), (2, ZONE_A, D("37.7"))]
+    assert pick(completion, "排名", "开发区", "完成率（%）") == [
+        (1, ZONE_B, D("45.0")),
+        (2, ZONE_A, D("37.7")),
+        (None, ZONE_C, None),  # no target for signed projects: no completion, no rank
+    ]
 
 
 def test_completion_bars_against_time_progress(conn):
@@ -360,7 +327,7 @@ def test_completion_bars_against_time_progress(conn):
 
 def test_rankings_month_without_data_says_so(conn):
     june = {**RANK_MAY, "month": "6"}
-    assert pick(panel_rows(conn, RANKINGS, 2, june), "排名", "开发区", "较上月") == [(None, "本月暂无数据", None)]
+    assert pick(panel_rows(conn, RANKINGS, 2, june), "排名", "开发区", "较上期") == [(None, "本月暂无数据", None)]
     assert pick(panel_rows(conn, RANKINGS, 3, june), "排名", "开发区") == [(None, "本月暂无数据")]
     assert panel_rows(conn, RANKINGS, 4, june) == []  # the bar chart shows its noValue: 本月暂无数据
 

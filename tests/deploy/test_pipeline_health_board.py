@@ -39,9 +39,9 @@ import yaml
 from indicators_core import dead_letters as dead_letter_reasons
 from indicators_core.vocabulary import CHANNEL_ZH, DEAD_LETTER_REASON_ZH, RULE_ZH, Severity
 from stack.ports import free_port
-from tests.alerts.test_notifier_delivery import OK, receivers
 from tests.deploy.tools import ROOT, tool
-from tests.processor.test_poison_reports import observation_report, send_reports
+from tests.notifier.receivers import OK, receivers
+from tests.processor.reports import observation_report, send_reports
 from tests.support import Pipeline, wait_for
 
 pytestmark = pytest.mark.integration

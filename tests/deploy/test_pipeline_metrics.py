@@ -13,44 +13,24 @@ import logging
 import time
 import uuid
 
-import httpx
 import pytest
 from kafka import KafkaConsumer, KafkaProducer, TopicPartition
 from kafka.admin import KafkaAdminClient, NewTopic
 from kafka.structs import OffsetAndMetadata
 from prometheus_client import generate_latest
-from prometheus_client.parser import text_string_to_metric_families
 
 from alerts import metrics as alerts_metrics
 from indicators_core.consumer_lag import ConsumerLagMetric, ConsumerLagReader
 from processor import metrics as processor_metrics
 from stack.kafka import KafkaBroker
 from stack.ports import free_port
+from tests.metrics import samples, scrape, value
 from tests.support import Pipeline, wait_for
 
 pytestmark = pytest.mark.integration
 
 ZONE = "监控测试区"
 YEAR = 2016
-
-
-def samples(text: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    """Every sample of a Prometheus text exposition, keyed by name and sorted labels."""
-    return {
-        (sample.name, tuple(sorted(sample.labels.items()))): sample.value
-        for family in text_string_to_metric_families(text)
-        for sample in family.samples
-    }
-
-
-def scrape(url: str) -> dict[tuple[str, tuple[tuple[str, str], ...]], float]:
-    response = httpx.get(f"{url}/metrics", timeout=10)
-    response.raise_for_status()
-    return samples(response.text)
-
-
-def value(scraped: dict, name: str, **labels: str) -> float:
-    return scraped.get((name, tuple(sorted(labels.items()))), 0.0)
 
 
 def lag_series(scraped: dict, name: str = "indicators_processor_consumer_lag") -> dict[tuple[str, int], float]:

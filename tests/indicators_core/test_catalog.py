@@ -16,12 +16,54 @@ def test_the_packaged_catalog_has_the_domain_indicators():
         "signed_projects",
         "signed_investment",
         "major_project_investment",
+        "gdp",
+        "industrial_investment",
+        "industrial_value_added",
+        "tax_revenue",
+        "domestic_capital",
+        "enterprises_above_scale",
     ]
     assert catalog.get("industrial_output").name_zh == "规上工业产值"
     assert catalog.get("foreign_capital").unit == "万美元"
     assert catalog.get("signed_projects").integer is True
     assert catalog.get("manufacturing_investment").part_of == "fixed_asset_investment"
     assert catalog.get("fixed_asset_investment").january is False
+
+
+def test_frequency_and_kind_default_to_monthly_flows():
+    catalog = load_catalog()
+    output = catalog.get("industrial_output")
+    assert (output.frequency, output.kind, output.step, output.first_month) == ("month", "flow", 1, 1)
+    # 地区生产总值 is quarterly: stored at each quarter's last month, the first release is 1季度 (month 3).
+    gdp = catalog.get("gdp")
+    assert (gdp.name_zh, gdp.unit, gdp.quarterly, gdp.step, gdp.first_month) == ("地区生产总值", "亿元", True, 3, 3)
+    # 工业投资 is modelled as fixed-asset investment is: a part of it, with no January report (1-2月 first).
+    investment = catalog.get("industrial_investment")
+    assert (investment.part_of, investment.january, investment.first_month) == ("fixed_asset_investment", False, 2)
+    firms = catalog.get("enterprises_above_scale")
+    assert (firms.name_zh, firms.unit, firms.kind, firms.stock, firms.integer) == (
+        "规上工业企业数",
+        "家",
+        "stock",
+        True,
+        True,
+    )
+    for code, name in [
+        ("industrial_value_added", "规上工业增加值"),
+        ("tax_revenue", "税收收入"),
+        ("domestic_capital", "实际到位内资"),
+    ]:
+        assert (catalog.get(code).name_zh, catalog.get(code).unit, catalog.get(code).kind) == (name, "亿元", "flow")
+
+
+def test_a_wrong_frequency_or_kind_fails_at_load():
+    entry = '[[indicator]]\ncode="a"\nname_zh="甲"\nunit="亿元"\nscale="cny"\n'
+    with pytest.raises(CatalogError, match="a: frequency 'year' is not one of month, quarter"):
+        parse_catalog(entry + 'frequency="year"\n')
+    with pytest.raises(CatalogError, match="a: kind 'level' is not one of flow, stock"):
+        parse_catalog(entry + 'kind="level"\n')
+    with pytest.raises(CatalogError, match="january = false applies to monthly indicators only"):
+        parse_catalog(entry + 'frequency="quarter"\njanuary=false\n')
 
 
 def test_a_broken_catalog_fails_at_load_with_the_reason():

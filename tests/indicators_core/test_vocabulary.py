@@ -17,6 +17,7 @@ import pytest
 
 from alerts.model import YEAR_TO_DATE_RULES
 from indicators_core import dead_letters, vocabulary
+from indicators_core.progress import YoySource
 from indicators_core.vocabulary import (
     CHANNEL_ZH,
     CHANNELS,
@@ -47,6 +48,8 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "kind": vocabulary.DELIVERY_KINDS,
     "status": vocabulary.DELIVERY_STATUSES,
     "basis": ("ytd", "month"),  # the catalog's and the reports' basis: not an alert vocabulary, held here too
+    "yoy_source": tuple(YoySource),
+    "level": vocabulary.ZONE_LEVELS,  # a registered zone's level (0008_zones)  # where a progress row's growth came from (indicators_core.progress)
 }
 WORDS: dict[str, dict[str, str]] = {
     "rule": {str(code): zh for code, zh in RULE_ZH.items()},

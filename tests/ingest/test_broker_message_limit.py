@@ -20,11 +20,6 @@ pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 ADMIN_KEY = "broker-limit-admin-key-0123456789"
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 async def test_a_batch_the_broker_refuses_as_too_large_is_413_saying_to_split_it(kafka_broker: KafkaBroker):
     prefix = f"limit-{uuid.uuid4().hex[:8]}"
     admin = KafkaAdminClient(bootstrap_servers=kafka_broker.bootstrap, client_id="test-broker-limit")

@@ -30,11 +30,6 @@ AUTH = {"Authorization": f"Bearer {ADMIN_KEY}"}
 CATALOG = load_catalog()
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 def ingest(**settings: object) -> httpx.AsyncClient:
     app = create_app(
         IngestSettings(
@@ -158,7 +153,7 @@ async def test_a_lone_surrogate_in_a_zone_or_a_field_name_is_a_422_and_metrics_s
             {
                 "row": 0,
                 "field": "\\udfff",
-                "reason": "unknown field '\\udfff' (allowed: basis, explanation, indicator, period, unit, value, yoy_base, zone)",
+                "reason": "unknown field '\\udfff' (allowed: basis, explanation, indicator, period, reported_yoy_pct, unit, value, yoy_base, zone)",
             },
             {
                 "row": 0,
@@ -248,12 +243,15 @@ async def test_openapi_declares_both_bodies_and_the_refusals():
         "basis",
         "yoy_base",
         "explanation",
+        "reported_yoy_pct",
     }
-    assert set(row_schema["required"]) == {"zone", "indicator", "period", "value", "unit"}
+    # value and unit may be left out of a growth-only row (reported_yoy_pct); validation says which is missing.
+    assert set(row_schema["required"]) == {"zone", "indicator", "period"}
     assert row_schema["properties"]["indicator"]["enum"] == list(CATALOG.codes())
-    assert "万元" in row_schema["properties"]["unit"]["enum"]
+    unit_choices = row_schema["properties"]["unit"]["anyOf"]
+    assert {"type": "null"} in unit_choices and "万元" in unit_choices[0]["enum"]
     assert row_schema["properties"]["zone"]["maxLength"] == 100
-    assert row_schema["properties"]["value"]["description"].startswith("A JSON number, or a string of plain ASCII")
+    assert "A JSON number, or a string of plain ASCII" in row_schema["properties"]["value"]["description"]
     targets = spec["paths"]["/v1/targets"]["put"]["requestBody"]["content"]["application/json"]
     assert set(targets["schema"]["properties"]["targets"]["items"]["properties"]) == {
         "zone",
@@ -261,9 +259,11 @@ async def test_openapi_declares_both_bodies_and_the_refusals():
         "year",
         "value",
         "unit",
+        "kind",
     }
     for operation in (observations, spec["paths"]["/v1/targets"]["put"]):
-        assert set(operation["responses"]) == {"202", "401", "403", "413", "422", "503"}
+        # 200: a dry run's verdict; 415: neither JSON nor a spreadsheet.
+        assert set(operation["responses"]) == {"200", "202", "401", "403", "413", "415", "422", "503"}
         assert operation["responses"]["422"]["content"]["application/json"]["schema"] == {
             "$ref": "#/components/schemas/Refusal"
         }

@@ -35,9 +35,12 @@ OBSERVATION_FIELDS = {
     "basis",
     "yoy_base",
     "explanation",
+    "reported_yoy_pct",
     "unknown_field",
 }
-TARGET_FIELDS = {"body", "targets", "row", "zone", "indicator", "year", "value", "unit", "unknown_field"}
+TARGET_FIELDS = {"body", "targets", "row", "zone", "indicator", "year", "value", "unit", "kind", "unknown_field"}
+# PUT /v1/zones (ingest.zones): the registry's rows.
+ZONE_FIELDS = {"body", "zones", "row", "code", "name_zh", "level", "kind", "parent", "groups", "unknown_field"}
 
 
 @pytest.fixture
@@ -69,13 +72,14 @@ def test_rows_published_by_every_configured_writer_start_at_zero(ingest_url: str
     published = series(ingest_url, "indicators_ingest_rows_published_total")
     assert published == {
         (("kind", kind), ("source", source)): 0.0
-        for kind in ("observation", "target")
+        for kind in ("observation", "target", "zone")
         for source in ("admin", "stats-bureau", "customs")
     }
     # Received rows too; the time of the last batch is not invented: no series until one is accepted.
     assert series(ingest_url, "indicators_ingest_rows_received_total") == {
         (("kind", "observation"),): 0.0,
         (("kind", "target"),): 0.0,
+        (("kind", "zone"),): 0.0,
     }
     assert series(ingest_url, "indicators_ingest_last_received_timestamp_seconds") == {}
 
@@ -88,7 +92,11 @@ def rejected_rows(url: str) -> dict[tuple[str, str], float]:
 
 
 def test_rows_rejected_for_every_field_validation_names_start_at_zero(ingest_url: str):
-    expected = {("observation", field) for field in OBSERVATION_FIELDS} | {("target", field) for field in TARGET_FIELDS}
+    expected = (
+        {("observation", field) for field in OBSERVATION_FIELDS}
+        | {("target", field) for field in TARGET_FIELDS}
+        | {("zone", field) for field in ZONE_FIELDS}
+    )
     assert rejected_rows(ingest_url) == dict.fromkeys(expected, 0.0)
 
 

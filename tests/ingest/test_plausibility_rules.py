@@ -266,7 +266,10 @@ def test_the_series_read_for_a_batch():
         ("[comparable_base]\nmax_ratio = 1\n", "<t>: [comparable_base]: max_ratio must be above 1, got 1"),
         ("[history]\nwindow_months = 0\n", "<t>: [history].window_months must be a whole number of at least 1, got 0"),
         ('[history]\nfactor = "ten"\n', "<t>: [history].factor must be a number, got 'ten'"),
-        ("[indicators.gdp.growth]\nmax_pct = 5\n", "<t>: [indicators.gdp]: 'gdp' is not in the catalog"),
+        (
+            "[indicators.gross_output.growth]\nmax_pct = 5\n",
+            "<t>: [indicators.gross_output]: 'gross_output' is not in the catalog",
+        ),
         (
             "[indicators.export.swing]\n",
             "<t>: [indicators.export.swing]: unknown check (known: growth, comparable_base, history, part_of)",

@@ -51,7 +51,7 @@ def test_every_problem_is_listed_with_row_and_field():
     found = problems(
         observations(
             {"zone": "A区", "indicator": "industrial_output", "period": "2026-05", "value": 75.02, "unit": "亿元"},
-            {"zone": "", "indicator": "gdp", "period": "2026-13", "value": "abc", "unit": "亿元"},
+            {"zone": "", "indicator": "gross_output", "period": "2026-13", "value": "abc", "unit": "亿元"},
             {"zone": "B区", "indicator": "foreign_capital", "period": "2026-05", "value": 10, "unit": "亿元"},
             {"zone": "B区", "indicator": "signed_projects", "period": "2026-05", "value": 2.5, "unit": "个"},
             {"zone": "B区", "indicator": "export", "period": "2026-05", "value": -1, "unit": "亿元", "basis": "total"},
@@ -63,9 +63,10 @@ def test_every_problem_is_listed_with_row_and_field():
         (
             1,
             "indicator",
-            "unknown indicator 'gdp' (known: industrial_output, fixed_asset_investment, "
+            "unknown indicator 'gross_output' (known: industrial_output, fixed_asset_investment, "
             "manufacturing_investment, import_export, export, import, foreign_capital, signed_projects, "
-            "signed_investment, major_project_investment)",
+            "signed_investment, major_project_investment, gdp, industrial_investment, industrial_value_added, "
+            "tax_revenue, domestic_capital, enterprises_above_scale)",
         ),
         (1, "period", "'2026-13': month 13 is not 1..12"),
         (
@@ -86,7 +87,7 @@ def test_every_problem_is_listed_with_row_and_field():
         (
             5,
             "valu",
-            "unknown field 'valu' (allowed: basis, explanation, indicator, period, unit, value, yoy_base, zone)",
+            "unknown field 'valu' (allowed: basis, explanation, indicator, period, reported_yoy_pct, unit, value, yoy_base, zone)",
         ),
         (5, "period", "'2026-12' is in the future"),
     ]
@@ -98,7 +99,7 @@ def test_nan_and_missing_fields():
     assert caught.value.errors[0].field == "body"
     assert problems(observations({"zone": "A", "indicator": "export", "unit": "亿元"})) == [
         (0, "period", "is required (YYYY-MM)"),
-        (0, "value", "is required"),
+        (0, "value", "is required (or, for a growth-only row, reported_yoy_pct: the published growth rate)"),
     ]
     assert problems(observations({"zone": "A", "indicator": "export", "period": "2026-01", "value": 1})) == [
         (0, "unit", "is required"),
@@ -221,7 +222,7 @@ def test_a_field_name_that_cannot_be_encoded_is_reported_escaped():
     assert caught.value.errors[0].as_dict() == {
         "row": 0,
         "field": "\\ud800",
-        "reason": "unknown field '\\ud800' (allowed: basis, explanation, indicator, period, unit, value, yoy_base, zone)",
+        "reason": "unknown field '\\ud800' (allowed: basis, explanation, indicator, period, reported_yoy_pct, unit, value, yoy_base, zone)",
     }
     json.dumps(caught.value.errors[0].as_dict(), ensure_ascii=False).encode()  # what the response does
 
@@ -447,4 +448,147 @@ def test_an_exponent_beyond_decimals_own_range_is_a_row_error_not_a_crash():
             "1E-1000000000000000000 亿元 has 1000000000000000000 decimal places in 亿元; at most 10 are"
             " kept (0.0000000001 亿元): round it",
         )
+    ]
+
+
+# ---------------------------------------------------------------- quarters, growth-only rows, growth targets
+
+
+def test_a_quarterly_indicator_takes_yyyy_qn_stored_at_the_quarters_last_month():
+    rows = observations(
+        {"zone": "A区", "indicator": "gdp", "period": "2026-Q2", "value": "110.5", "unit": "亿元"},
+        {"zone": "A区", "indicator": "gdp", "period": "2026-Q1", "value": 50, "unit": "亿元"},
+    )
+    q2, q1 = validate_observations(rows, CATALOG, TODAY, 100)
+    assert (q2.indicator, q2.year, q2.month, q2.value) == ("gdp", 2026, 6, D("110.5"))
+    assert (q1.year, q1.month) == (2026, 3)
+
+
+def test_a_month_on_a_quarterly_indicator_or_a_quarter_on_a_monthly_one_is_named():
+    assert problems(
+        observations(
+            {"zone": "A区", "indicator": "gdp", "period": "2026-06", "value": 110, "unit": "亿元"},
+            {"zone": "A区", "indicator": "industrial_output", "period": "2026-Q2", "value": 10, "unit": "亿元"},
+            {"zone": "A区", "indicator": "gdp", "period": "2026-Q5", "value": 1, "unit": "亿元"},
+            {"zone": "A区", "indicator": "gdp", "period": "2026-Q4", "value": 1, "unit": "亿元"},
+            {"zone": "A区", "indicator": "gdp", "period": "2026-Q3", "value": 1, "unit": "亿元"},
+            {"zone": "A区", "indicator": "gdp", "period": "2026-Q3", "value": 2, "unit": "亿元"},
+        )
+    ) == [
+        (
+            0,
+            "period",
+            "'2026-06' is a month, but gdp (地区生产总值) is reported by quarter: send the quarter as YYYY-Qn"
+            " (2026-Q2 for 1-2季度)",
+        ),
+        (
+            1,
+            "period",
+            "'2026-Q2' is a quarter, but industrial_output (规上工业产值) is reported by month: send the month as YYYY-MM",
+        ),
+        (2, "period", "'2026-Q5' is not a quarter in the form YYYY-Qn"),
+        # Today is 2026-11-23: the fourth quarter has begun its last month only on December 1.
+        (3, "period", "'2026-Q4' is in the future"),
+        (5, "period", "row 4 already reports A区 gdp 2026-Q3; send one row per zone, indicator and quarter"),
+    ]
+
+
+def test_a_growth_only_row_needs_no_value_and_no_unit():
+    rows = observations({"zone": "A区", "indicator": "import_export", "period": "2026-05", "reported_yoy_pct": 97.5})
+    (row,) = validate_observations(rows, CATALOG, TODAY, 100)
+    assert (row.value, row.reported_value, row.reported_yoy_pct, row.reported_unit) == (None, None, D("97.5"), "亿元")
+    both = observations(
+        {
+            "zone": "A区",
+            "indicator": "export",
+            "period": "2026-05",
+            "value": 8,
+            "unit": "亿元",
+            "reported_yoy_pct": "-3.25",
+        }
+    )
+    (row,) = validate_observations(both, CATALOG, TODAY, 100)
+    assert (row.value, row.reported_yoy_pct) == (D(8), D("-3.25"))
+
+
+def test_a_bad_reported_growth_rate_is_named():
+    assert problems(
+        observations(
+            {"zone": "A区", "indicator": "export", "period": "2026-05", "reported_yoy_pct": -100.5},
+            {"zone": "A区", "indicator": "import", "period": "2026-05", "reported_yoy_pct": "9,5"},
+            {"zone": "A区", "indicator": "tax_revenue", "period": "2026-05", "reported_yoy_pct": 5, "yoy_base": 3},
+        )
+    ) == [
+        (0, "reported_yoy_pct", "-100.5% is below -100%: an amount cannot fall by more than all of it"),
+        (
+            1,
+            "reported_yoy_pct",
+            "'9,5' is not a number: send a JSON number or ASCII digits with an optional '-', '.' and"
+            " exponent (75.02, 7.502e5), no thousands separators",
+        ),
+        (2, "unit", "is required"),
+        (2, "yoy_base", "is a base for a value; a growth-only row (reported_yoy_pct, no value) has none"),
+    ]
+
+
+def test_a_stock_is_a_level_not_a_month_alone():
+    assert problems(
+        observations(
+            {
+                "zone": "A区",
+                "indicator": "enterprises_above_scale",
+                "period": "2026-05",
+                "value": 3,
+                "unit": "家",
+                "basis": "month",
+            },
+            {"zone": "A区", "indicator": "enterprises_above_scale", "period": "2026-04", "value": 96.5, "unit": "家"},
+        )
+    ) == [
+        (
+            0,
+            "basis",
+            "enterprises_above_scale (规上工业企业数) is a stock, a level at the period's end: send it as 'ytd' (the level),"
+            " there is no month-alone value of a stock",
+        ),
+        (1, "value", "96.5 is not a whole number; 规上工业企业数 is a count"),
+    ]
+
+
+def test_growth_targets_are_rates_in_percent_beside_absolute_targets():
+    rows = validate_targets(
+        {
+            "targets": [
+                {"zone": "A区", "indicator": "gdp", "year": 2026, "value": 220},
+                {"zone": "A区", "indicator": "gdp", "year": 2026, "kind": "growth", "value": "8"},
+                {"zone": "A区", "indicator": "export", "year": 2026, "kind": "growth", "value": -5, "unit": "%"},
+            ]
+        },
+        CATALOG,
+        100,
+    )
+    assert [(r.indicator, r.kind, r.value, r.reported_unit) for r in rows] == [
+        ("gdp", "absolute", D(220), "亿元"),
+        ("gdp", "growth", D(8), "%"),
+        ("export", "growth", D(-5), "%"),
+    ]
+
+
+def test_a_bad_growth_target_is_named():
+    assert problems(
+        {
+            "targets": [
+                {"zone": "A区", "indicator": "gdp", "year": 2026, "kind": "rate", "value": 8},
+                {"zone": "A区", "indicator": "gdp", "year": 2026, "kind": "growth", "value": 8, "unit": "亿元"},
+                {"zone": "A区", "indicator": "gdp", "year": 2026, "kind": "growth", "value": -120},
+                {"zone": "A区", "indicator": "export", "year": 2026, "kind": "growth", "value": 8},
+                {"zone": "A区", "indicator": "export", "year": 2026, "kind": "growth", "value": 9},
+            ]
+        },
+        validate_targets,
+    ) == [
+        (0, "kind", "'rate' is not 'absolute' (an annual amount) or 'growth' (a growth rate in %)"),
+        (1, "unit", "'亿元': a growth target is a rate in % (10 for 增长10%以上); send '%' or no unit"),
+        (2, "value", "-120% is below -100%: an amount cannot fall by more than all of it"),
+        (4, "year", "row 3 already sets the 2026 growth target of A区 export"),
     ]

@@ -11,7 +11,6 @@ import signal
 import subprocess
 import sys
 import time
-import uuid
 from datetime import date
 from decimal import Decimal
 
@@ -20,40 +19,10 @@ import psycopg
 import pytest
 
 from stack.sample import ZONES, build
+from tests.integration.pipeline_reads import obs, progress, wait_progress, zone
 from tests.support import Pipeline, batches_published, wait_for
 
 pytestmark = pytest.mark.integration
-
-
-def zone(name: str) -> str:
-    return f"{name}-{uuid.uuid4().hex[:6]}"
-
-
-def obs(zone_: str, indicator: str, period: str, value, unit: str = "亿元", **extra) -> dict:
-    return {"zone": zone_, "indicator": indicator, "period": period, "value": value, "unit": unit, **extra}
-
-
-def progress(pipeline: Pipeline, zone_: str, indicator: str, year: int, month: int, **params) -> dict | None:
-    response = httpx.get(
-        f"{pipeline.query_url}/v1/progress",
-        params={"zone": zone_, "indicator": indicator, "year": year, "month": month, **params},
-        timeout=10,
-    )
-    response.raise_for_status()
-    items = response.json()["items"]
-    return items[0] if items else None
-
-
-def wait_progress(pipeline: Pipeline, zone_: str, indicator: str, year: int, month: int, until, **params) -> dict:
-    """Poll the query API until the item satisfies `until` (the pipeline is asynchronous)."""
-    return wait_for(
-        lambda: (
-            (item := progress(pipeline, zone_, indicator, year, month, **params)) is not None and until(item) and item
-        ),
-        timeout=60,
-        what=f"progress of {zone_} {indicator} {year}-{month:02d}",
-        last=lambda: progress(pipeline, zone_, indicator, year, month, **params),
-    )
 
 
 def test_public_jan_may_figures_give_the_published_growth_and_completion(pipeline: Pipeline):
@@ -205,7 +174,7 @@ def test_bad_rows_are_named_and_nothing_is_published(pipeline: Pipeline):
     response = pipeline.post_observations(
         [
             obs(a, "industrial_output", "2025-05", 75.02),
-            obs(a, "gdp", "2025-05", 1),
+            obs(a, "gross_output", "2025-05", 1),
             obs(a, "foreign_capital", "2025-5", "635", unit="亿元"),
         ]
     )
@@ -213,7 +182,7 @@ def test_bad_rows_are_named_and_nothing_is_published(pipeline: Pipeline):
     body = response.json()
     assert body["detail"] == "2 row(s) rejected (3 problem(s)); nothing was published"
     assert {(e["row"], e["field"]) for e in body["errors"]} == {(1, "indicator"), (2, "period"), (2, "unit")}
-    assert "unknown indicator 'gdp'" in next(e["reason"] for e in body["errors"] if e["row"] == 1)
+    assert "unknown indicator 'gross_output'" in next(e["reason"] for e in body["errors"] if e["row"] == 1)
 
     unauthorised = httpx.post(
         f"{pipeline.ingest_url}/v1/observations", json={"observations": [obs(a, "export", "2025-01", 1)]}, timeout=10

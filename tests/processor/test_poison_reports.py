@@ -16,21 +16,17 @@ from decimal import Decimal
 
 import psycopg
 import pytest
-from kafka import KafkaProducer
 
 from indicators_core import events
-from indicators_core.topics import series_key
 from processor.dead_letters import read_letters
-from tests.alerts.test_evaluator import metric, topic_messages
-from tests.support import Pipeline, caught_up, wait_for
+from tests.metrics import metric
+from tests.processor.reports import REPORTS, UNITS, YEAR, observation_report, send_reports
+from tests.support import Pipeline, caught_up, topic_messages, wait_for
 
 pytestmark = pytest.mark.integration
 
-REPORTS = "indicators.reports"
 DEAD_LETTERS = "indicators.reports.dead-letter"
-YEAR = 2041
 ZONES = [f"隔离{i:02d}区" for i in range(1, 26)]
-UNITS = {"industrial_output": "亿元", "import_export": "亿元", "foreign_capital": "万美元", "signed_investment": "亿元"}
 INDICATORS = list(UNITS)
 METRIC = "indicators_processor_dead_letters_total"
 
@@ -38,48 +34,6 @@ METRIC = "indicators_processor_dead_letters_total"
 def rate(zone_index: int, indicator_index: int) -> Decimal:
     """Each series grows by the same amount every month: 隔离03区's import_export by 3.2 a month."""
     return Decimal(f"{zone_index + 1}.{indicator_index + 1}")
-
-
-def observation_report(
-    batch_id: str, row: int, zone: str, indicator: str, month: int, value: str, yoy_base: str = ""
-) -> events.Report:
-    report = events.Report(
-        batch_id=batch_id,
-        row_index=row,
-        source="隔离测试",
-        observation=events.Observation(
-            zone=zone,
-            indicator=indicator,
-            year=YEAR,
-            month=month,
-            basis=events.BASIS_YTD,
-            value=value,
-            yoy_base=yoy_base,
-            reported_value=value,
-            reported_unit=UNITS[indicator],
-        ),
-    )
-    report.reported_at.CopyFrom(events.to_timestamp(datetime.now(UTC)))
-    return report
-
-
-def send_reports(bootstrap: str, reports: list[events.Report]) -> None:
-    """As the processor's own fan-out does: keyed by series, acknowledged by the broker."""
-    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
-    try:
-        futures = [
-            producer.send(
-                REPORTS,
-                key=series_key(r.observation.zone, r.observation.indicator),
-                value=r.SerializeToString(),
-            )
-            for r in reports
-        ]
-        producer.flush()
-        for future in futures:
-            future.get(timeout=30)
-    finally:
-        producer.close()
 
 
 def dead_letters_of(pipeline: Pipeline, batch_id: str) -> list[tuple[events.Report, dict[str, str]]]:

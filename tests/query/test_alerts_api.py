@@ -30,9 +30,10 @@ import pytest
 from psycopg.rows import dict_row
 
 from query.config import QuerySettings
-from query.main import create_app, describe_database
+from query.main import describe_database
 from stack.postgres import PostgresServer
 from tests.board.reading import read_board
+from tests.in_process import query_api
 from tests.support import Pipeline, wait_for
 
 pytestmark = pytest.mark.integration
@@ -399,7 +400,7 @@ BAD_ALERTS = [
     ({"state": "open"}, "state", "Input should be 'firing', 'resolved' or 'all'"),
     ({"year": "1989"}, "year", "Input should be greater than or equal to 1990"),
     ({"year": "2008年"}, "year", "Input should be a valid integer, unable to parse string as an integer"),
-    ({"indicator": ["export", "gdp"]}, "indicator", "unknown indicator 'gdp' (known: "),
+    ({"indicator": ["export", "gross_output"]}, "indicator", "unknown indicator 'gross_output' (known: "),
     ({"rule": ["behind_schedule", "behind"]}, "rule", "unknown rule 'behind' (known: behind_schedule, "),
     ({"min_severity": "high"}, "min_severity", "Input should be 'info', 'warning' or 'critical'"),
     ({"limit": "0"}, "limit", "Input should be greater than or equal to 1"),
@@ -407,7 +408,7 @@ BAD_ALERTS = [
 ]
 BAD_HISTORY = [
     ({"year": "2101"}, "year", "Input should be less than or equal to 2100"),
-    ({"indicator": "gdp"}, "indicator", "unknown indicator 'gdp' (known: "),
+    ({"indicator": "gross_output"}, "indicator", "unknown indicator 'gross_output' (known: "),
     ({"rule": "resolved"}, "rule", "unknown rule 'resolved' (known: behind_schedule, "),
     ({"limit": "all"}, "limit", "Input should be a valid integer, unable to parse string as an integer"),
 ]
@@ -458,11 +459,6 @@ def test_the_openapi_document_describes_both_endpoints(pipeline: Pipeline):
 # ---------------------------------------------------------------- the database down
 
 
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
 @pytest.mark.anyio
 async def test_while_the_database_is_down_both_answer_503_and_recover():
     # A folder of our own rather than pytest's tmp_path: a concurrent pytest session may prune old basetemp
@@ -472,29 +468,27 @@ async def test_while_the_database_is_down_both_answer_503_and_recover():
         server.start()
         try:
             database_url = server.create_database("alerts_api_outage")
-            app = create_app(QuerySettings(database_url=database_url, db_pool_timeout_s=1.0))
-            async with app.router.lifespan_context(app):
-                transport = httpx.ASGITransport(app=app)
-                async with httpx.AsyncClient(transport=transport, base_url="http://query", timeout=30) as client:
-                    up = await client.get("/v1/alerts", params={"state": "all"})
-                    assert up.status_code == 200, up.text
-                    assert up.json() == {"items": [], "counts": {"critical": 0, "warning": 0, "info": 0}}
-                    assert (await client.get("/v1/alerts/history")).json() == {"items": []}
+            settings = QuerySettings(database_url=database_url, db_pool_timeout_s=1.0)
+            async with query_api(settings, timeout=30) as client:
+                up = await client.get("/v1/alerts", params={"state": "all"})
+                assert up.status_code == 200, up.text
+                assert up.json() == {"items": [], "counts": {"critical": 0, "warning": 0, "info": 0}}
+                assert (await client.get("/v1/alerts/history")).json() == {"items": []}
 
-                    server.stop()
-                    with pytest.raises(psycopg.OperationalError):  # really down
-                        psycopg.connect(server.url("postgres"), connect_timeout=3).close()
-                    for path in ("/v1/alerts", "/v1/alerts/history"):
-                        down = await client.get(path)
-                        assert down.status_code == 503, down.text
-                        assert down.headers["retry-after"] == "5"
-                        detail = down.json()["detail"]
-                        assert detail.startswith(f"PostgreSQL at {describe_database(database_url)} is unavailable (")
-                        assert detail.endswith("); try again")
+                server.stop()
+                with pytest.raises(psycopg.OperationalError):  # really down
+                    psycopg.connect(server.url("postgres"), connect_timeout=3).close()
+                for path in ("/v1/alerts", "/v1/alerts/history"):
+                    down = await client.get(path)
+                    assert down.status_code == 503, down.text
+                    assert down.headers["retry-after"] == "5"
+                    detail = down.json()["detail"]
+                    assert detail.startswith(f"PostgreSQL at {describe_database(database_url)} is unavailable (")
+                    assert detail.endswith("); try again")
 
-                    server.start()
-                    again = await wait_for_status(client, "/v1/alerts/history", 200)
-                    assert again.json() == {"items": []}
+                server.start()
+                again = await wait_for_status(client, "/v1/alerts/history", 200)
+                assert again.json() == {"items": []}
         finally:
             server.stop()
 

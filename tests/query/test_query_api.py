@@ -9,100 +9,26 @@ from __future__ import annotations
 
 import uuid
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
-from datetime import UTC, date, datetime
+from datetime import datetime
 from decimal import Decimal
 
 import httpx
 import psycopg
 import pytest
 
-from indicators_core.db import MIGRATIONS_DIR, apply_migrations
-from indicators_core.progress import completion_pct, growth_pct, is_on_track, progress_gap_pp, time_progress_pct
+from indicators_core.db import MIGRATIONS_DIR
 from query.config import QuerySettings
-from query.main import create_app
 from query.repository import missing_migrations
+from tests.in_process import query_api
+from tests.query.progress_rows import seed, zones
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
-
-REPORTED_AT = datetime(2025, 6, 10, 9, 0, tzinfo=UTC)
-
-
-@pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def migrated(database_url: str) -> str:
-    apply_migrations(database_url)
-    return database_url
-
-
-@asynccontextmanager
-async def query_api(database_url: str) -> AsyncIterator[httpx.AsyncClient]:
-    """The app with its lifespan (migrations, pool), called in-process."""
-    app = create_app(QuerySettings(database_url=database_url))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as client:
-            yield client
 
 
 @pytest.fixture
 async def client(migrated: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with query_api(migrated) as api:
+    async with query_api(QuerySettings(database_url=migrated)) as api:
         yield api
-
-
-def zones(*names: str) -> list[str]:
-    tag = uuid.uuid4().hex[:6]
-    return [f"{name}-{tag}" for name in names]
-
-
-def dec(value: str | int | None) -> Decimal | None:
-    return None if value is None else Decimal(str(value))
-
-
-def seed(
-    database_url: str,
-    zone: str,
-    indicator: str,
-    year: int,
-    month: int,
-    ytd: str | int | None,
-    last: str | int | None = None,
-    target: str | int | None = None,
-    month_value: str | int | None = None,
-) -> None:
-    """One progress row, with the derived figures computed by the core arithmetic as the processor does."""
-    ytd_d, last_d, target_d = dec(ytd), dec(last), dec(target)
-    with psycopg.connect(database_url) as conn:
-        conn.execute(
-            """
-            INSERT INTO progress (zone, indicator, period, year, month, ytd_value, month_value, ytd_last_year,
-                                  yoy_base, yoy_pct, target_value, completion_pct, time_progress_pct,
-                                  progress_gap_pp, on_track, reported_at)
-            VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
-            """,
-            (
-                zone,
-                indicator,
-                date(year, month, 1),
-                year,
-                month,
-                ytd_d,
-                dec(month_value),
-                last_d,
-                last_d,
-                growth_pct(ytd_d, last_d),
-                target_d,
-                completion_pct(ytd_d, target_d),
-                time_progress_pct(month),
-                progress_gap_pp(ytd_d, target_d, month),
-                is_on_track(ytd_d, target_d, month),
-                REPORTED_AT,
-            ),
-        )
 
 
 async def progress(client: httpx.AsyncClient, **params: object) -> dict:
@@ -134,12 +60,17 @@ async def test_public_jan_may_figures(client: httpx.AsyncClient, migrated: str):
         "yoy_base": 69.33,
         "yoy_base_comparable": False,
         "yoy_pct": 8.2,
+        "yoy_source": "computed",
+        "reported_yoy_pct": None,  # the upstream published no rate
         "month_yoy_pct": None,
         "target_value": 166,
         "completion_pct": 45.2,
         "time_progress_pct": 41.7,
         "progress_gap_pp": 3.5,
         "on_track": True,
+        "growth_target_pct": None,  # no growth target (增长X%以上) was set
+        "growth_gap_pp": None,
+        "growth_on_track": None,
         "status": "on_track",
         "status_zh": "超序时进度3.5个百分点",
         "reported_at": "2025-06-10T09:00:00+00:00",
@@ -254,9 +185,9 @@ async def test_zone_and_indicator_filters_take_several_values(client: httpx.Asyn
 
 
 async def test_bad_parameters_are_named(client: httpx.AsyncClient):
-    response = await client.get("/v1/progress", params={"indicator": ["export", "gdp"]})
+    response = await client.get("/v1/progress", params={"indicator": ["export", "gross_output"]})
     assert response.status_code == 422
-    assert "unknown indicator 'gdp'" in response.json()["detail"]
+    assert "unknown indicator 'gross_output'" in response.json()["detail"]
     for month in (0, 13, "may"):
         response = await client.get("/v1/progress", params={"month": month})
         assert response.status_code == 422, month
@@ -299,7 +230,7 @@ async def test_series_gives_the_monthly_history_oldest_first(client: httpx.Async
     [
         ({"indicator": "export"}, "zone"),
         ({"zone": "x"}, "indicator"),
-        ({"zone": "x", "indicator": "gdp"}, "indicator"),
+        ({"zone": "x", "indicator": "gross_output"}, "indicator"),
         ({"zone": "x", "indicator": "export", "from": "2025-13"}, "from"),
         ({"zone": "x", "indicator": "export", "to": "2025/05"}, "to"),
         ({"zone": "x", "indicator": "export", "from": "2025-06", "to": "2025-05"}, "from"),

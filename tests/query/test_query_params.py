@@ -16,10 +16,8 @@ import psycopg
 import pytest
 
 from query.config import QuerySettings
-from query.main import create_app
 from query.params import character_problem, query_problems, shown_name
-from stack.postgres import PostgresServer
-from tests.alerts.test_outbox_db import fresh_database
+from tests.in_process import query_api
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -58,21 +56,9 @@ ROUTES = [
 
 
 @pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
-
-
-@pytest.fixture(scope="module")
-def database(postgres_server: PostgresServer) -> str:
-    return fresh_database(postgres_server, "query_params")
-
-
-@pytest.fixture(scope="module")
-async def client(database: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(QuerySettings(database_url=database, admin_key=ADMIN_KEY))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as api:
-            yield api
+async def client(module_database: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with query_api(QuerySettings(database_url=module_database, admin_key=ADMIN_KEY)) as api:
+        yield api
 
 
 def problem(field: str, reason: str) -> dict:
@@ -132,10 +118,10 @@ async def test_a_parameter_repeated_too_often_or_a_bad_name_is_named(client: htt
     )
 
 
-async def test_good_values_still_reach_the_routes(client: httpx.AsyncClient, database: str) -> None:
+async def test_good_values_still_reach_the_routes(client: httpx.AsyncClient, module_database: str) -> None:
     """The check refuses only what no zone can be: Chinese, spaces, '+' and 200 characters pass."""
     zone = f"高新区 {uuid.uuid4().hex[:6]}"
-    with psycopg.connect(database) as conn:
+    with psycopg.connect(module_database) as conn:
         conn.execute("DELETE FROM progress WHERE zone = %s", (zone,))
     for path in (
         "/v1/progress?year=2025&zone=" + "%E9%AB%98%E6%96%B0%E5%8C%BA+" + zone.split()[1],

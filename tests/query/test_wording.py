@@ -7,7 +7,7 @@ from decimal import Decimal
 import pytest
 
 from indicators_core.progress import is_on_track, progress_gap_pp
-from query.wording import Status, judge
+from query.wording import Status, judge, judge_item
 
 
 def words(ytd: str, target: str, month: int) -> tuple[Status, str]:
@@ -74,3 +74,39 @@ def test_a_target_without_a_cumulative_value_is_not_called_no_target():
 def test_a_judgement_without_a_gap_still_says_which_way():
     assert judge(True, None, True) == (Status.ON_TRACK, "达序时进度")
     assert judge(False, None, True) == (Status.BEHIND, "落后序时进度")
+
+
+# ---------------------------------------------------------------- growth targets and stocks
+
+
+def test_without_an_absolute_target_the_status_is_said_against_the_growth_target():
+    assert judge_item(None, None, False, growth_on_track=True, growth_gap_pp=Decimal("2"), has_growth_target=True) == (
+        Status.ON_TRACK,
+        "增速高于目标2.0个百分点",
+    )
+    assert judge_item(
+        None, None, False, growth_on_track=False, growth_gap_pp=Decimal("-0.45"), has_growth_target=True
+    ) == (Status.BEHIND, "增速低于目标0.5个百分点")
+    assert judge_item(
+        None, None, False, growth_on_track=True, growth_gap_pp=Decimal("0.04"), has_growth_target=True
+    ) == (
+        Status.ON_TRACK,
+        "增速达到目标",
+    )
+    # Below is judged exactly: 0.04 points short still reads as short.
+    assert judge_item(
+        None, None, False, growth_on_track=False, growth_gap_pp=Decimal("-0.04"), has_growth_target=True
+    ) == (Status.BEHIND, "增速低于目标不足0.1个百分点")
+    assert judge_item(None, None, False, has_growth_target=True) == (Status.UNKNOWN, "增速缺失，无法对比增长目标")
+    assert judge_item(None, None, False) == (Status.NO_TARGET, "无目标")
+
+
+def test_an_absolute_target_speaks_first_and_a_stock_says_its_completion():
+    assert judge_item(True, Decimal("3.45"), True, growth_on_track=False, growth_gap_pp=Decimal("-1")) == (
+        Status.ON_TRACK,
+        "超序时进度3.5个百分点",
+    )
+    assert judge_item(None, None, True, stock_completion_pct=Decimal("80")) == (
+        Status.UNKNOWN,
+        "完成目标80.0%（期末数，不对比序时进度）",
+    )

@@ -13,38 +13,18 @@ from pathlib import Path
 import httpx
 import pytest
 
-from stack.ports import free_port
 from stack.sample import ZONES
+from tests.stack.make_run import stack_env, start_stack
 from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
 
-PORTS = {
-    "INDICATORS_INGEST_PORT": "ingest",
-    "INDICATORS_QUERY_PORT": "query",
-    "INDICATORS_PROCESSOR_WEB_PORT": "processor",
-    "INDICATORS_NOTIFIER_PORT": "notifier",
-    "INDICATORS_ALERTS_WEB_PORT": "alerts",
-    "INDICATORS_INBOX_PORT": "inbox",
-    "INDICATORS_KAFKA_PORT": "kafka",
-    "INDICATORS_KAFKA_CONTROLLER_PORT": "kafka controller",
-    "INDICATORS_POSTGRES_PORT": "postgres",
-}
-
 
 def test_make_run_then_make_sample_prints_the_delivered_alerts(tmp_path: Path):
-    env = {**os.environ, "INDICATORS_DATA_DIR": str(tmp_path / "data"), "PYTHONUNBUFFERED": "1"}
-    env |= {name: str(free_port()) for name in PORTS}
+    env = stack_env(tmp_path / "data")
     env.pop("INDICATORS_ADMIN_KEY", None)
     console = tmp_path / "console.log"
-    with console.open("wb") as out:
-        stack = subprocess.Popen(
-            [sys.executable, "-m", "stack", "run"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    stack = start_stack(env, console)
     try:
         printed = lambda: console.read_text(encoding="utf-8")  # noqa: E731
         wait_for(

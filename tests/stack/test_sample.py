@@ -14,13 +14,13 @@ from stack.sample import INDICATORS, ZONES, build, latest_release
 def on_track_pairs(today: date) -> tuple[int, int]:
     """(on-track pairs, pairs with a target and a figure) for the latest month the sample reports."""
     observations, targets = build(today)
-    latest = max(o["period"] for o in observations)
+    latest = max(o["period"] for o in observations if o["indicator"] in INDICATORS)
     month = int(latest[5:])
     ytd = {(o["zone"], o["indicator"]): Decimal(o["value"]) for o in observations if o["period"] == latest}
     judged = [
         is_on_track(ytd[(t["zone"], t["indicator"])], Decimal(t["value"]), month)
         for t in targets
-        if (t["zone"], t["indicator"]) in ytd
+        if (t["zone"], t["indicator"]) in ytd and t.get("kind", "absolute") == "absolute"
     ]
     return sum(judged), len(judged)
 
@@ -57,10 +57,39 @@ def test_the_sample_shows_lagging_zones_every_month_and_on_track_ones_from_march
 def test_the_sample_ends_with_the_latest_released_month(today: date, release: tuple[int, int]):
     assert latest_release(today) == release
     observations, targets = build(today)
-    assert max(o["period"] for o in observations) == f"{release[0]}-{release[1]:02d}"
+    assert max(o["period"] for o in observations if o["indicator"] in INDICATORS) == f"{release[0]}-{release[1]:02d}"
+    # 地区生产总值 by quarter: the quarters whose last month is released.
+    quarters = sorted(o["period"] for o in observations if o["indicator"] == "gdp" and o["zone"] == "高新区")
+    assert quarters == [f"{release[0] - 1}-Q{q}" for q in range(1, 5)] + [
+        f"{release[0]}-Q{q}" for q in range(1, release[1] // 3 + 1)
+    ]
     assert {t["year"] for t in targets} == {release[0]}
 
 
 def test_the_sample_is_the_same_every_time():
     assert build(date(2026, 11, 23)) == build(date(2026, 11, 23))
     assert on_track_pairs(date(2026, 7, 20)) == (18, 40)  # June: 18 of 40 pairs 飘红
+
+
+def test_the_sample_has_growth_targets_beside_the_absolute_ones():
+    _, targets = build(date(2026, 7, 20))
+    growth = {(t["zone"], t["indicator"]): t["value"] for t in targets if t.get("kind") == "growth"}
+    assert growth == {(zone, code): pct for zone in ZONES for code, pct in (("industrial_output", "8"), ("gdp", "7"))}
+    assert ("高新区", "gdp") in {(t["zone"], t["indicator"]) for t in targets if "kind" not in t}
+
+
+def test_the_sample_registers_its_zones_with_parents_and_a_peer_group():
+    from ingest.zones import parent_problems, validate_zones
+    from stack.sample import PEER_GROUP, REGISTRY
+
+    rows = validate_zones({"zones": REGISTRY}, 5000)
+    assert parent_problems(rows, {}) == []  # every parent is in the batch, no loop
+    by_code = {row.code: row for row in rows}
+    assert set(ZONES) <= set(by_code)
+    assert [code for code, row in by_code.items() if PEER_GROUP in row.groups] == [
+        "高新区",
+        "经开区",
+        "综保区",
+        "临港产业园",
+    ]
+    assert (by_code["高新区"].parent, by_code["滨江区"].parent, by_code["示范市"].parent) == ("滨江区", "示范市", None)

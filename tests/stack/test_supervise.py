@@ -7,14 +7,12 @@ from __future__ import annotations
 import os
 import signal
 import subprocess
-import sys
 from pathlib import Path
 
 import httpx
 import pytest
 
-from stack.ports import free_port
-from tests.stack.test_run import PORTS
+from tests.stack.make_run import stack_env, start_stack
 from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
@@ -40,18 +38,10 @@ def running(pid: int) -> bool:
 
 def test_killed_processes_are_restarted_and_the_stack_serves_again(tmp_path: Path):
     data = tmp_path / "data"
-    env = {**os.environ, "INDICATORS_DATA_DIR": str(data), "PYTHONUNBUFFERED": "1"}
-    env |= {name: str(free_port()) for name in PORTS}
+    env = stack_env(data)
     env |= {"INDICATORS_ADMIN_KEY": "stack-admin-key-0123456789", "INDICATORS_TAKE_WITHIN_S": "0.05"}
     console = tmp_path / "console.log"
-    with console.open("wb") as out:
-        stack = subprocess.Popen(
-            [sys.executable, "-m", "stack", "run"],
-            env=env,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
+    stack = start_stack(env, console)
     printed = lambda: console.read_text(encoding="utf-8")  # noqa: E731
     seen: set[int] = set()
 

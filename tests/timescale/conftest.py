@@ -10,28 +10,16 @@ from __future__ import annotations
 import asyncio
 import shutil
 from collections.abc import Iterator
-from dataclasses import dataclass
-from datetime import UTC, date, datetime, timedelta
+from datetime import UTC, datetime, timedelta
 
 import pytest
-from psycopg_pool import AsyncConnectionPool
 
 from indicators_core import events
-from indicators_core.catalog import load_catalog
 from indicators_core.db import apply_migrations
-from ingest.publisher import build_batch
-from ingest.validation import validate_observations, validate_targets
-from processor.store import ProgressStore
 from stack.pglite import PgliteServer
-from tests.conftest import ARTIFACTS
+from tests.support import ARTIFACTS
 from tests.timescale import seed
-
-
-@dataclass(frozen=True)
-class Migrated:
-    url: str
-    first: list[str]  # migration ids applied by the first apply_migrations
-    second: list[str]  # … by the second (must be none)
+from tests.timescale.storing import Migrated, reports_of, store_reports
 
 
 @pytest.fixture(scope="session")
@@ -54,29 +42,6 @@ def timescale(pglite_server: PgliteServer) -> Migrated:
     first = apply_migrations(url)
     second = apply_migrations(url)
     return Migrated(url, first, second)
-
-
-def reports_of(observations: list[dict], targets: list[dict], reported_at: datetime) -> list[events.Report]:
-    """The reports the processor receives for these POST /v1/observations and PUT /v1/targets bodies:
-    validated and converted by ingest's rules, one ReportBatch each, fanned out as split_batches does."""
-    catalog = load_catalog()
-    reports: list[events.Report] = []
-    if observations:
-        rows = validate_observations({"observations": observations}, catalog, date(2100, 1, 1), 5000)
-        reports.extend(build_batch(rows, "timescale-test", reported_at).reports)
-    if targets:
-        rows = validate_targets({"targets": targets}, catalog, 5000)
-        reports.extend(build_batch(rows, "timescale-test", reported_at + timedelta(seconds=1)).reports)
-    return reports
-
-
-async def store_reports(url: str, chunks: list[list[events.Report]]) -> None:
-    """Each chunk in one ProgressStore.apply (one transaction), as compute_progress takes them."""
-    async with AsyncConnectionPool(url, min_size=1, max_size=2, open=False) as pool:
-        await pool.wait(timeout=30)
-        store = ProgressStore(pool, load_catalog())
-        for chunk in chunks:
-            await store.apply(chunk)
 
 
 SEEDED_AT = datetime(2023, 6, 10, 9, 0, tzinfo=UTC)

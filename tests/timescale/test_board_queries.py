@@ -51,7 +51,7 @@ from tests.dashboards.grafana_sql import (
     repeat_variables,
     variable_queries,
 )
-from tests.timescale.conftest import Migrated, reports_of, store_reports
+from tests.timescale.storing import Migrated, reports_of, store_reports, zone_reports_of
 
 pytestmark = pytest.mark.integration
 
@@ -83,6 +83,19 @@ EMPTY_YEAR = beijing_year(2009)  # no figures of any test in this database
 D = Decimal
 
 
+# The zone registry (PUT /v1/zones): A and B under one district, all three in one peer group. Their names are
+# their codes, so every board shows them as before; the rankings board's 同组 and 上级 narrow its field.
+GROUP, DISTRICT = "时序看板同组", "时序看板上级区"
+REGISTRY = [
+    {"code": DISTRICT, "name_zh": DISTRICT, "level": "other", "kind": "区县"},
+    *(
+        {"code": zone, "name_zh": zone, "level": "other", "kind": "经开区", "groups": [GROUP]}
+        | ({"parent": DISTRICT} if zone != ZONE_C else {})
+        for zone in ZONES
+    ),
+]
+
+
 def observation_rows() -> list[dict]:
     rows = []
     for zone, indicator, period, value, unit in board_seed.OBSERVATIONS:
@@ -110,7 +123,8 @@ async def evaluate_alerts(url: str, touched: list[Touched]) -> None:
 @pytest.fixture(scope="module")
 def board_db(timescale: Migrated) -> str:
     reports = reports_of(observation_rows(), target_rows(), STORED_AT)
-    asyncio.run(store_reports(timescale.url, [reports]))
+    # The registry in the same chunk: the processor stores zones and figures in one transaction.
+    asyncio.run(store_reports(timescale.url, [zone_reports_of(REGISTRY, STORED_AT) + reports]))
     months = sorted(
         {(row["zone"], row["indicator"], *map(int, row["period"].split("-"))) for row in observation_rows()}
     )
@@ -323,9 +337,12 @@ def overview_alerts(conn):
 RANK_MAY = {"year": str(THIS_YEAR), "month": "5", "indicator": "industrial_output", "zone": list(ZONES)}
 
 
-@variables(RANKINGS, "year", "month", "indicator", "zone")
+@variables(RANKINGS, "year", "month", "indicator", "zone", "group", "parent")
 def rankings_variables(conn):
     values, specs, shown = resolve_variables(conn, load_dashboard(RANKINGS), {}, YEAR)
+    assert shown["group"] == [(GROUP, GROUP)]
+    assert shown["parent"] == [(DISTRICT, DISTRICT)]  # a registered zone with children
+    assert (values["group"], values["parent"]) == ([ALL], [ALL])
     assert shown["year"][:2] == [("2031", "2031年"), ("2030", "2030年")]
     assert shown["month"] == [("5", "1-5月"), ("4", "1-4月")]
     assert shown["indicator"][0] == ("industrial_output", "规上工业产值（亿元）")
@@ -341,38 +358,56 @@ def rankings_variables(conn):
 @panel(RANKINGS, 2)
 def completion_ranking(conn):
     rows = panel_rows(conn, RANKINGS, 2, RANK_MAY)
-    assert pick(rows, "排名", "开发区", "完成率（%）", "序时进度（%）", "状态", "上月排名", "较上月", "名次变化") == [
+    assert pick(rows, "排名", "开发区", "完成率（%）", "序时进度（%）", "状态", "上期排名", "较上期", "名次变化") == [
         (1, ZONE_A, D("45.0"), D("41.7"), "飘红（超序时进度3.3个百分点）", 2, "上升1位", 1),
         (2, ZONE_C, D("41.7"), D("41.7"), "飘红（达序时进度）", 3, "上升1位", 1),
         (3, ZONE_B, D("37.5"), D("41.7"), "落后序时进度4.2个百分点", 1, "下降2位", -2),
     ]
     april = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "month": "4"})
-    assert pick(april, "排名", "开发区", "完成率（%）", "上月排名", "较上月") == [
-        (1, ZONE_B, D("36.3"), None, "上月无排名"),  # 290 / 800 = 36.25 → 36.3, half up
-        (2, ZONE_A, D("36.2"), None, "上月无排名"),  # 380 / 1050 = 36.19
-        (3, ZONE_C, D("31.7"), None, "上月无排名"),
+    assert pick(april, "排名", "开发区", "完成率（%）", "上期排名", "较上期") == [
+        (1, ZONE_B, D("36.3"), None, None),  # 290 / 800 = 36.25 → 36.3, half up
+        (2, ZONE_A, D("36.2"), None, None),  # 380 / 1050 = 36.19
+        (3, ZONE_C, D("31.7"), None, None),
     ]
     two = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "zone": [ZONE_A, ZONE_C]})
-    assert pick(two, "排名", "开发区", "上月排名", "较上月") == [(1, ZONE_A, 1, "持平"), (2, ZONE_C, 2, "持平")]
+    assert pick(two, "排名", "开发区", "上期排名", "较上期") == [(1, ZONE_A, 1, "持平"), (2, ZONE_C, 2, "持平")]
     projects = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "indicator": "signed_projects"})
-    assert pick(projects, "排名", "开发区", "完成率（%）") == [(1, ZONE_B, D("45.0")), (2, ZONE_A, D("37.7"))]
+    assert pick(projects, "排名", "开发区", "完成率（%）") == [
+        (1, ZONE_B, D("45.0")),
+        (2, ZONE_A, D("37.7")),
+        (None, ZONE_C, None),  # no target for signed projects: no completion, no rank
+    ]
     june = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "month": "6"})
-    assert pick(june, "排名", "开发区", "较上月") == [(None, "本月暂无数据", None)]
+    assert pick(june, "排名", "开发区", "较上期") == [(None, "本月暂无数据", None)]
+    # 上级: the district's children only, ranked among themselves (April: B 36.25% before A 36.19%).
+    district = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "parent": DISTRICT})
+    assert pick(district, "排名", "开发区", "完成率（%）", "上期排名", "较上期") == [
+        (1, ZONE_A, D("45.0"), 2, "上升1位"),
+        (2, ZONE_B, D("37.5"), 1, "下降1位"),
+    ]
+    peers = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "group": GROUP, "parent": DISTRICT})
+    assert pick(peers, "开发区") == [(ZONE_A,), (ZONE_B,)]
+    # 固定资产投资: A reported April, not May; in May it is listed unranked, with April's rank.
+    investment = panel_rows(conn, RANKINGS, 2, {**RANK_MAY, "indicator": "fixed_asset_investment"})
+    assert pick(investment, "排名", "开发区", "状态", "上期排名", "较上期") == [
+        (None, "本月暂无数据", None, None, None)
+    ]
 
 
 @panel(RANKINGS, 3)
 def growth_ranking(conn):
     rows = panel_rows(conn, RANKINGS, 3, RANK_MAY)
-    assert pick(rows, "排名", "开发区", "累计值", "上年同期", "单位", "同比增长（%）", "上月排名", "较上月") == [
+    assert pick(rows, "排名", "开发区", "累计值", "上年同期", "单位", "同比增长（%）", "上期排名", "较上期") == [
         (1, ZONE_C, D("250"), D("200"), "亿元", D("25.0"), 1, "持平"),
         (2, ZONE_A, D("472.5"), D("420"), "亿元", D("12.5"), 2, "持平"),
         (3, ZONE_B, D("300"), D("320"), "亿元", D("-6.3"), 3, "持平"),
     ]
-    # C has no 2030 figure: no growth, so no growth rank (never a rank on a made-up zero).
+    # C has no 2030 figure: no growth, so no growth rank (never a rank on a made-up zero); listed last.
     projects = panel_rows(conn, RANKINGS, 3, {**RANK_MAY, "indicator": "signed_projects"})
     assert pick(projects, "排名", "开发区", "同比增长（%）", "单位") == [
         (1, ZONE_A, D("25.0"), "个"),
         (2, ZONE_B, D("0.0"), "个"),
+        (None, ZONE_C, None, "个"),
     ]
     june = panel_rows(conn, RANKINGS, 3, {**RANK_MAY, "month": "6"})
     assert pick(june, "排名", "开发区") == [(None, "本月暂无数据")]
@@ -386,6 +421,8 @@ def completion_bars(conn):
         (ZONE_B, D("37.5"), D("41.7")),
     ]
     assert panel_rows(conn, RANKINGS, 4, {**RANK_MAY, "month": "6"}) == []  # the bar chart's noValue shows
+    district = panel_rows(conn, RANKINGS, 4, {**RANK_MAY, "parent": DISTRICT})
+    assert pick(district, "开发区", "完成率（%）") == [(ZONE_A, D("45.0")), (ZONE_B, D("37.5"))]
 
 
 # ------------------------------------------------------------------ zone detail

@@ -15,10 +15,9 @@ import pytest
 
 from stack.kafka import KafkaBroker
 from stack.pglite import PgliteServer
-from tests.conftest import ARTIFACTS
-from tests.support import Pipeline, running_pipeline, wait_for
+from tests.support import ARTIFACTS, Pipeline, running_pipeline, wait_for
 from tests.timescale import seed
-from tests.timescale.conftest import Migrated
+from tests.timescale.storing import Migrated
 
 pytestmark = pytest.mark.integration
 

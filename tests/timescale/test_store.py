@@ -20,8 +20,8 @@ from psycopg_pool import AsyncConnectionPool
 from indicators_core.progress import round_half_up
 from query.repository import ProgressRepository
 from query.wording import judge
-from tests.timescale.conftest import store_reports
 from tests.timescale.seed import STORE_ZONES, ZONE_A, ZONE_B, ZONE_C
+from tests.timescale.storing import store_reports
 
 pytestmark = pytest.mark.integration
 

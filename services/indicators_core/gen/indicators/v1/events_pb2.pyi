@@ -20,7 +20,7 @@ BASIS_YTD: Basis
 BASIS_MONTH: Basis
 
 class Observation(_message.Message):
-    __slots__ = ("zone", "indicator", "year", "month", "basis", "value", "yoy_base", "reported_value", "reported_unit", "explanation", "explained_warnings")
+    __slots__ = ("zone", "indicator", "year", "month", "basis", "value", "yoy_base", "reported_value", "reported_unit", "explanation", "explained_warnings", "reported_yoy_pct")
     ZONE_FIELD_NUMBER: _ClassVar[int]
     INDICATOR_FIELD_NUMBER: _ClassVar[int]
     YEAR_FIELD_NUMBER: _ClassVar[int]
@@ -32,6 +32,7 @@ class Observation(_message.Message):
     REPORTED_UNIT_FIELD_NUMBER: _ClassVar[int]
     EXPLANATION_FIELD_NUMBER: _ClassVar[int]
     EXPLAINED_WARNINGS_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_YOY_PCT_FIELD_NUMBER: _ClassVar[int]
     zone: str
     indicator: str
     year: int
@@ -43,39 +44,60 @@ class Observation(_message.Message):
     reported_unit: str
     explanation: str
     explained_warnings: str
-    def __init__(self, zone: _Optional[str] = ..., indicator: _Optional[str] = ..., year: _Optional[int] = ..., month: _Optional[int] = ..., basis: _Optional[_Union[Basis, str]] = ..., value: _Optional[str] = ..., yoy_base: _Optional[str] = ..., reported_value: _Optional[str] = ..., reported_unit: _Optional[str] = ..., explanation: _Optional[str] = ..., explained_warnings: _Optional[str] = ...) -> None: ...
+    reported_yoy_pct: str
+    def __init__(self, zone: _Optional[str] = ..., indicator: _Optional[str] = ..., year: _Optional[int] = ..., month: _Optional[int] = ..., basis: _Optional[_Union[Basis, str]] = ..., value: _Optional[str] = ..., yoy_base: _Optional[str] = ..., reported_value: _Optional[str] = ..., reported_unit: _Optional[str] = ..., explanation: _Optional[str] = ..., explained_warnings: _Optional[str] = ..., reported_yoy_pct: _Optional[str] = ...) -> None: ...
 
 class Target(_message.Message):
-    __slots__ = ("zone", "indicator", "year", "value", "reported_value", "reported_unit")
+    __slots__ = ("zone", "indicator", "year", "value", "reported_value", "reported_unit", "kind")
     ZONE_FIELD_NUMBER: _ClassVar[int]
     INDICATOR_FIELD_NUMBER: _ClassVar[int]
     YEAR_FIELD_NUMBER: _ClassVar[int]
     VALUE_FIELD_NUMBER: _ClassVar[int]
     REPORTED_VALUE_FIELD_NUMBER: _ClassVar[int]
     REPORTED_UNIT_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
     zone: str
     indicator: str
     year: int
     value: str
     reported_value: str
     reported_unit: str
-    def __init__(self, zone: _Optional[str] = ..., indicator: _Optional[str] = ..., year: _Optional[int] = ..., value: _Optional[str] = ..., reported_value: _Optional[str] = ..., reported_unit: _Optional[str] = ...) -> None: ...
+    kind: str
+    def __init__(self, zone: _Optional[str] = ..., indicator: _Optional[str] = ..., year: _Optional[int] = ..., value: _Optional[str] = ..., reported_value: _Optional[str] = ..., reported_unit: _Optional[str] = ..., kind: _Optional[str] = ...) -> None: ...
+
+class Zone(_message.Message):
+    __slots__ = ("code", "name_zh", "level", "kind", "parent", "groups")
+    CODE_FIELD_NUMBER: _ClassVar[int]
+    NAME_ZH_FIELD_NUMBER: _ClassVar[int]
+    LEVEL_FIELD_NUMBER: _ClassVar[int]
+    KIND_FIELD_NUMBER: _ClassVar[int]
+    PARENT_FIELD_NUMBER: _ClassVar[int]
+    GROUPS_FIELD_NUMBER: _ClassVar[int]
+    code: str
+    name_zh: str
+    level: str
+    kind: str
+    parent: str
+    groups: _containers.RepeatedScalarFieldContainer[str]
+    def __init__(self, code: _Optional[str] = ..., name_zh: _Optional[str] = ..., level: _Optional[str] = ..., kind: _Optional[str] = ..., parent: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ...) -> None: ...
 
 class Report(_message.Message):
-    __slots__ = ("batch_id", "row_index", "source", "reported_at", "observation", "target")
+    __slots__ = ("batch_id", "row_index", "source", "reported_at", "observation", "target", "zone")
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     ROW_INDEX_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
     REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
     OBSERVATION_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
+    ZONE_FIELD_NUMBER: _ClassVar[int]
     batch_id: str
     row_index: int
     source: str
     reported_at: _timestamp_pb2.Timestamp
     observation: Observation
     target: Target
-    def __init__(self, batch_id: _Optional[str] = ..., row_index: _Optional[int] = ..., source: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., observation: _Optional[_Union[Observation, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ...) -> None: ...
+    zone: Zone
+    def __init__(self, batch_id: _Optional[str] = ..., row_index: _Optional[int] = ..., source: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., observation: _Optional[_Union[Observation, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ..., zone: _Optional[_Union[Zone, _Mapping]] = ...) -> None: ...
 
 class ReportBatch(_message.Message):
     __slots__ = ("batch_id", "source", "reported_at", "reports")
@@ -90,7 +112,7 @@ class ReportBatch(_message.Message):
     def __init__(self, batch_id: _Optional[str] = ..., source: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., reports: _Optional[_Iterable[_Union[Report, _Mapping]]] = ...) -> None: ...
 
 class ProgressResult(_message.Message):
-    __slots__ = ("zone", "indicator", "year", "month", "ytd_value", "month_value", "ytd_last_year", "month_last_year", "yoy_base", "yoy_base_comparable", "yoy_pct", "month_yoy_pct", "target_value", "completion_pct", "time_progress_pct", "progress_gap_pp", "on_track", "reported_at", "computed_at")
+    __slots__ = ("zone", "indicator", "year", "month", "ytd_value", "month_value", "ytd_last_year", "month_last_year", "yoy_base", "yoy_base_comparable", "yoy_pct", "month_yoy_pct", "target_value", "completion_pct", "time_progress_pct", "progress_gap_pp", "on_track", "reported_at", "computed_at", "yoy_source", "reported_yoy_pct", "growth_target_pct", "growth_gap_pp", "growth_on_track", "frequency", "period")
     ZONE_FIELD_NUMBER: _ClassVar[int]
     INDICATOR_FIELD_NUMBER: _ClassVar[int]
     YEAR_FIELD_NUMBER: _ClassVar[int]
@@ -110,6 +132,13 @@ class ProgressResult(_message.Message):
     ON_TRACK_FIELD_NUMBER: _ClassVar[int]
     REPORTED_AT_FIELD_NUMBER: _ClassVar[int]
     COMPUTED_AT_FIELD_NUMBER: _ClassVar[int]
+    YOY_SOURCE_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_YOY_PCT_FIELD_NUMBER: _ClassVar[int]
+    GROWTH_TARGET_PCT_FIELD_NUMBER: _ClassVar[int]
+    GROWTH_GAP_PP_FIELD_NUMBER: _ClassVar[int]
+    GROWTH_ON_TRACK_FIELD_NUMBER: _ClassVar[int]
+    FREQUENCY_FIELD_NUMBER: _ClassVar[int]
+    PERIOD_FIELD_NUMBER: _ClassVar[int]
     zone: str
     indicator: str
     year: int
@@ -129,7 +158,14 @@ class ProgressResult(_message.Message):
     on_track: str
     reported_at: _timestamp_pb2.Timestamp
     computed_at: _timestamp_pb2.Timestamp
-    def __init__(self, zone: _Optional[str] = ..., indicator: _Optional[str] = ..., year: _Optional[int] = ..., month: _Optional[int] = ..., ytd_value: _Optional[str] = ..., month_value: _Optional[str] = ..., ytd_last_year: _Optional[str] = ..., month_last_year: _Optional[str] = ..., yoy_base: _Optional[str] = ..., yoy_base_comparable: _Optional[bool] = ..., yoy_pct: _Optional[str] = ..., month_yoy_pct: _Optional[str] = ..., target_value: _Optional[str] = ..., completion_pct: _Optional[str] = ..., time_progress_pct: _Optional[str] = ..., progress_gap_pp: _Optional[str] = ..., on_track: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ...) -> None: ...
+    yoy_source: str
+    reported_yoy_pct: str
+    growth_target_pct: str
+    growth_gap_pp: str
+    growth_on_track: str
+    frequency: str
+    period: str
+    def __init__(self, zone: _Optional[str] = ..., indicator: _Optional[str] = ..., year: _Optional[int] = ..., month: _Optional[int] = ..., ytd_value: _Optional[str] = ..., month_value: _Optional[str] = ..., ytd_last_year: _Optional[str] = ..., month_last_year: _Optional[str] = ..., yoy_base: _Optional[str] = ..., yoy_base_comparable: _Optional[bool] = ..., yoy_pct: _Optional[str] = ..., month_yoy_pct: _Optional[str] = ..., target_value: _Optional[str] = ..., completion_pct: _Optional[str] = ..., time_progress_pct: _Optional[str] = ..., progress_gap_pp: _Optional[str] = ..., on_track: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., yoy_source: _Optional[str] = ..., reported_yoy_pct: _Optional[str] = ..., growth_target_pct: _Optional[str] = ..., growth_gap_pp: _Optional[str] = ..., growth_on_track: _Optional[str] = ..., frequency: _Optional[str] = ..., period: _Optional[str] = ...) -> None: ...
 
 class AlertEvent(_message.Message):
     __slots__ = ("rule", "zone", "indicator", "indicator_name", "year", "month", "version", "transition", "severity", "message", "figures", "occurred_at")

@@ -59,7 +59,7 @@ def test_every_problem_is_named() -> None:
             "channel": "sms",
             "target": "x",
             "zones": [],
-            "indicators": ["gdp"],
+            "indicators": ["gross_output"],
             "rules": ["late"],
             "min_severity": "urgent",
             "colour": "red",
@@ -73,7 +73,7 @@ def test_every_problem_is_named() -> None:
         ("name", "is required"),
         ("channel", "'sms' is not one of webhook, dingtalk, wecom, email"),
         ("zones", "an empty list matches nothing; omit it (or null) for all zones"),
-        ("indicators[0]", "unknown indicator 'gdp' (known: " + ", ".join(CATALOG.codes()) + ")"),
+        ("indicators[0]", "unknown indicator 'gross_output' (known: " + ", ".join(CATALOG.codes()) + ")"),
         (
             "rules[0]",
             "unknown rule 'late' (known: behind_schedule, negative_growth, sharp_swing, late_report, implausible)",

@@ -24,15 +24,16 @@ from indicators_core.netguard import TargetRefused, parse_networks
 from notifier.guarded_http import GuardedTransport, guarded_client
 from notifier.sender import http_failure_words
 from stack.ports import free_port
-from stack.postgres import PostgresServer
-from tests.alerts.test_notifier_delivery import OK, SECRET, api_deliveries, notifier, receivers, running
-from tests.alerts.test_outbox_db import behind, fire, fresh_database, insert_subscription
+from tests.alerts.outbox_rows import behind, fire, insert_subscription
+from tests.notifier.processes import api_deliveries, notifier, running
+from tests.notifier.receivers import OK, receivers
 from tests.support import wait_for
 
 LOOPBACK = "a loopback address (127.0.0.0/8, ::1)"
 UNLESS = "not allowed unless INDICATORS_NOTIFY_ALLOW_NETWORKS lists it"
 LINK_LOCAL = "a link-local address (169.254.0.0/16, fe80::/10; the cloud metadata service lives there)"
 ADMIN_KEY = "guard-admin-key-0123456789"
+SECRET = "通知-webhook-secret-0123456789"
 
 
 class Dns:
@@ -51,8 +52,7 @@ class Dns:
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_the_connection_goes_to_the_checked_address_keeping_the_name(anyio_backend: str) -> None:
+async def test_the_connection_goes_to_the_checked_address_keeping_the_name() -> None:
     with receivers([OK]) as [hook]:
         port = hook.server.server_address[1]
         dns = Dns(["127.0.0.1"])
@@ -66,10 +66,7 @@ async def test_the_connection_goes_to_the_checked_address_keeping_the_name(anyio
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_a_name_that_now_resolves_to_a_forbidden_address_is_refused_before_connecting(
-    anyio_backend: str,
-) -> None:
+async def test_a_name_that_now_resolves_to_a_forbidden_address_is_refused_before_connecting() -> None:
     with receivers([OK]) as [hook]:
         port = hook.server.server_address[1]
         url = f"http://rebind.receiver.example:{port}/hook"
@@ -95,8 +92,7 @@ async def test_a_name_that_now_resolves_to_a_forbidden_address_is_refused_before
 
 
 @pytest.mark.anyio
-@pytest.mark.parametrize("anyio_backend", ["asyncio"])
-async def test_literal_addresses_and_numeric_tricks_are_refused_at_send(anyio_backend: str) -> None:
+async def test_literal_addresses_and_numeric_tricks_are_refused_at_send() -> None:
     with receivers([OK]) as [hook]:
         port = hook.server.server_address[1]
         dns = Dns(["127.0.0.1"])
@@ -165,11 +161,6 @@ def banner_server(banner: bytes) -> Iterator[int]:
     finally:
         server.shutdown()
         server.server_close()
-
-
-@pytest.fixture
-def database(postgres_server: PostgresServer) -> str:
-    return fresh_database(postgres_server, "guard")
 
 
 def last_error(database: str, subscription_id: UUID) -> str:

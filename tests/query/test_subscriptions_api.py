@@ -9,9 +9,8 @@ import psycopg
 import pytest
 
 from query.config import QuerySettings
-from query.main import create_app
-from stack.postgres import PostgresServer
-from tests.alerts.test_outbox_db import behind, fire_async, fresh_database
+from tests.alerts.outbox_rows import behind, fire_async
+from tests.in_process import query_api
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -31,30 +30,18 @@ WEBHOOK = {
 
 
 @pytest.fixture
-def anyio_backend() -> str:
-    return "asyncio"
+async def client(module_database: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with query_api(QuerySettings(database_url=module_database, admin_key=ADMIN_KEY)) as api:
+        yield api
 
 
-@pytest.fixture(scope="module")
-def database(postgres_server: PostgresServer) -> str:
-    return fresh_database(postgres_server, "subscriptions")
-
-
-@pytest.fixture
-async def client(database: str) -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(QuerySettings(database_url=database, admin_key=ADMIN_KEY))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as api:
-            yield api
-
-
-def stored_count(database: str) -> int:
-    with psycopg.connect(database) as conn:
+def stored_count(database_url: str) -> int:
+    with psycopg.connect(database_url) as conn:
         (count,) = conn.execute("SELECT count(*) FROM subscriptions").fetchone()
     return int(count)
 
 
-async def test_create_read_update_pause_delete(client: httpx.AsyncClient, database: str) -> None:
+async def test_create_read_update_pause_delete(client: httpx.AsyncClient, module_database: str) -> None:
     created = await client.post("/v1/subscriptions", json=WEBHOOK, headers=AUTH)
     assert created.status_code == 201, created.text
     body = created.json()
@@ -116,27 +103,27 @@ async def test_create_read_update_pause_delete(client: httpx.AsyncClient, databa
             "unknown rule 'too_hot' (known: behind_schedule, negative_growth, sharp_swing, late_report, implausible)",
         ),
         (
-            {"indicators": ["gdp"]},
+            {"indicators": ["gross_output"]},
             "indicators[0]",
-            "unknown indicator 'gdp' (known: industrial_output, fixed_asset_investment, manufacturing_investment, import_export, export, import, foreign_capital, signed_projects, signed_investment, major_project_investment)",
+            "unknown indicator 'gross_output' (known: industrial_output, fixed_asset_investment, manufacturing_investment, import_export, export, import, foreign_capital, signed_projects, signed_investment, major_project_investment, gdp, industrial_investment, industrial_value_added, tax_revenue, domestic_capital, enterprises_above_scale)",
         ),
         ({"secret": None}, "secret", "is required for a webhook: messages are signed with it (HMAC-SHA256)"),
         ({"min_severity": "fatal"}, "min_severity", "'fatal' is not one of info, warning, critical"),
     ],
 )
 async def test_bad_input_is_refused_and_nothing_stored(
-    client: httpx.AsyncClient, database: str, change: dict, field: str, reason: str
+    client: httpx.AsyncClient, module_database: str, change: dict, field: str, reason: str
 ) -> None:
-    before = stored_count(database)
+    before = stored_count(module_database)
     response = await client.post("/v1/subscriptions", json={**WEBHOOK, **change}, headers=AUTH)
     assert response.status_code == 422
     body = response.json()
     assert {"field": field, "reason": reason} in body["errors"]
     assert body["detail"].startswith(f"{field}: {reason}") and body["detail"].endswith("nothing was stored")
-    assert stored_count(database) == before
+    assert stored_count(module_database) == before
 
 
-async def test_bad_patch_changes_nothing(client: httpx.AsyncClient, database: str) -> None:
+async def test_bad_patch_changes_nothing(client: httpx.AsyncClient, module_database: str) -> None:
     subscription_id = (await client.post("/v1/subscriptions", json=WEBHOOK, headers=AUTH)).json()["id"]
     response = await client.patch(
         f"/v1/subscriptions/{subscription_id}", json={"name": "新名字", "target": "ftp://x"}, headers=AUTH
@@ -151,19 +138,19 @@ async def test_bad_patch_changes_nothing(client: httpx.AsyncClient, database: st
 
 
 @pytest.mark.parametrize("headers", [{}, {"Authorization": "Bearer wrong-key"}, {"Authorization": ADMIN_KEY}])
-async def test_no_admin_key_no_access(client: httpx.AsyncClient, database: str, headers: dict) -> None:
-    before = stored_count(database)
+async def test_no_admin_key_no_access(client: httpx.AsyncClient, module_database: str, headers: dict) -> None:
+    before = stored_count(module_database)
     response = await client.post("/v1/subscriptions", json=WEBHOOK, headers=headers)
     assert response.status_code == 401
     assert response.headers["www-authenticate"] == "Bearer"
     assert "admin key" in response.json()["detail"]
-    assert stored_count(database) == before
+    assert stored_count(module_database) == before
     assert (await client.get("/v1/subscriptions", headers=headers)).status_code == 401
     # The read API needs no key.
     assert (await client.get("/v1/indicators")).status_code == 200
 
 
-async def test_test_message_and_deliveries_listing(client: httpx.AsyncClient, database: str) -> None:
+async def test_test_message_and_deliveries_listing(client: httpx.AsyncClient, module_database: str) -> None:
     subscription_id = (
         await client.post("/v1/subscriptions", json={**WEBHOOK, "zones": ["通知戊区"]}, headers=AUTH)
     ).json()["id"]
@@ -171,7 +158,7 @@ async def test_test_message_and_deliveries_listing(client: httpx.AsyncClient, da
     assert queued.status_code == 202
     test_delivery = queued.json()["delivery_id"]
     [alerts_delivery] = await fire_async(
-        database, [behind("通知戊区"), behind("通知戊区", "fixed_asset_investment", gap="8.1")]
+        module_database, [behind("通知戊区"), behind("通知戊区", "fixed_asset_investment", gap="8.1")]
     )
 
     listed = await client.get(f"/v1/subscriptions/{subscription_id}/deliveries", headers=AUTH)
@@ -198,10 +185,8 @@ async def test_test_message_and_deliveries_listing(client: httpx.AsyncClient, da
     assert (await client.post("/v1/subscriptions/not-a-uuid/test", headers=AUTH)).status_code == 404
 
 
-async def test_disabled_without_an_admin_key(database: str) -> None:
-    app = create_app(QuerySettings(database_url=database, admin_key=None))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as api:
-            response = await api.get("/v1/subscriptions", headers=AUTH)
+async def test_disabled_without_an_admin_key(module_database: str) -> None:
+    async with query_api(QuerySettings(database_url=module_database, admin_key=None)) as api:
+        response = await api.get("/v1/subscriptions", headers=AUTH)
     assert response.status_code == 503
     assert "INDICATORS_ADMIN_KEY is not set" in response.json()["detail"]

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import socket
 from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
+from contextlib import AbstractAsyncContextManager
 
 import httpx
 import psycopg
 import pytest
 
 from query.config import QuerySettings
-from query.main import create_app
-from stack.postgres import PostgresServer
-from tests.alerts.test_outbox_db import fresh_database
+from tests.in_process import query_api
 
 pytestmark = [pytest.mark.integration, pytest.mark.anyio]
 
@@ -79,40 +77,26 @@ REFUSED = [
 ]
 
 
-@pytest.fixture(scope="module")
-def anyio_backend() -> str:
-    return "asyncio"
+def subscription_api(database_url: str, allow: str = "") -> AbstractAsyncContextManager[httpx.AsyncClient]:
+    return query_api(QuerySettings(database_url=database_url, admin_key=ADMIN_KEY, notify_allow_networks=allow))
 
 
 @pytest.fixture(scope="module")
-def database(postgres_server: PostgresServer) -> str:
-    return fresh_database(postgres_server, "ssrf")
-
-
-@asynccontextmanager
-async def subscription_api(database: str, allow: str = "") -> AsyncIterator[httpx.AsyncClient]:
-    app = create_app(QuerySettings(database_url=database, admin_key=ADMIN_KEY, notify_allow_networks=allow))
-    async with app.router.lifespan_context(app):
-        async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as api:
-            yield api
-
-
-@pytest.fixture(scope="module")
-async def strict(database: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with subscription_api(database) as api:
+async def strict(module_database: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with subscription_api(module_database) as api:
         yield api
 
 
 @pytest.fixture(scope="module")
-async def local(database: str) -> AsyncIterator[httpx.AsyncClient]:
+async def local(module_database: str) -> AsyncIterator[httpx.AsyncClient]:
     """As `make run` configures it: its own inbox and local receivers on 127.0.0.1 (and ::1 for localhost)."""
-    async with subscription_api(database, "127.0.0.1/32,::1/128") as api:
+    async with subscription_api(module_database, "127.0.0.1/32,::1/128") as api:
         yield api
 
 
 @pytest.fixture(scope="module")
-async def everything(database: str) -> AsyncIterator[httpx.AsyncClient]:
-    async with subscription_api(database, "0.0.0.0/0,::/0") as api:
+async def everything(module_database: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with subscription_api(module_database, "0.0.0.0/0,::/0") as api:
         yield api
 
 
@@ -125,19 +109,19 @@ def refusal(reason: str, channel: str = "webhook") -> dict:
     return {"detail": f"target: {worded}; nothing was stored", "errors": [{"field": "target", "reason": worded}]}
 
 
-def stored_targets(database: str) -> set[str]:
-    with psycopg.connect(database) as conn:
+def stored_targets(database_url: str) -> set[str]:
+    with psycopg.connect(database_url) as conn:
         return {row[0] for row in conn.execute("SELECT target FROM subscriptions")}
 
 
 @pytest.mark.parametrize(("target", "reason"), REFUSED, ids=[t for t, _ in REFUSED])
 async def test_a_forbidden_target_is_refused_at_create(
-    strict: httpx.AsyncClient, database: str, target: str, reason: str
+    strict: httpx.AsyncClient, module_database: str, target: str, reason: str
 ) -> None:
     response = await strict.post("/v1/subscriptions", json=webhook(target), headers=AUTH)
     assert response.status_code == 422, response.text
     assert response.json() == refusal(reason)
-    assert target not in stored_targets(database)
+    assert target not in stored_targets(module_database)
 
 
 @pytest.mark.parametrize("channel", ["dingtalk", "wecom"])

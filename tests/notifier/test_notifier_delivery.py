@@ -1,31 +1,22 @@
 """The notifier as a real process against a real PostgreSQL, sending to real receivers on loopback.
 
-Each test has a database of its own, so a notifier sees only that test's
-deliveries. Receivers are small threaded HTTP servers (and an aiosmtpd SMTP
-server) that answer from a script and record what they got.
+Each test has a database of its own (the `database` fixture), so a notifier sees only that test's
+deliveries. Receivers are small threaded HTTP servers (tests/notifier/receivers.py) and an aiosmtpd SMTP
+server that answer from a script and record what they got.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import hmac
-import json
-import os
 import re
 import signal
-import sys
-import threading
 import time
 import urllib.parse
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
-from dataclasses import dataclass, field
 from email import message_from_bytes, policy
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from pathlib import Path
 from typing import Any
-from uuid import UUID
 
 import httpx
 import psycopg
@@ -33,135 +24,18 @@ import pytest
 from aiosmtpd.controller import Controller
 
 from alerts.model import Severity, Transition
+from query.config import QuerySettings
 from stack.ports import free_port
-from stack.postgres import PostgresServer
-from stack.run import ServiceProcess
-from tests.alerts.test_outbox_db import behind, fire, fresh_database, insert_subscription
+from tests.alerts.outbox_rows import behind, fire, insert_subscription
+from tests.in_process import query_api
+from tests.notifier.processes import api_deliveries, notifier, running
+from tests.notifier.receivers import HANG, OK, Received, receivers
 from tests.support import wait_for
 
 pytestmark = pytest.mark.integration
 
-ARTIFACTS = Path(os.environ.get("INDICATORS_TEST_ARTIFACTS", Path(__file__).resolve().parents[2] / "test-artifacts"))
 SECRET = "通知-webhook-secret-0123456789"
-HANG = "hang"  # an answer that never comes (until the test ends)
-
-
-@dataclass
-class Received:
-    path: str
-    headers: dict[str, str]
-    body: bytes
-    at: float
-    answered: int | None = None  # the status sent back; None when it hung
-
-    def json(self) -> Any:
-        return json.loads(self.body)
-
-
-@dataclass
-class Receiver:
-    """A loopback HTTP server answering POSTs from a script (the last answer repeats)."""
-
-    answers: Sequence[tuple[int, bytes] | str]
-    received: list[Received] = field(default_factory=list)
-    release: threading.Event = field(default_factory=threading.Event)
-
-    def __post_init__(self) -> None:
-        receiver = self
-
-        class Handler(BaseHTTPRequestHandler):
-            def do_POST(self) -> None:  # noqa: N802 (http.server's name)
-                body = self.rfile.read(int(self.headers.get("Content-Length", 0)))
-                record = Received(self.path, {k.lower(): v for k, v in self.headers.items()}, body, time.monotonic())
-                with lock:
-                    receiver.received.append(record)
-                    answer = receiver.answers[min(len(receiver.received), len(receiver.answers)) - 1]
-                if answer == HANG:
-                    receiver.release.wait(120)
-                    return
-                status, payload = answer if not callable(answer) else answer(record)
-                try:
-                    self.send_response(status)
-                    self.send_header("Content-Type", "application/json")
-                    self.send_header("Content-Length", str(len(payload)))
-                    self.end_headers()
-                    self.wfile.write(payload)
-                    record.answered = status
-                except OSError:
-                    pass  # the sender is gone (killed, or timed out)
-
-            def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
-                pass
-
-        lock = threading.Lock()
-        self.server = ThreadingHTTPServer(("127.0.0.1", 0), Handler)
-        self.server.daemon_threads = True
-        threading.Thread(target=self.server.serve_forever, daemon=True).start()
-
-    @property
-    def url(self) -> str:
-        return f"http://127.0.0.1:{self.server.server_address[1]}/hook"
-
-    def close(self) -> None:
-        self.release.set()
-        self.server.shutdown()
-        self.server.server_close()
-
-    def accepted(self) -> list[Received]:
-        return [r for r in self.received if r.answered is not None and 200 <= r.answered < 300]
-
-
-@contextmanager
-def receivers(*scripts: Sequence[Any]) -> Iterator[list[Receiver]]:
-    started = [Receiver(list(script)) for script in scripts]
-    try:
-        yield started
-    finally:
-        for receiver in started:
-            receiver.close()
-
-
-OK = (200, b'{"ok":true}')
-
-
-def notifier(database_url: str, name: str, allow: str = "127.0.0.1/32", **settings: Any) -> ServiceProcess:
-    """A notifier process with short timings (tests wait seconds, not minutes).
-
-    `allow`: INDICATORS_NOTIFY_ALLOW_NETWORKS; the receivers here listen on 127.0.0.1.
-    """
-    port = free_port()
-    env = {
-        "INDICATORS_DATABASE_URL": database_url,
-        "INDICATORS_NOTIFY_ALLOW_NETWORKS": allow,
-        "INDICATORS_NOTIFIER_PORT": str(port),
-        "INDICATORS_NOTIFIER_POLL_INTERVAL_S": "0.1",
-        "INDICATORS_NOTIFIER_SEND_TIMEOUT_S": "2",
-        "INDICATORS_NOTIFIER_LEASE_S": "4",
-        "INDICATORS_NOTIFIER_BACKOFF_BASE_S": "0.2",
-        "INDICATORS_NOTIFIER_BACKOFF_MAX_S": "1",
-        "INDICATORS_NOTIFIER_MAX_ATTEMPTS": "5",
-        **{f"INDICATORS_NOTIFIER_{key.upper()}": str(value) for key, value in settings.items()},
-    }
-    return ServiceProcess(
-        "notifier",
-        [sys.executable, "-m", "notifier"],
-        {**os.environ, **env, "PYTHONUNBUFFERED": "1"},
-        f"http://127.0.0.1:{port}/readyz",
-        ARTIFACTS / "logs" / f"notifier-{name}.log",
-    )
-
-
-@contextmanager
-def running(*processes: ServiceProcess) -> Iterator[None]:
-    try:
-        for process in processes:
-            process.start()
-        for process in processes:
-            process.wait_ready(90)
-        yield
-    finally:
-        for process in processes:
-            process.stop()
+ADMIN_KEY = "notifier-admin-key-0123456789"  # of the query app that shows and tests subscriptions
 
 
 def delivery(database_url: str, delivery_id: int) -> dict[str, Any]:
@@ -188,11 +62,6 @@ def verify_webhook(received: Received, secret: str) -> None:
     )
     assert hmac.compare_digest(expected, received.headers["x-indicators-signature"])
     assert abs(time.time() - int(timestamp)) < 300  # and refuse old timestamps (replays)
-
-
-@pytest.fixture
-def database(postgres_server: PostgresServer) -> str:
-    return fresh_database(postgres_server, "notifier")
 
 
 def test_a_receiver_failing_twice_gets_the_message_exactly_once(database: str) -> None:
@@ -284,8 +153,6 @@ def test_killed_mid_send_is_sent_again_when_the_lease_expires(database: str) -> 
 
 
 def test_gives_up_after_the_bound_and_says_so(database: str) -> None:
-    from tests.alerts.test_subscriptions_api import ADMIN_KEY
-
     with receivers([(500, b"internal error")]) as [broken]:
         subscription_id = insert_subscription(database, "坏掉的", "webhook", broken.url, SECRET)
         process = notifier(database, "give-up", max_attempts=3)
@@ -305,26 +172,6 @@ def test_gives_up_after_the_bound_and_says_so(database: str) -> None:
         assert [(d["id"], d["status"], d["attempts"], d["last_error"]) for d in listed] == [
             (delivery_id, "failed", 3, "HTTP 500")
         ]
-
-
-def api_deliveries(database_url: str, admin_key: str, subscription_id: UUID) -> list[dict[str, Any]]:
-    """GET /v1/subscriptions/{id}/deliveries of the query app, in-process."""
-    import asyncio
-
-    from query.config import QuerySettings
-    from query.main import create_app
-
-    async def get() -> list[dict[str, Any]]:
-        app = create_app(QuerySettings(database_url=database_url, admin_key=admin_key))
-        async with app.router.lifespan_context(app):
-            async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as api:
-                response = await api.get(
-                    f"/v1/subscriptions/{subscription_id}/deliveries", headers={"Authorization": f"Bearer {admin_key}"}
-                )
-        assert response.status_code == 200, response.text
-        return response.json()["items"]
-
-    return asyncio.run(get())
 
 
 def test_dingtalk_robot_signed_and_errcode_checked(database: str) -> None:
@@ -439,36 +286,27 @@ def test_two_notifiers_never_send_one_delivery_twice(database: str) -> None:
 
 
 def test_test_message_goes_out_even_while_paused(database: str) -> None:
-    import asyncio
-
-    from query.config import QuerySettings
-    from query.main import create_app
-    from tests.alerts.test_subscriptions_api import ADMIN_KEY
-
     auth = {"Authorization": f"Bearer {ADMIN_KEY}"}
+    settings = QuerySettings(database_url=database, admin_key=ADMIN_KEY, notify_allow_networks="127.0.0.1/32")
     with receivers([OK]) as [hook]:
 
         async def subscribe_paused_and_test() -> int:
-            app = create_app(
-                QuerySettings(database_url=database, admin_key=ADMIN_KEY, notify_allow_networks="127.0.0.1/32")
-            )
-            async with app.router.lifespan_context(app):
-                async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://query") as api:
-                    created = await api.post(
-                        "/v1/subscriptions",
-                        json={
-                            "name": "甲区值班",
-                            "channel": "webhook",
-                            "target": hook.url,
-                            "secret": SECRET,
-                            "paused": True,
-                        },
-                        headers=auth,
-                    )
-                    assert created.status_code == 201, created.text
-                    queued = await api.post(f"/v1/subscriptions/{created.json()['id']}/test", headers=auth)
-                    assert queued.status_code == 202
-                    return int(queued.json()["delivery_id"])
+            async with query_api(settings) as api:
+                created = await api.post(
+                    "/v1/subscriptions",
+                    json={
+                        "name": "甲区值班",
+                        "channel": "webhook",
+                        "target": hook.url,
+                        "secret": SECRET,
+                        "paused": True,
+                    },
+                    headers=auth,
+                )
+                assert created.status_code == 201, created.text
+                queued = await api.post(f"/v1/subscriptions/{created.json()['id']}/test", headers=auth)
+                assert queued.status_code == 202
+                return int(queued.json()["delivery_id"])
 
         with running(notifier(database, "test-message")):
             delivery_id = asyncio.run(subscribe_paused_and_test())
