@@ -7,6 +7,7 @@ import unicodedata
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from indicators_core.units import SCALES
 
@@ -86,36 +87,50 @@ def parse_catalog(text: str, origin: str = "<catalog>") -> Catalog:
     raw = tomllib.loads(text)
     indicators: dict[str, Indicator] = {}
     for position, entry in enumerate(raw.get("indicator", []), start=1):
-        try:
-            indicator = Indicator(
-                code=str(entry["code"]),
-                name_zh=str(entry["name_zh"]),
-                unit=str(entry["unit"]),
-                scale=str(entry["scale"]),
-                integer=bool(entry.get("integer", False)),
-                part_of=entry.get("part_of"),
-                january=bool(entry.get("january", True)),
-                frequency=str(entry.get("frequency", "month")),
-                kind=str(entry.get("kind", "flow")),
-                aliases=tuple(str(alias) for alias in entry.get("aliases", [])),
-            )
-        except KeyError as missing:
-            raise CatalogError(f"{origin}: indicator #{position} lacks {missing}") from None
-        if indicator.scale not in SCALES:
-            raise CatalogError(f"{origin}: {indicator.code}: unknown scale '{indicator.scale}'")
-        if indicator.unit not in SCALES[indicator.scale]:
-            raise CatalogError(f"{origin}: {indicator.code}: unit '{indicator.unit}' not in scale '{indicator.scale}'")
-        if indicator.frequency not in FREQUENCIES:
-            raise CatalogError(
-                f"{origin}: {indicator.code}: frequency '{indicator.frequency}' is not one of {', '.join(FREQUENCIES)}"
-            )
-        if indicator.kind not in KINDS:
-            raise CatalogError(f"{origin}: {indicator.code}: kind '{indicator.kind}' is not one of {', '.join(KINDS)}")
-        if indicator.quarterly and not indicator.january:
-            raise CatalogError(f"{origin}: {indicator.code}: january = false applies to monthly indicators only")
+        indicator = _indicator(entry, position, origin)
         if indicator.code in indicators:
             raise CatalogError(f"{origin}: indicator '{indicator.code}' appears twice")
         indicators[indicator.code] = indicator
+    if not indicators:
+        raise CatalogError(f"{origin}: no indicators")
+    _check_names_and_parts(indicators, origin)
+    return Catalog(indicators)
+
+
+def _indicator(entry: dict[str, Any], position: int, origin: str) -> Indicator:
+    """One [[indicator]] entry, checked on its own."""
+    try:
+        indicator = Indicator(
+            code=str(entry["code"]),
+            name_zh=str(entry["name_zh"]),
+            unit=str(entry["unit"]),
+            scale=str(entry["scale"]),
+            integer=bool(entry.get("integer", False)),
+            part_of=entry.get("part_of"),
+            january=bool(entry.get("january", True)),
+            frequency=str(entry.get("frequency", "month")),
+            kind=str(entry.get("kind", "flow")),
+            aliases=tuple(str(alias) for alias in entry.get("aliases", [])),
+        )
+    except KeyError as missing:
+        raise CatalogError(f"{origin}: indicator #{position} lacks {missing}") from None
+    if indicator.scale not in SCALES:
+        raise CatalogError(f"{origin}: {indicator.code}: unknown scale '{indicator.scale}'")
+    if indicator.unit not in SCALES[indicator.scale]:
+        raise CatalogError(f"{origin}: {indicator.code}: unit '{indicator.unit}' not in scale '{indicator.scale}'")
+    if indicator.frequency not in FREQUENCIES:
+        raise CatalogError(
+            f"{origin}: {indicator.code}: frequency '{indicator.frequency}' is not one of {', '.join(FREQUENCIES)}"
+        )
+    if indicator.kind not in KINDS:
+        raise CatalogError(f"{origin}: {indicator.code}: kind '{indicator.kind}' is not one of {', '.join(KINDS)}")
+    if indicator.quarterly and not indicator.january:
+        raise CatalogError(f"{origin}: {indicator.code}: january = false applies to monthly indicators only")
+    return indicator
+
+
+def _check_names_and_parts(indicators: dict[str, Indicator], origin: str) -> None:
+    """Across entries: every name means one indicator, and every part_of names one in the catalog."""
     names: dict[str, str] = {}
     for indicator in indicators.values():
         for name in (indicator.code, indicator.name_zh, *indicator.aliases):
@@ -125,9 +140,6 @@ def parse_catalog(text: str, origin: str = "<catalog>") -> Catalog:
     for indicator in indicators.values():
         if indicator.part_of is not None and indicator.part_of not in indicators:
             raise CatalogError(f"{origin}: {indicator.code}: part_of '{indicator.part_of}' is not in the catalog")
-    if not indicators:
-        raise CatalogError(f"{origin}: no indicators")
-    return Catalog(indicators)
 
 
 @lru_cache(maxsize=4)

@@ -513,78 +513,90 @@ def validate_observations(payload: Any, catalog: Catalog, today: date, max_rows:
     first_row_of_key: dict[tuple[str, str, int, int], int] = {}
     for index, row in enumerate(rows):
         check = _RowChecker(index, errors)
-        series = check.series(row, OBSERVATION_FIELDS, catalog)
-        if series is None:
+        observation = _observation(check, row, catalog, today)
+        if observation is None:
             continue
-        zone, indicator = series
-        year_month = check.period(row, indicator, today)
-        basis = check.basis(row, indicator)
-        reported_yoy_pct = check.percentage(row, "reported_yoy_pct")
-        # A growth-only row (the published rate, "进出口总额增速97.5%") may leave the amount out.
-        if row.get("value") is None and row.get("reported_yoy_pct") is None:
-            check.fail("value", "is required (or, for a growth-only row, reported_yoy_pct: the published growth rate)")
-        value = check.number(row, "value", required=False)
-        yoy_base = check.number(row, "yoy_base", required=False)
-        amounts = value is not None or yoy_base is not None
-        # The unit says what the amounts are in; a row without amounts needs none (the indicator's own).
-        if row.get("unit") is not None or amounts or "value" in row:
-            unit = check.text(row, "unit")
-        else:
-            unit = indicator.unit if indicator else None
-        explanation = None
-        if row.get("explanation") is not None:
-            explanation = check.text(row, "explanation")
-            if explanation is not None and len(explanation) > MAX_EXPLANATION_CHARS:
-                check.fail("explanation", f"is {len(explanation)} characters long; at most {MAX_EXPLANATION_CHARS}")
-        converted = converted_base = None
-        if indicator is not None and unit is not None:
-            if value is not None:
-                converted = check.convert("value", value, unit, indicator)
-            if yoy_base is not None:
-                converted_base = check.convert("yoy_base", yoy_base, unit, indicator)
-        if converted_base is not None and converted_base == 0:
-            check.fail(
-                "yoy_base",
-                "is zero: no growth rate can be computed against a zero base; leave yoy_base out"
-                " when there is no comparable base",
-            )
-        elif converted is not None and converted_base is not None and value is not None and yoy_base is not None:
-            check.growth(value, yoy_base, unit or "", converted, converted_base)
-        if yoy_base is not None and value is None and reported_yoy_pct is not None:
-            check.fail("yoy_base", "is a base for a value; a growth-only row (reported_yoy_pct, no value) has none")
-        if not check.ok:
-            continue
-        assert zone and indicator and year_month and basis and unit  # noqa: S101
-        assert converted is not None or reported_yoy_pct is not None  # noqa: S101
-        year, month = year_month
-        key = (zone, indicator.code, year, month)
+        key = (observation.zone, observation.indicator, observation.year, observation.month)
         if key in first_row_of_key:
+            indicator = catalog.indicators[observation.indicator]
             check.fail(
                 "period",
-                f"row {first_row_of_key[key]} already reports {zone} {indicator.code}"
-                f" {period_text(year, month, indicator.step)}; send one row per zone, indicator and"
-                f" {'quarter' if indicator.quarterly else 'month'}",
+                f"row {first_row_of_key[key]} already reports {observation.zone} {indicator.code}"
+                f" {period_text(observation.year, observation.month, indicator.step)}; send one row per zone,"
+                f" indicator and {'quarter' if indicator.quarterly else 'month'}",
             )
             continue
         first_row_of_key[key] = index
-        accepted.append(
-            ObservationRow(
-                zone,
-                indicator.code,
-                year,
-                month,
-                basis,
-                converted,
-                converted_base,
-                value,
-                unit,
-                explanation,
-                reported_yoy_pct=reported_yoy_pct,
-            )
-        )
+        accepted.append(observation)
     if errors:
         raise BatchInvalid(errors)
     return accepted
+
+
+def _observation(check: _RowChecker, row: Any, catalog: Catalog, today: date) -> ObservationRow | None:
+    """One row checked on its own (problems recorded on `check`); None when it has any."""
+    series = check.series(row, OBSERVATION_FIELDS, catalog)
+    if series is None:
+        return None
+    zone, indicator = series
+    year_month = check.period(row, indicator, today)
+    basis = check.basis(row, indicator)
+    reported_yoy_pct = check.percentage(row, "reported_yoy_pct")
+    # A growth-only row (the published rate, "进出口总额增速97.5%") may leave the amount out.
+    if row.get("value") is None and row.get("reported_yoy_pct") is None:
+        check.fail("value", "is required (or, for a growth-only row, reported_yoy_pct: the published growth rate)")
+    value = check.number(row, "value", required=False)
+    yoy_base = check.number(row, "yoy_base", required=False)
+    amounts = value is not None or yoy_base is not None
+    # The unit says what the amounts are in; a row without amounts needs none (the indicator's own).
+    if row.get("unit") is not None or amounts or "value" in row:
+        unit = check.text(row, "unit")
+    else:
+        unit = indicator.unit if indicator else None
+    explanation = _explanation(check, row)
+    converted = converted_base = None
+    if indicator is not None and unit is not None:
+        if value is not None:
+            converted = check.convert("value", value, unit, indicator)
+        if yoy_base is not None:
+            converted_base = check.convert("yoy_base", yoy_base, unit, indicator)
+    if converted_base is not None and converted_base == 0:
+        check.fail(
+            "yoy_base",
+            "is zero: no growth rate can be computed against a zero base; leave yoy_base out"
+            " when there is no comparable base",
+        )
+    elif converted is not None and converted_base is not None and value is not None and yoy_base is not None:
+        check.growth(value, yoy_base, unit or "", converted, converted_base)
+    if yoy_base is not None and value is None and reported_yoy_pct is not None:
+        check.fail("yoy_base", "is a base for a value; a growth-only row (reported_yoy_pct, no value) has none")
+    if not check.ok:
+        return None
+    assert zone and indicator and year_month and basis and unit  # noqa: S101
+    assert converted is not None or reported_yoy_pct is not None  # noqa: S101
+    year, month = year_month
+    return ObservationRow(
+        zone,
+        indicator.code,
+        year,
+        month,
+        basis,
+        converted,
+        converted_base,
+        value,
+        unit,
+        explanation,
+        reported_yoy_pct=reported_yoy_pct,
+    )
+
+
+def _explanation(check: _RowChecker, row: Any) -> str | None:
+    if row.get("explanation") is None:
+        return None
+    explanation = check.text(row, "explanation")
+    if explanation is not None and len(explanation) > MAX_EXPLANATION_CHARS:
+        check.fail("explanation", f"is {len(explanation)} characters long; at most {MAX_EXPLANATION_CHARS}")
+    return explanation
 
 
 def validate_targets(payload: Any, catalog: Catalog, max_rows: int) -> list[TargetRow]:
@@ -599,49 +611,58 @@ def validate_targets(payload: Any, catalog: Catalog, max_rows: int) -> list[Targ
     first_row_of_key: dict[tuple[str, str, int, str], int] = {}
     for index, row in enumerate(rows):
         check = _RowChecker(index, errors)
-        series = check.series(row, TARGET_FIELDS, catalog)
-        if series is None:
+        target = _target(check, row, catalog)
+        if target is None:
             continue
-        zone, indicator = series
-        year = row.get("year")
-        if year is None:
-            check.fail("year", "is required")
-        elif isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
-            check.fail("year", f"{json.dumps(year, default=str)} is not a year between {MIN_YEAR} and {MAX_YEAR}")
-        kind = check.text(row, "kind") if row.get("kind") is not None else "absolute"
-        if kind is not None and kind not in TARGET_KINDS:
-            check.fail("kind", f"'{kind}' is not 'absolute' (an annual amount) or 'growth' (a growth rate in %)")
-            kind = None
-        if kind == "growth":
-            converted = value = check.percentage(row, "value", required=True)
-            unit: str | None = check.text(row, "unit") if row.get("unit") is not None else "%"
-            if unit is not None and unit != "%":
-                check.fail(
-                    "unit", f"'{unit}': a growth target is a rate in % (10 for 增长10%以上); send '%' or no unit"
-                )
-        else:
-            value = check.number(row, "value")
-            # Left out (or null): the indicator's own unit.
-            unit = check.text(row, "unit") if row.get("unit") is not None else indicator.unit if indicator else None
-            converted = None
-            if indicator is not None and value is not None and unit is not None:
-                converted = check.convert("value", value, unit, indicator)
-                if converted is not None and converted == 0:
-                    check.fail("value", "an annual target of zero cannot be judged against; omit the target instead")
-        if not check.ok:
-            continue
-        assert zone and indicator and isinstance(year, int) and value is not None and converted is not None  # noqa: S101
-        assert kind is not None  # noqa: S101
-        key = (zone, indicator.code, year, kind)
+        key = (target.zone, target.indicator, target.year, target.kind)
         if key in first_row_of_key:
-            what = "growth target" if kind == "growth" else "target"
-            check.fail("year", f"row {first_row_of_key[key]} already sets the {year} {what} of {zone} {indicator.code}")
+            what = "growth target" if target.kind == "growth" else "target"
+            check.fail(
+                "year",
+                f"row {first_row_of_key[key]} already sets the {target.year} {what} of {target.zone} {target.indicator}",
+            )
             continue
         first_row_of_key[key] = index
-        accepted.append(TargetRow(zone, indicator.code, year, converted, value, str(unit), kind))
+        accepted.append(target)
     if errors:
         raise BatchInvalid(errors)
     return accepted
+
+
+def _target(check: _RowChecker, row: Any, catalog: Catalog) -> TargetRow | None:
+    """One target row checked on its own (problems recorded on `check`); None when it has any."""
+    series = check.series(row, TARGET_FIELDS, catalog)
+    if series is None:
+        return None
+    zone, indicator = series
+    year = row.get("year")
+    if year is None:
+        check.fail("year", "is required")
+    elif isinstance(year, bool) or not isinstance(year, int) or not MIN_YEAR <= year <= MAX_YEAR:
+        check.fail("year", f"{json.dumps(year, default=str)} is not a year between {MIN_YEAR} and {MAX_YEAR}")
+    kind = check.text(row, "kind") if row.get("kind") is not None else "absolute"
+    if kind is not None and kind not in TARGET_KINDS:
+        check.fail("kind", f"'{kind}' is not 'absolute' (an annual amount) or 'growth' (a growth rate in %)")
+        kind = None
+    if kind == "growth":
+        converted = value = check.percentage(row, "value", required=True)
+        unit: str | None = check.text(row, "unit") if row.get("unit") is not None else "%"
+        if unit is not None and unit != "%":
+            check.fail("unit", f"'{unit}': a growth target is a rate in % (10 for 增长10%以上); send '%' or no unit")
+    else:
+        value = check.number(row, "value")
+        # Left out (or null): the indicator's own unit.
+        unit = check.text(row, "unit") if row.get("unit") is not None else indicator.unit if indicator else None
+        converted = None
+        if indicator is not None and value is not None and unit is not None:
+            converted = check.convert("value", value, unit, indicator)
+            if converted is not None and converted == 0:
+                check.fail("value", "an annual target of zero cannot be judged against; omit the target instead")
+    if not check.ok:
+        return None
+    assert zone and indicator and isinstance(year, int) and value is not None and converted is not None  # noqa: S101
+    assert kind is not None  # noqa: S101
+    return TargetRow(zone, indicator.code, year, converted, value, str(unit), kind)
 
 
 # What ingest's other validators (ingest.zones: PUT /v1/zones) share with these: one body shape, one row checker.

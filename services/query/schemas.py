@@ -138,24 +138,30 @@ def dumps(value: Any) -> str:
     return "".join(parts)
 
 
-def _encode(value: Any, out: Callable[[str], object]) -> None:
+def _scalar(value: Any) -> str | None:
+    """The JSON text of a scalar, or None when `value` is a container."""
     if value is None:
-        out("null")
-    elif value is True:
-        out("true")
-    elif value is False:
-        out("false")
-    elif isinstance(value, Decimal):
+        return "null"
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, Decimal):
         # PostgreSQL numeric admits NaN and ±Infinity; JSON has no such numbers.
-        out(format(value, "f") if value.is_finite() else "null")
-    elif isinstance(value, int):
-        out(int.__repr__(value))
-    elif isinstance(value, float):
-        out(json.dumps(value) if value == value and abs(value) != float("inf") else "null")
-    elif isinstance(value, str):
-        out(json.dumps(value, ensure_ascii=False))
-    elif isinstance(value, datetime | date):
-        out(json.dumps(value.isoformat()))
+        return format(value, "f") if value.is_finite() else "null"
+    if isinstance(value, int):
+        return int.__repr__(value)
+    if isinstance(value, float):
+        return json.dumps(value) if value == value and abs(value) != float("inf") else "null"
+    if isinstance(value, str):
+        return json.dumps(value, ensure_ascii=False)
+    if isinstance(value, datetime | date):
+        return json.dumps(value.isoformat())
+    return None
+
+
+def _encode(value: Any, out: Callable[[str], object]) -> None:
+    scalar = _scalar(value)
+    if scalar is not None:
+        out(scalar)
     elif isinstance(value, dict):
         out("{")
         for position, (key, item) in enumerate(value.items()):
