@@ -30,13 +30,23 @@ __all__ = [
 YEAR_TO_DATE_RULES = frozenset({Rule.BEHIND_SCHEDULE, Rule.NEGATIVE_GROWTH})
 
 
-def period_zh(rule: str, period: date, figures: dict[str, str]) -> str:
-    """The period as people say it: 2018年1-5月 for the year-to-date rules, 2018年4月 for the others."""
+# How statistical bulletins name a quarterly indicator's year to date (through quarter n), and one quarter.
+QUARTERS_TO_DATE_ZH = {1: "一季度", 2: "上半年", 3: "前三季度", 4: "全年"}
+QUARTER_ZH = {1: "一季度", 2: "二季度", 3: "三季度", 4: "四季度"}
+
+
+def period_zh(rule: str, period: date, figures: dict[str, str], quarterly: bool = False) -> str:
+    """The period as people say it: 2018年1-5月 for the year-to-date rules, 2018年4月 for the others;
+    for a quarterly indicator (stored at a quarter's last month) 2018年上半年 and 2018年二季度."""
     if rule in YEAR_TO_DATE_RULES:
         month = int(figures.get("month") or 0)
+        if quarterly and month >= 3:
+            return f"{period.year}年{QUARTERS_TO_DATE_ZH[month // 3]}"
         if month > 1:
             return f"{period.year}年1-{month}月"
         return f"{period.year}年1月" if month == 1 else f"{period.year}年"
+    if quarterly and period.month % 3 == 0:
+        return f"{period.year}年{QUARTER_ZH[period.month // 3]}"
     return f"{period.year}年{period.month}月"
 
 

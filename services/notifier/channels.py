@@ -61,6 +61,7 @@ class DigestEvent:
     message: str
     figures: dict[str, Any]
     occurred_at: datetime
+    quarterly: bool = False  # the indicator is reported by quarter (2026年上半年, not 2026年1-6月)
 
     @property
     def label(self) -> str:
@@ -85,7 +86,7 @@ class DigestEvent:
 
     @property
     def period_zh(self) -> str:
-        return period_zh(self.rule, self.period, self.figures)
+        return period_zh(self.rule, self.period, self.figures, quarterly=self.quarterly)
 
     @property
     def heading(self) -> str:

@@ -292,6 +292,7 @@ class Notifier:
                         message=row["message"],
                         figures=row["figures"],
                         occurred_at=row["occurred_at"],
+                        quarterly=bool(indicator and indicator.quarterly),
                     )
                 )
         return channels.Digest(

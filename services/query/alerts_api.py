@@ -131,7 +131,7 @@ def _common(row: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
         "indicator": row["indicator"],
         "indicator_name": indicator.name_zh if indicator else row["indicator"],
         "period": f"{period.year:04d}-{period.month:02d}",
-        "period_zh": period_zh(row["rule"], period, figures),
+        "period_zh": period_zh(row["rule"], period, figures, quarterly=bool(indicator and indicator.quarterly)),
         "severity": row["severity"],
         "severity_zh": severity_words(row["severity"]),
         "version": row["version"],

@@ -173,7 +173,9 @@ def alert_row(record: dict[str, Any], catalog: Catalog) -> AlertRow:
         zone=record.get("zone_name") or record["zone"],  # the registered name, else the code
         indicator_name=indicator.name_zh if indicator else record["indicator"],
         rule_zh=rule_words(record["rule"]),
-        period_text=period_zh(record["rule"], period, dict(record["figures"] or {})),
+        period_text=period_zh(
+            record["rule"], period, dict(record["figures"] or {}), quarterly=bool(indicator and indicator.quarterly)
+        ),
         message=record["message"],
         fired_text=beijing_time(record["fired_at"]),
         updated_text=beijing_time(record["updated_at"]),

@@ -184,3 +184,10 @@ def test_periods_read_as_people_say_them() -> None:
     assert period_zh("negative_growth", date(2015, 1, 1), {"month": "1"}) == "2015年1月"
     assert period_zh("sharp_swing", date(2015, 4, 1), {"month": "4"}) == "2015年4月"
     assert period_zh("late_report", date(2015, 4, 1), {}) == "2015年4月"
+    # A quarterly indicator (GDP), stored at the quarter's last month: as statistical bulletins say it.
+    assert period_zh("negative_growth", date(2015, 1, 1), {"month": "3"}, quarterly=True) == "2015年一季度"
+    assert period_zh("behind_schedule", date(2015, 1, 1), {"month": "6"}, quarterly=True) == "2015年上半年"
+    assert period_zh("behind_schedule", date(2015, 1, 1), {"month": "9"}, quarterly=True) == "2015年前三季度"
+    assert period_zh("negative_growth", date(2015, 1, 1), {"month": "12"}, quarterly=True) == "2015年全年"
+    assert period_zh("sharp_swing", date(2015, 6, 1), {"month": "6"}, quarterly=True) == "2015年二季度"
+    assert period_zh("late_report", date(2015, 12, 1), {}, quarterly=True) == "2015年四季度"
