@@ -90,7 +90,9 @@ def cli(context: click.Context, url: str | None, query_url: str | None, key: str
 
 @cli.command(name="upload")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--kind", type=click.Choice(["observations", "targets"]), help="Default: from the file (its header)")
+@click.option(
+    "--kind", type=click.Choice(["observations", "targets", "zones"]), help="Default: from the file (its header)"
+)
 @click.option("--sheet", help="XLSX: the sheet to read (default: the first)")
 @click.option("--dry-run", is_flag=True, help="Validate the whole file on ingest; publish nothing")
 @click.option("--no-check", is_flag=True, help="Publish at once, without the dry run of every batch first")
@@ -107,9 +109,10 @@ def upload_command(
 ) -> None:
     """Post FILE (.xlsx, .csv or .json) to ingest in batches.
 
-    A sheet's header may be in Chinese (园区 指标 期间 数值 单位 口径 上年同期可比数; for targets 年份 目标值)
-    or the JSON field names; periods as 2025-05, 2025年5月 or 2025年1-5月. Each problem is printed with its
-    cell (D7) and the exit status is 1.
+    A sheet's header may be in Chinese (园区 指标 期间 数值 单位 口径 上年同期可比数 上报增速; for targets 年份
+    目标类型 目标值; for the zone registry 代码 名称 级别 类型 上级 分组) or the JSON field names; periods as 2025-05,
+    2025年5月, 2025年1-5月 or, for a quarterly indicator, 2025年上半年. Each problem is printed with its cell (D7)
+    and the exit status is 1. A zone registry is sent in one batch (a parent must be in it or registered).
 
     First every batch is sent as a dry run, so a bad row anywhere publishes nothing; then the batches are
     published in order. Each batch is all-or-nothing. If ingest refuses a batch while publishing (it is

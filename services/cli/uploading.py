@@ -23,10 +23,15 @@ import httpx
 from indicators_core.catalog import Catalog, load_catalog
 from ingest.sheets import SheetBatch, SheetUnreadable, read_sheet
 from ingest.validation import BatchInvalid, parse_json_body, validate_observations, validate_targets
+from ingest.zones import validate_zones
 
 # Below ingest's 5000 rows per batch and its 10 MB body (1000 rows are about 0.5 MB with long zone names).
 DEFAULT_BATCH_ROWS = 1000
-PATHS = {"observations": ("POST", "/v1/observations"), "targets": ("PUT", "/v1/targets")}
+PATHS = {
+    "observations": ("POST", "/v1/observations"),
+    "targets": ("PUT", "/v1/targets"),
+    "zones": ("PUT", "/v1/zones"),
+}
 
 
 class UploadFailed(Exception):
@@ -63,7 +68,7 @@ class UploadResult:
 
 def _sheet_kind(path: Path, body: bytes, form: str, sheet: str | None, kind: str | None) -> SheetBatch:
     catalog = _catalog()
-    kinds = [kind] if kind else ["observations", "targets"]
+    kinds = [kind] if kind else ["observations", "targets", "zones"]
     first_error: SheetUnreadable | None = None
     for candidate in kinds:
         try:
@@ -84,8 +89,10 @@ def _validation_problems(batch: SheetBatch) -> list[dict[str, Any]]:
     try:
         if batch.kind == "observations":
             validate_observations(batch.payload, catalog, datetime.now(UTC).date(), len(rows))
-        else:
+        elif batch.kind == "targets":
             validate_targets(batch.payload, catalog, len(rows))
+        else:
+            validate_zones(batch.payload, len(rows))
     except BatchInvalid as error:
         return [p.as_dict() for p in error.errors]
     return []
@@ -97,7 +104,7 @@ def _catalog() -> Catalog:
 
 
 def read_file(path: Path, kind: str | None = None, sheet: str | None = None) -> FileRows:
-    """The rows of a .json ({"observations": […]} or {"targets": […]}), .csv or .xlsx file."""
+    """The rows of a .json ({"observations": […]}, {"targets": […]} or {"zones": […]}), .csv or .xlsx file."""
     try:
         body = path.read_bytes()
     except OSError as error:
@@ -119,7 +126,9 @@ def read_file(path: Path, kind: str | None = None, sheet: str | None = None) -> 
         raise UploadFailed(f"{path}: {problems[0]['reason']}", problems) from None
     keys = [key for key in PATHS if isinstance(payload, dict) and isinstance(payload.get(key), list)]
     if len(keys) != 1 or (kind is not None and keys[0] != kind):
-        raise UploadFailed(f'{path}: a JSON file holds {{"observations": [...]}} or {{"targets": [...]}}')
+        raise UploadFailed(
+            f'{path}: a JSON file holds {{"observations": [...]}}, {{"targets": [...]}} or {{"zones": [...]}}'
+        )
     return FileRows(keys[0], payload[keys[0]])
 
 
@@ -152,6 +161,10 @@ def upload(
     the batch, its problems by cell and the batches already accepted when ingest refuses one."""
     method, path = PATHS[file_rows.kind]
     result = UploadResult(file_rows.kind, len(file_rows.rows), dry_run=dry_run)
+    if file_rows.kind == "zones":
+        # One batch: a zone's parent must be registered or in the same batch, and an earlier batch published
+        # a moment ago may not be stored yet when the next is checked.
+        batch_rows = max(batch_rows, len(file_rows.rows))
     for checking in passes(dry_run, check_first):
         accepted: list[str] = []
         for start, rows in batches(file_rows.rows, batch_rows):

@@ -34,7 +34,7 @@ from indicators_core.catalog import Catalog
 CSV_TYPES = frozenset({"text/csv", "application/csv", "text/comma-separated-values"})
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SheetFormat = Literal["csv", "xlsx"]
-Kind = Literal["observations", "targets"]
+Kind = Literal["observations", "targets", "zones"]
 
 # The header is looked for in this many rows from the top (a title, a unit line and a blank row above it).
 HEADER_SEARCH_ROWS = 15
@@ -58,16 +58,59 @@ OBSERVATION_HEADERS: dict[str, tuple[str, ...]] = {
     "basis": ("basis", "口径", "统计口径"),
     "yoy_base": ("yoy_base", "上年同期可比数", "上年同期数", "上年同期", "可比数"),
     "explanation": ("explanation", "说明", "备注"),
+    # The upstream's published growth rate (a growth-only row leaves 数值 empty). Not 同比增长: sheets carry
+    # that as a computed column, which is read by no one.
+    "reported_yoy_pct": ("reported_yoy_pct", "上报增速", "增速", "同比增速", "公布增速"),
 }
 TARGET_HEADERS: dict[str, tuple[str, ...]] = {
     **_COMMON_HEADERS,
     "year": ("year", "年份", "年度"),
     "value": ("value", "目标值", "全年目标", "年度目标", "目标", "数值"),
+    "kind": ("kind", "目标类型", "类型"),
+}
+ZONE_HEADERS: dict[str, tuple[str, ...]] = {
+    "code": ("code", "代码", "编码", "园区代码", "开发区代码"),
+    "name_zh": ("name_zh", "名称", "园区名称", "开发区名称", "全称"),
+    "level": ("level", "级别", "等级"),
+    "kind": ("kind", "类型", "类别"),
+    "parent": ("parent", "上级", "上级代码", "所属"),
+    "groups": ("groups", "分组", "比较组", "所属分组"),
+}
+HEADERS: dict[Kind, dict[str, tuple[str, ...]]] = {
+    "observations": OBSERVATION_HEADERS,
+    "targets": TARGET_HEADERS,
+    "zones": ZONE_HEADERS,
 }
 REQUIRED_HEADERS: dict[Kind, tuple[str, ...]] = {
     "observations": ("zone", "indicator", "period", "value"),
     "targets": ("zone", "indicator", "year", "value"),
+    "zones": ("code", "name_zh", "level", "kind"),
 }
+# A required column another may stand in for: a growth-only sheet has 上报增速 and no 数值.
+STAND_INS = {"value": "reported_yoy_pct"}
+# A target's kind and a zone's level as people write them.
+TARGET_KIND_WORDS = {
+    "absolute": "absolute",
+    "总量": "absolute",
+    "绝对值": "absolute",
+    "金额": "absolute",
+    "growth": "growth",
+    "增速": "growth",
+    "增长": "growth",
+    "增长率": "growth",
+}
+ZONE_LEVEL_WORDS = {
+    "national": "national",
+    "国家级": "national",
+    "provincial": "provincial",
+    "省级": "provincial",
+    "other": "other",
+    "其他": "other",
+    "市级": "other",
+    "县级": "other",
+}
+# Peer groups in one cell: 浙江省级以上开发区、杭州市开发区
+_GROUP_SEPARATORS = re.compile(r"[、,，;；|/\n]")
 # The Chinese header each field is shown with (templates, problems about a missing column).
 HEADER_ZH = {
     "zone": "园区",
@@ -78,7 +121,14 @@ HEADER_ZH = {
     "basis": "口径",
     "yoy_base": "上年同期可比数",
     "explanation": "说明",
+    "reported_yoy_pct": "上报增速",
     "year": "年份",
+    "kind": "类型",
+    "code": "代码",
+    "name_zh": "名称",
+    "level": "级别",
+    "parent": "上级",
+    "groups": "分组",
 }
 BASIS_WORDS = {"ytd": "ytd", "累计": "ytd", "本年累计": "ytd", "month": "month", "当月": "month", "本月": "month"}
 TOTALS_WORDS = ("合计", "总计", "小计", "全区合计", "总数")
@@ -90,6 +140,14 @@ _SPACES = re.compile(r"\s+")
 _PERIOD_DASHED = re.compile(r"^(\d{4})[-./](\d{1,2})$")
 _PERIOD_COMPACT = re.compile(r"^(\d{4})(\d{2})$")
 _PERIOD_CHINESE = re.compile(r"^(\d{4})年(?:(\d{1,2})[-~～—–至到](\d{1,2})|(\d{1,2}))月(累计|当月)?$")
+# Quarters (quarterly indicators such as 地区生产总值): 2023-Q2, 2023Q2, 2023年二季度 / 第二季度 / 2季度 (the
+# quarter alone), and the year to date as bulletins write it: 2023年1-2季度, 上半年, 前三季度, 全年.
+_PERIOD_QUARTER = re.compile(r"^(\d{4})(?:-|年)?[Qq]([1-4])$")
+_QUARTER_CHINESE = re.compile(
+    r"^(\d{4})年(?:(1)[-~～—–至到]([1-4])季度|第?([1-4一二三四])季度|(上半年|前三季度|全年))$"
+)
+_QUARTER_NUMERALS = {"1": 1, "2": 2, "3": 3, "4": 4, "一": 1, "二": 2, "三": 3, "四": 4}
+_QUARTERS_TO_DATE = {"上半年": 2, "前三季度": 3, "全年": 4}
 _THOUSANDS = re.compile(r"^-?\d{1,3}(,\d{3})+(\.\d+)?$")
 _EXCEL_ERRORS = {"#DIV/0!", "#N/A", "#NAME?", "#NULL!", "#NUM!", "#REF!", "#VALUE!", "#SPILL!", "#CALC!"}
 
@@ -317,7 +375,7 @@ def _header_key(text: str) -> tuple[str, str | None]:
 
 
 def _header_fields(kind: Kind) -> dict[str, str]:
-    headers = OBSERVATION_HEADERS if kind == "observations" else TARGET_HEADERS
+    headers = HEADERS[kind]
     return {_header_key(name)[0]: field_name for field_name, names in headers.items() for name in names}
 
 
@@ -363,14 +421,14 @@ def find_header(table: Table, kind: Kind) -> Header:
         combined = {**labels, **below} if two_levels else labels
         last = position + 1 if two_levels else position
         fields = {name for name, _ in combined.values()}
-        if all(name in fields for name in required):
+        if all(name in fields or STAND_INS.get(name) in fields for name in required):
             return _header(table, last, combined)
         if best is None or len(fields) > len({name for name, _ in best[1].values()}):
             best = (position, combined)
     seen = ""
     if best is not None and best[1]:
         found = sorted({name for name, _ in best[1].values()})
-        missing = [HEADER_ZH[name] for name in required if name not in found]
+        missing = [HEADER_ZH[name] for name in required if name not in found and STAND_INS.get(name) not in found]
         seen = f"; row {table.rows[best[0]][0]} has {', '.join(found)} but no {'、'.join(missing)}"
     wanted = "、".join(f"{HEADER_ZH[name]} ({name})" for name in required)
     raise SheetUnreadable(
@@ -455,9 +513,12 @@ def parse_period(value: Any) -> PeriodReading:
     match = _PERIOD_DASHED.match(text) or _PERIOD_COMPACT.match(text)
     if match:
         return _month(text, int(match.group(1)), int(match.group(2)), None)
+    quarter = _quarter(text)
+    if quarter is not None:
+        return quarter
     chinese = _PERIOD_CHINESE.match(text)
     if chinese is None:
-        return None, None, f"'{text}' is not a month (write 2023-05, 2023年5月 or 2023年1-5月)"
+        return None, None, f"'{text}' is not a month (write 2023-05, 2023年5月 or 2023年1-5月) or a quarter (2023-Q2)"
     year, first, last, alone, word = chinese.groups()
     basis = None
     if first is not None:
@@ -469,6 +530,24 @@ def parse_period(value: Any) -> PeriodReading:
     if basis is not None and said is not None and said != basis:
         return None, None, f"'{text}' says both 累计 and 当月"
     return _month(text, int(year), int(last if first is not None else alone), basis or said)
+
+
+def _quarter(text: str) -> PeriodReading | None:
+    """A quarter's period as the API writes it (2023-Q2), with the basis its words imply; None: not a quarter."""
+    match = _PERIOD_QUARTER.match(text)
+    if match:
+        return f"{match.group(1)}-Q{match.group(2)}", None, None
+    chinese = _QUARTER_CHINESE.match(text)
+    if chinese is None:
+        return None
+    year, _, through, alone, to_date = chinese.groups()
+    if through is not None:
+        return f"{year}-Q{through}", "ytd", None
+    if to_date is not None:
+        return f"{year}-Q{_QUARTERS_TO_DATE[to_date]}", "ytd", None
+    number = _QUARTER_NUMERALS[alone]
+    # 二季度 alone is that quarter's own figure; 一季度 is also the year to date (the two are one figure).
+    return f"{year}-Q{number}", "ytd" if number == 1 else "month", None
 
 
 def _month(text: str, year: int, month: int, basis: str | None) -> PeriodReading:
@@ -524,12 +603,12 @@ def _is_blank(cells: Sequence[Cell], columns: Iterable[int]) -> bool:
 
 def _is_totals_or_example(cells: Sequence[Cell], header: Header) -> bool:
     """A 合计/小计 row (sums of the rows above, not a zone's report) or the template's example row."""
-    for name in ("zone", "indicator"):
+    for name in ("zone", "indicator", "code"):
         index = header.columns.get(name)
         if index is None or index >= len(cells):
             continue
         text = _SPACES.sub("", unicodedata.normalize("NFKC", _text(cells[index].value)))
-        if text.startswith(TOTALS_WORDS) or (name == "zone" and text.startswith(EXAMPLE_MARK)):
+        if text.startswith(TOTALS_WORDS) or (name in {"zone", "code"} and text.startswith(EXAMPLE_MARK)):
             return True
     return False
 
@@ -626,6 +705,9 @@ class _RowReader:
         explanation = self.value("explanation")
         if explanation is not None:
             row["explanation"] = _text(explanation)
+        rate = self.value("reported_yoy_pct")
+        if rate is not None:
+            row["reported_yoy_pct"] = figure_value(rate)
         return row
 
     def target(self) -> dict[str, Any]:
@@ -633,7 +715,33 @@ class _RowReader:
         year = self.value("year")
         if year is not None:
             row["year"] = parse_year(year)
+        kind = self.value("kind")
+        if kind is not None:
+            row["kind"] = self.word("kind", kind, TARGET_KIND_WORDS)
         return row
+
+    def zone(self) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        for name in ("code", "name_zh", "kind", "parent"):
+            value = self.value(name)
+            if value is not None:
+                row[name] = _text(value)
+        level = self.value("level")
+        if level is not None:
+            row["level"] = self.word("level", level, ZONE_LEVEL_WORDS)
+        groups = self.value("groups")
+        if groups is not None:
+            row["groups"] = [group.strip() for group in _GROUP_SEPARATORS.split(_text(groups)) if group.strip()]
+        return row
+
+    def word(self, name: str, value: Any, words: dict[str, str]) -> str:
+        """A cell's word as the JSON field's value (国家级 → national); told when it is none of them."""
+        text = _text(value)
+        found = words.get(_SPACES.sub("", unicodedata.normalize("NFKC", text)).casefold())
+        if found is None:
+            self.tell(name, f"'{text}' is not one of {'、'.join(words)}")
+            return text
+        return found
 
 
 def sheet_batch(table: Table, kind: Kind, catalog: Catalog) -> SheetBatch:
@@ -645,7 +753,8 @@ def sheet_batch(table: Table, kind: Kind, catalog: Catalog) -> SheetBatch:
         if _is_blank(cells, header.columns.values()) or _is_totals_or_example(cells, header):
             continue
         reader = _RowReader(batch, header, catalog, number, cells)
-        batch.payload[kind].append(reader.observation() if kind == "observations" else reader.target())
+        read_row = {"observations": reader.observation, "targets": reader.target, "zones": reader.zone}[kind]
+        batch.payload[kind].append(read_row())
         batch.origins.append(RowOrigin(number, letters))
     if not batch.origins:
         header_row = table.rows[header.last_row][0]

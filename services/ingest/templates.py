@@ -1,4 +1,4 @@
-"""The ready sheets reporters fill in: GET /v1/templates/observations.xlsx and targets.xlsx (pure: catalog → bytes).
+"""The ready sheets reporters fill in: GET /v1/templates/observations.xlsx, targets.xlsx and zones.xlsx (pure: catalog → bytes).
 
 Each has a title line, the header ingest.sheets reads, one example row (its zone starts with 示例, so a sheet
 uploaded with it still in place does not post it), and drop-down lists (data validation) of the catalog's
@@ -35,25 +35,43 @@ class Template:
 
 TEMPLATES = {
     "observations": Template(
-        title="开发区经济运行月报（累计数按“2026年1-5月”填写期间；金额可填万元或亿元，写在单位列）",
+        title="开发区经济运行月报（累计数按“2026年1-5月”填写期间，季度指标按“2026年上半年”；金额可填万元或亿元，写在单位列）",
         sheet="月报",
-        fields=("zone", "indicator", "period", "value", "unit", "basis", "yoy_base", "explanation"),
-        example=(f"{EXAMPLE_MARK}：高新区", "规上工业产值", "2026年1-5月", 750200, "万元", "累计", 693300, None),
-        widths=(18, 22, 16, 14, 10, 8, 16, 30),
+        fields=(
+            "zone",
+            "indicator",
+            "period",
+            "value",
+            "unit",
+            "basis",
+            "yoy_base",
+            "reported_yoy_pct",
+            "explanation",
+        ),
+        example=(f"{EXAMPLE_MARK}：高新区", "规上工业产值", "2026年1-5月", 750200, "万元", "累计", 693300, None, None),
+        widths=(18, 22, 16, 14, 10, 8, 16, 12, 30),
+        headers=(("reported_yoy_pct", "上报增速（%）"),),
     ),
     "targets": Template(
-        title="开发区年度目标（全年目标值，绝对数）",
+        title="开发区年度目标（总量目标填全年目标值；增速目标填百分数，如“增长10%以上”填10、单位填%）",
         sheet="年度目标",
-        fields=("zone", "indicator", "year", "value", "unit"),
-        example=(f"{EXAMPLE_MARK}：高新区", "规上工业产值", 2026, 166, "亿元"),
-        widths=(18, 22, 10, 14, 10),
-        headers=(("value", "目标值"),),
+        fields=("zone", "indicator", "year", "kind", "value", "unit"),
+        example=(f"{EXAMPLE_MARK}：高新区", "规上工业产值", 2026, "总量", 166, "亿元"),
+        widths=(18, 22, 10, 10, 14, 10),
+        headers=(("value", "目标值"), ("kind", "目标类型")),
+    ),
+    "zones": Template(
+        title="开发区名录（代码即报表中“园区”一栏所填；上级填另一已登记的代码；分组以顿号分隔）",
+        sheet="开发区名录",
+        fields=("code", "name_zh", "level", "kind", "parent", "groups"),
+        example=(f"{EXAMPLE_MARK}-qianjiang", "杭州钱江经济开发区", "国家级", "经开区", "yuhang", "浙江省级以上开发区"),
+        widths=(20, 26, 10, 10, 16, 30),
     ),
 }
 
 
 def template_xlsx(kind: str, catalog: Catalog) -> bytes:
-    """The template of `kind` ("observations" or "targets") as an XLSX workbook."""
+    """The template of `kind` ("observations", "targets" or "zones") as an XLSX workbook."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -99,14 +117,16 @@ def template_xlsx(kind: str, catalog: Catalog) -> bytes:
         "indicator": f"'{CATALOG_SHEET}'!$A$2:$A${count + 1}",
         "unit": f"'{CATALOG_SHEET}'!$F$2:$F${len(units) + 1}",
         "basis": '"累计,当月"',
+        "kind": '"总量,增速"' if kind == "targets" else None,
+        "level": '"国家级,省级,其他"',
     }
     for name, source in lists.items():
-        if name not in template.fields:
+        if name not in template.fields or source is None:
             continue
         letter = column_letter(template.fields.index(name))
         validation = DataValidation(type="list", formula1=source, allow_blank=True, showDropDown=False)
-        validation.error = f"请从列表中选择{HEADER_ZH[name]}"
-        validation.errorTitle = HEADER_ZH[name]
+        validation.error = f"请从列表中选择{template.header(name)}"
+        validation.errorTitle = template.header(name)
         validation.add(f"{letter}3:{letter}{VALIDATED_ROWS + 2}")
         sheet.add_data_validation(validation)
     out = io.BytesIO()

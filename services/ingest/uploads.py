@@ -17,12 +17,17 @@ from fastapi.responses import JSONResponse, Response
 
 from indicators_core.writers import Writer, scope_violations
 from ingest import metrics
-from ingest.acceptance import Rows, check_plausibility, publish_rows, read_rows, receive
+from ingest.acceptance import AnyRows, check_plausibility, publish_rows, read_rows, receive
 from ingest.context import IngestContext
 from ingest.limits import BodyTooLarge, read_body
 from ingest.problems import forbidden, implausible, problem, rejected, too_large
 from ingest.sheets import XLSX_TYPE, SheetBatch, SheetFormat, SheetUnreadable, read_sheet, sheet_format
+from ingest.sheets import Kind as SheetKind
 from ingest.validation import BatchInvalid, ObservationRow, RowError
+from ingest.zone_checks import check_zones
+from ingest.zones import ZoneRow
+
+SHEET_KINDS: dict[str, SheetKind] = {"observations": "observations", "targets": "targets", "zones": "zones"}
 
 # Bodies read as JSON: JSON itself, no Content-Type at all (as before sheets), and curl's default for -d.
 JSON_TYPES = frozenset({"", "application/json", "application/x-www-form-urlencoded"})
@@ -76,7 +81,7 @@ async def receive_any(
     writer: Writer,
     kind: str,
     body_key: str,
-    validate: Callable[[Any], Rows],
+    validate: Callable[[Any], AnyRows],
     dry_run_text: str | None,
     sheet: str | None,
 ) -> Response:
@@ -119,16 +124,14 @@ async def _receive_sheet(
     writer: Writer,
     kind: str,
     body_key: str,
-    validate: Callable[[Any], Rows],
+    validate: Callable[[Any], AnyRows],
     form: SheetFormat,
     dry_run: bool,
     sheet: str | None,
 ) -> Response:
     try:
         body = await read_body(request, context.settings.max_body_bytes)
-        batch = read_sheet(
-            body, form, "observations" if body_key == "observations" else "targets", context.catalog, sheet
-        )
+        batch = read_sheet(body, form, SHEET_KINDS[body_key], context.catalog, sheet)
     except BodyTooLarge as error:
         return too_large(kind, str(error))
     except SheetUnreadable as unreadable:
@@ -163,12 +166,16 @@ def _relabelled(response: JSONResponse, batch: SheetBatch | None, key: str) -> J
 
 
 async def _checked(
-    context: IngestContext, writer: Writer, kind: str, rows: Rows, batch: SheetBatch | None, dry_run: bool
+    context: IngestContext, writer: Writer, kind: str, rows: AnyRows, batch: SheetBatch | None, dry_run: bool
 ) -> Response:
     """Scope, plausibility, then publishing (or, in a dry run, the answer that it would be published)."""
-    violations = scope_violations(writer, kind, rows)
+    violations = scope_violations(writer, kind, [row for row in rows if not isinstance(row, ZoneRow)])
     if violations:
         return _relabelled(forbidden(kind, writer, violations), batch, "errors")
+    # The registry's checks (parents; every zone registered under INDICATORS_ZONES_STRICT), as for JSON.
+    refusal = await check_zones(context, kind, rows)
+    if refusal is not None:
+        return _relabelled(refusal, batch, "errors")
     mode = None
     if kind == "observation":
         observations = [row for row in rows if isinstance(row, ObservationRow)]

@@ -9,6 +9,7 @@ import sys
 import uuid
 from pathlib import Path
 
+import httpx
 import pytest
 from openpyxl import Workbook
 
@@ -101,3 +102,34 @@ def test_settings_come_from_a_config_file(pipeline: Pipeline, tmp_path: Path):
     config.write_text('colour = "red"\n')
     wrong = run(pipeline, "alerts", config=config)
     assert wrong.returncode == 1 and "unknown setting 'colour'" in wrong.stderr
+
+
+def test_upload_a_zone_registry_sheet_in_one_batch_and_read_the_names_back(pipeline: Pipeline, tmp_path: Path):
+    tag = uuid.uuid4().hex[:6]
+    district, zone = f"cli-district-{tag}", f"cli-edz-{tag}"
+    workbook = Workbook()
+    sheet = workbook.active
+    sheet.title = "名录"
+    sheet.append(["代码", "名称", "级别", "类型", "上级", "分组"])
+    sheet.append([district, f"命令行区-{tag}", "其他", "区县", None, None])
+    sheet.append([zone, f"命令行经开区-{tag}", "省级", "经开区", district, f"命令行组-{tag}、杭州市开发区"])
+    path = tmp_path / "zones.xlsx"
+    path.write_bytes(saved(workbook))
+    # --batch-rows 1 is not obeyed for a registry: the child's parent is in the same batch.
+    done = run(pipeline, "upload", "--batch-rows", "1", str(path))
+    assert done.returncode == 0, done.stderr
+    assert "accepted: 2 zones rows of zones.xlsx (名录) in 1 batch(es)" in done.stdout
+
+    def registered() -> dict | None:
+        items = httpx.get(f"{pipeline.query_url}/v1/zones", timeout=10).json()["items"]
+        return next((item for item in items if item["code"] == zone), None)
+
+    item = wait_for(registered, timeout=60, what=f"zone {zone} registered")
+    assert (item["name_zh"], item["level"], item["kind"], item["parent"]) == (
+        f"命令行经开区-{tag}",
+        "provincial",
+        "经开区",
+        district,
+    )
+    assert item["parents"] == [{"code": district, "name_zh": f"命令行区-{tag}"}]
+    assert item["groups"] == [f"命令行组-{tag}", "杭州市开发区"]

@@ -18,7 +18,7 @@ import httpx
 import psycopg
 import pytest
 
-from stack.sample import ZONES, build
+from stack.sample import REGISTRY, ZONES, build
 from tests.integration.pipeline_reads import obs, progress, wait_progress, zone
 from tests.support import Pipeline, batches_published, wait_for
 
@@ -285,7 +285,23 @@ def test_make_sample_posts_a_realistic_year_that_the_pipeline_stores(pipeline: P
         check=False,
     )
     assert result.returncode == 0, result.stderr
-    assert result.stdout.strip().startswith(f"posted {len(observations)} observations and {len(targets)} targets")
+    assert result.stdout.strip().startswith(
+        f"posted {len(REGISTRY)} registered zones, {len(observations)} observations and {len(targets)} targets"
+        f" for {len(ZONES)} zones"
+    )
+    # The year has what the boards compare: a quarterly indicator and growth targets beside the amounts.
+    assert {row["period"] for row in observations if row["indicator"] == "gdp"} == {
+        "2025-Q1",
+        "2025-Q2",
+        "2025-Q3",
+        "2025-Q4",
+        "2026-Q1",
+        "2026-Q2",
+    }
+    assert {(row["indicator"], row["value"]) for row in targets if row.get("kind") == "growth"} == {
+        ("industrial_output", "8"),
+        ("gdp", "7"),
+    }
 
     def stored() -> int:
         with psycopg.connect(pipeline.database_url) as conn:

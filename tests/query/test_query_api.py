@@ -49,6 +49,8 @@ async def test_public_jan_may_figures(client: httpx.AsyncClient, migrated: str):
     [item] = body["items"]
     assert item == {
         "zone": a,
+        "zone_name": None,  # not in the zone registry
+        "share_of_parent_pct": None,  # no registered parent with a figure of its own
         "indicator": "industrial_output",
         "indicator_name": "规上工业产值",
         "unit": "亿元",

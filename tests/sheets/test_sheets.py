@@ -19,6 +19,7 @@ from indicators_core.units import SCALES
 from ingest.sheets import SheetUnreadable, parse_period, read_sheet
 from ingest.templates import template_xlsx
 from ingest.validation import BatchInvalid, validate_observations, validate_targets
+from ingest.zones import validate_zones
 from tests.sheets.workbooks import monthly_report, saved, with_cached_values
 
 CATALOG = load_catalog()
@@ -152,7 +153,7 @@ def test_periods_as_people_write_them(written, period, basis):
             "'2023年3-5月' starts in month 3: a range is cumulative from January (1-5月); a month alone is written 2023年5月",
         ),
         ("2023年13月", "'2023年13月': month 13 is not 1..12"),
-        ("五月", "'五月' is not a month (write 2023-05, 2023年5月 or 2023年1-5月)"),
+        ("五月", "'五月' is not a month (write 2023-05, 2023年5月 or 2023年1-5月) or a quarter (2023-Q2)"),
         ("2023年1-5月当月", "'2023年1-5月当月' says both 累计 and 当月"),
     ],
 )
@@ -272,7 +273,17 @@ def test_a_targets_sheet_with_year_cells_as_numbers_and_text():
 def test_the_template_has_the_header_an_example_row_and_drop_downs_of_the_catalog():
     workbook = load_workbook(io.BytesIO(template_xlsx("observations", CATALOG)))
     sheet = workbook["月报"]
-    assert [c.value for c in sheet[2]] == ["园区", "指标", "期间", "数值", "单位", "口径", "上年同期可比数", "说明"]
+    assert [c.value for c in sheet[2]] == [
+        "园区",
+        "指标",
+        "期间",
+        "数值",
+        "单位",
+        "口径",
+        "上年同期可比数",
+        "上报增速（%）",
+        "说明",
+    ]
     assert [c.value for c in sheet[3]] == [
         "示例：高新区",
         "规上工业产值",
@@ -281,6 +292,7 @@ def test_the_template_has_the_header_an_example_row_and_drop_downs_of_the_catalo
         "万元",
         "累计",
         693300,
+        None,
         None,
     ]
     lists = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
@@ -300,7 +312,7 @@ def test_the_template_has_the_header_an_example_row_and_drop_downs_of_the_catalo
     # Uploaded as it comes, the example row is not posted; filled in, the sheet is a batch.
     with pytest.raises(SheetUnreadable, match="no rows below it"):
         read_sheet(template_xlsx("observations", CATALOG), "xlsx", "observations", CATALOG)
-    sheet.append(["高新区", "出口额", "2025年1-5月", 12.5, "亿元", "累计", None, None])
+    sheet.append(["高新区", "出口额", "2025年1-5月", 12.5, "亿元", "累计", None, None, None])
     buffer = io.BytesIO()
     workbook.save(buffer)
     (row,) = validated(read_sheet(buffer.getvalue(), "xlsx", "observations", CATALOG))
@@ -310,12 +322,35 @@ def test_the_template_has_the_header_an_example_row_and_drop_downs_of_the_catalo
 def test_the_targets_template_reads_back():
     workbook = load_workbook(io.BytesIO(template_xlsx("targets", CATALOG)))
     sheet = workbook["年度目标"]
-    assert [c.value for c in sheet[2]] == ["园区", "指标", "年份", "目标值", "单位"]
-    sheet.append(["经开区", "签约项目数", 2026, 40, "个"])
+    assert [c.value for c in sheet[2]] == ["园区", "指标", "年份", "目标类型", "目标值", "单位"]
+    lists = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
+    assert lists["D3:D2002"] == '"总量,增速"'
+    sheet.append(["经开区", "签约项目数", 2026, None, 40, "个"])
+    sheet.append(["经开区", "规上工业产值", 2026, "增速", 10, "%"])
     buffer = io.BytesIO()
     workbook.save(buffer)
-    (row,) = validate_targets(read_sheet(buffer.getvalue(), "xlsx", "targets", CATALOG).payload, CATALOG, 100)
-    assert (row.zone, row.indicator, row.year, row.value) == ("经开区", "signed_projects", 2026, D("40"))
+    rows = validate_targets(read_sheet(buffer.getvalue(), "xlsx", "targets", CATALOG).payload, CATALOG, 100)
+    assert [(r.zone, r.indicator, r.year, r.kind, r.value) for r in rows] == [
+        ("经开区", "signed_projects", 2026, "absolute", D("40")),
+        ("经开区", "industrial_output", 2026, "growth", D("10")),
+    ]
+
+
+def test_the_zones_template_reads_back():
+    workbook = load_workbook(io.BytesIO(template_xlsx("zones", CATALOG)))
+    sheet = workbook["开发区名录"]
+    assert [c.value for c in sheet[2]] == ["代码", "名称", "级别", "类型", "上级", "分组"]
+    lists = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
+    assert lists == {"C3:C2002": '"国家级,省级,其他"'}
+    sheet.append(["yuhang", "余杭区", "其他", "区县", None, None])
+    sheet.append(["qianjiang-edz", "杭州钱江经济开发区", "国家级", "经开区", "yuhang", "浙江省级以上开发区"])
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    rows = validate_zones(read_sheet(buffer.getvalue(), "xlsx", "zones", CATALOG).payload, 100)
+    assert [(r.code, r.name_zh, r.level, r.parent, r.groups) for r in rows] == [
+        ("yuhang", "余杭区", "other", None, ()),
+        ("qianjiang-edz", "杭州钱江经济开发区", "national", "yuhang", ("浙江省级以上开发区",)),
+    ]
 
 
 def test_catalog_aliases_find_an_indicator_and_may_not_name_two():
@@ -329,3 +364,87 @@ def test_catalog_aliases_find_an_indicator_and_may_not_name_two():
     )
     with pytest.raises(CatalogError, match="the name '总产值' of b is also a name of a"):
         parse_catalog(text)
+
+
+@pytest.mark.parametrize(
+    ("written", "period", "basis"),
+    [
+        ("2025-Q2", "2025-Q2", "ytd"),  # the API's own form: cumulative 1-2季度 unless the 口径 column says
+        ("2025年1-2季度", "2025-Q2", "ytd"),
+        ("2025年上半年", "2025-Q2", "ytd"),
+        ("2025年前三季度", "2025-Q3", "ytd"),
+        ("2025年一季度", "2025-Q1", "ytd"),
+        ("2025年二季度", "2025-Q2", "month"),  # the quarter alone
+    ],
+)
+def test_a_quarterly_indicator_takes_its_periods_as_bulletins_write_them(written, period, basis):
+    body = f"园区,指标,期间,数值,单位\n高新区,地区生产总值,{written},512.3,亿元\n".encode()
+    batch = read_sheet(body, "csv", "observations", CATALOG)
+    assert batch.payload["observations"][0]["period"] == period
+    (row,) = validated(batch)
+    assert (row.indicator, row.year, row.month, row.basis, row.value) == (
+        "gdp",
+        2025,
+        int(period[-1]) * 3,
+        Basis(basis),
+        D("512.3"),
+    )
+
+
+def test_a_growth_only_sheet_has_the_published_rate_and_no_amount():
+    body = "园区,指标,期间,上报增速（%）\n高新区,进出口总额,2025年1-5月,97.5\n".encode()
+    batch = read_sheet(body, "csv", "observations", CATALOG)
+    assert batch.payload["observations"] == [
+        {
+            "zone": "高新区",
+            "indicator": "import_export",
+            "period": "2025-05",
+            "basis": "ytd",
+            "reported_yoy_pct": "97.5",
+        }
+    ]
+    (row,) = validated(batch)
+    assert (row.value, row.reported_yoy_pct) == (None, D("97.5"))
+
+
+def test_targets_of_both_kinds_in_one_sheet():
+    body = "园区,指标,年份,目标类型,目标值,单位\n高新区,规上工业产值,2026,总量,166,亿元\n高新区,规上工业产值,2026,增速,10,%\n"
+    rows = validate_targets(read_sheet(body.encode(), "csv", "targets", CATALOG).payload, CATALOG, 100)
+    assert [(r.kind, r.value, r.reported_unit) for r in rows] == [
+        ("absolute", D("166"), "亿元"),
+        ("growth", D("10"), "%"),
+    ]
+
+
+def test_a_zone_registry_sheet_in_chinese_words():
+    body = (
+        "代码,名称,级别,类型,上级,分组\n"
+        "yuhang,余杭区,其他,区县,,\n"
+        "qianjiang-edz,杭州钱江经济开发区,国家级,经开区,yuhang,浙江省级以上开发区、杭州市开发区\n"
+        "合计,,,,,\n"
+    ).encode("gb18030")
+    batch = read_sheet(body, "csv", "zones", CATALOG)
+    assert batch.payload["zones"] == [
+        {"code": "yuhang", "name_zh": "余杭区", "kind": "区县", "level": "other"},
+        {
+            "code": "qianjiang-edz",
+            "name_zh": "杭州钱江经济开发区",
+            "kind": "经开区",
+            "parent": "yuhang",
+            "level": "national",
+            "groups": ["浙江省级以上开发区", "杭州市开发区"],
+        },
+    ]
+    rows = validate_zones(batch.payload, 100)
+    assert [(r.code, r.level, r.parent, r.groups) for r in rows] == [
+        ("yuhang", "other", None, ()),
+        ("qianjiang-edz", "national", "yuhang", ("浙江省级以上开发区", "杭州市开发区")),
+    ]
+
+
+def test_a_zone_level_that_is_no_level_is_told_by_its_cell():
+    body = "代码,名称,级别,类型\nxiaoshan-edz,萧山经开区,副省级,经开区\n".encode()
+    batch = read_sheet(body, "csv", "zones", CATALOG)
+    assert located(batch) == [
+        ("C2", "level", "'副省级' is not one of national、国家级、provincial、省级、other、其他、市级、县级")
+    ]

@@ -95,7 +95,7 @@ def test_a_sheet_needs_a_key_like_any_write(client):
 
 
 def test_the_templates_are_served_as_workbooks(client):
-    for kind, sheet in (("observations", "月报"), ("targets", "年度目标")):
+    for kind, sheet in (("observations", "月报"), ("targets", "年度目标"), ("zones", "开发区名录")):
         response = client.get(f"/v1/templates/{kind}.xlsx")
         assert response.status_code == 200
         assert response.headers["content-type"] == XLSX
@@ -103,7 +103,9 @@ def test_the_templates_are_served_as_workbooks(client):
         assert load_workbook(io.BytesIO(response.content)).sheetnames == [sheet, "指标目录"]
     missing = client.get("/v1/templates/projects.xlsx")
     assert missing.status_code == 404
-    assert missing.json() == {"detail": "no template 'projects.xlsx'; there are: observations.xlsx, targets.xlsx"}
+    assert missing.json() == {
+        "detail": "no template 'projects.xlsx'; there are: observations.xlsx, targets.xlsx, zones.xlsx"
+    }
 
 
 def test_scope_violations_and_plausibility_warnings_of_a_sheet_name_the_cell(client):
@@ -119,3 +121,53 @@ def test_scope_violations_and_plausibility_warnings_of_a_sheet_name_the_cell(cli
     (warning,) = response.json()["warnings"]
     assert (warning["row"], warning["cell"], warning["sheet"], warning["rule"]) == (3, "D3", None, "part_of")
     assert warning["figures"] == {"part": "20", "whole": "10"}
+
+
+ZONES_CSV = (
+    "代码,名称,级别,类型,上级\nyuhang,余杭区,其他,区县,\nqianjiang-edz,杭州钱江经济开发区,国家级,经开区,yuhang\n"
+).encode()
+
+
+def test_the_zone_registry_can_be_uploaded_as_a_sheet_by_the_admin_only(client):
+    # Both parents are in the sheet: the registry need not be read, so the dry run answers without PostgreSQL.
+    response = client.put("/v1/zones?dry_run=true", content=ZONES_CSV, headers={**AUTH, "Content-Type": "text/csv"})
+    assert response.status_code == 200, response.text
+    assert response.json() == {"valid": True, "rows": 2, "published": False, "sheet": None}
+    scoped = {"Authorization": f"Bearer {SCOPED_KEY}", "Content-Type": "text/csv"}
+    assert client.put("/v1/zones?dry_run=true", content=ZONES_CSV, headers=scoped).status_code == 403
+
+
+def test_a_zone_sheet_naming_an_unknown_parent_needs_the_registry():
+    # xiaoshan is in neither the sheet nor (unreadable) PostgreSQL: a 503 naming the database, not a guess.
+    body = "代码,名称,级别,类型,上级\nxiaoshan-edz,萧山经开区,国家级,经开区,xiaoshan\n".encode()
+    with TestClient(create_app(strict_settings(False))) as client:
+        response = client.put("/v1/zones", content=body, headers={**AUTH, "Content-Type": "text/csv"})
+    assert response.status_code == 503, response.text
+    detail = response.json()["detail"]
+    assert detail.startswith("the zone registry could not be read (PostgreSQL at 127.0.0.1:")
+    assert detail.endswith("a parent outside the batch cannot be confirmed; nothing was published, send it again")
+
+
+def strict_settings(strict: bool) -> IngestSettings:
+    return IngestSettings(
+        kafka_bootstrap=f"127.0.0.1:{free_port()}",
+        database_url=f"postgresql://127.0.0.1:{free_port()}/none",
+        admin_key=KEY,
+        broker_connect_timeout_s=0.2,
+        publish_timeout_s=0.5,
+        zones_strict=strict,
+    )
+
+
+def test_strict_zones_check_a_sheet_as_they_check_json():
+    # Strict mode must read the registry to accept any zone; with PostgreSQL unreachable a sheet is refused
+    # exactly as JSON is (503 naming the database), also in a dry run: nothing is accepted unchecked.
+    body = "园区,指标,期间,数值,单位\n高新区,出口额,2025-05,1,亿元\n".encode()
+    as_json = {
+        "observations": [{"zone": "高新区", "indicator": "export", "period": "2025-05", "value": 1, "unit": "亿元"}]
+    }
+    with TestClient(create_app(strict_settings(True))) as client:
+        sheet = client.post("/v1/observations?dry_run=true", content=body, headers={**AUTH, "Content-Type": "text/csv"})
+        json_body = client.post("/v1/observations?dry_run=true", json=as_json, headers=AUTH)
+    assert (sheet.status_code, json_body.status_code) == (503, 503), (sheet.text, json_body.text)
+    assert sheet.json()["detail"] == json_body.json()["detail"]
