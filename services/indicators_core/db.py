@@ -35,20 +35,22 @@ def with_connect_timeout(database_url: str, seconds: int = 10) -> str:
 def sync_catalog(conn: psycopg.Connection, catalog: Catalog) -> None:
     """Make the table indicator_catalog equal to the catalog file, in one transaction.
 
-    Readers that see only the database (Grafana) take names and units from it;
-    the file stays the one source of truth, so the table is rewritten, never edited.
+    Readers that see only the database (Grafana) take names, units and frequencies (a quarterly
+    indicator's period in words) from it; the file stays the one source of truth, so the table is
+    rewritten, never edited.
     """
     rows = [
-        (indicator.code, indicator.name_zh, indicator.unit, indicator.part_of, position)
+        (indicator.code, indicator.name_zh, indicator.unit, indicator.part_of, position, indicator.frequency)
         for position, indicator in enumerate(catalog.indicators.values(), start=1)
     ]
     with conn.transaction():
         conn.execute("DELETE FROM indicator_catalog WHERE NOT code = ANY(%s::text[])", ([row[0] for row in rows],))
         with conn.cursor() as cur:
             cur.executemany(
-                "INSERT INTO indicator_catalog (code, name_zh, unit, part_of, position) VALUES (%s, %s, %s, %s, %s) "
+                "INSERT INTO indicator_catalog (code, name_zh, unit, part_of, position, frequency) "
+                "VALUES (%s, %s, %s, %s, %s, %s) "
                 "ON CONFLICT (code) DO UPDATE SET name_zh = EXCLUDED.name_zh, unit = EXCLUDED.unit, "
-                "part_of = EXCLUDED.part_of, position = EXCLUDED.position",
+                "part_of = EXCLUDED.part_of, position = EXCLUDED.position, frequency = EXCLUDED.frequency",
                 rows,
             )
 

@@ -25,6 +25,7 @@ import pytest
 from psycopg.types.json import Jsonb
 
 from alerts.model import period_zh
+from indicators_core.catalog import load_catalog
 from indicators_core.vocabulary import RULE_ZH, Rule
 from tests.dashboards.grafana_sql import ALL, BEIJING, OVERVIEW, beijing_year, load_dashboard
 from tests.dashboards.panels import YEAR_2009, panel_rows, pick, resolve_variables
@@ -129,7 +130,9 @@ def conn(alerts_db: str) -> Iterator[psycopg.Connection]:
 
 def test_open_alerts_most_severe_first_then_newest(conn):
     rows = panel_rows(conn, OVERVIEW, TABLE, CHOSEN, YEAR_2011)
-    assert list(rows[0]) == ["级别", "开发区", "指标", "规则", "期间", "说明", "首次触发", "最近变化"]
+    # zone_code: hidden on the board, the code the 开发区 link passes (these zones are not registered: 开发区 is the code).
+    assert list(rows[0]) == ["级别", "开发区", "指标", "规则", "期间", "说明", "首次触发", "最近变化", "zone_code"]
+    assert [row["zone_code"] for row in rows] == [row["开发区"] for row in rows] == [JIA, BING, BING, YI]
     # The resolved 固定资产投资 alert is gone; the escalated one leads; the warnings newest first.
     assert pick(rows, *COLUMNS) == [BEHIND_CRITICAL, BEHIND_PROJECTS, PART_OVER_WHOLE, NEGATIVE_GROWTH]
     fired = [row["首次触发"] for row in rows]
@@ -176,57 +179,91 @@ def test_a_year_without_any_data_says_no_alert(conn):
 
 # Alerts of 2012 written straight into the table inside a transaction that is rolled back: the info level
 # and the rules the default thresholds make hard to reach through the pipeline (a growth target, a swing,
-# a late report), so the panel's words can be held against the Python that subscribers' messages use.
-LEVELS_ZONE = "看板预警丁区"
+# a late report), and every period form of a quarterly indicator (地区生产总值, stored at a quarter's last
+# month), so the panel's words can be held against the Python that subscribers' messages use.
+# 看板预警丁区 is not registered (shown by its code); 看板预警戊区 is, in the same transaction (shown by its name).
+LEVELS_ZONE, NAMED_ZONE, NAMED_ZONE_NAME = "看板预警丁区", "看板预警戊区", "看板预警戊开发区"
 AT = datetime(2012, 7, 20, 9, 0, tzinfo=BEIJING)
 INSERTED = [
-    # rule, indicator, period, state, severity, figures, fired, updated
-    ("negative_growth", "industrial_output", date(2012, 1, 1), "firing", "info", {"month": "7"}, AT, AT),
-    ("sharp_swing", "export", date(2012, 6, 1), "firing", "warning", {"month": "6"}, AT, AT + timedelta(hours=2)),
-    ("late_report", "import", date(2012, 6, 1), "firing", "warning", {"month": "6"}, AT, AT + timedelta(hours=1)),
-    ("behind_schedule", "signed_projects", date(2012, 1, 1), "firing", "critical", {"month": "1"}, AT, AT),
-    ("implausible", "export", date(2012, 3, 1), "firing", "critical", {}, AT, AT + timedelta(days=1)),
-    ("behind_schedule", "industrial_output", date(2012, 1, 1), "firing", "info", {}, AT, AT),
-    ("late_report", "export", date(2012, 5, 1), "resolved", "warning", {"month": "5"}, AT, AT),  # not open
-    ("late_report", "export", date(2011, 12, 1), "firing", "warning", {"month": "12"}, AT, AT),  # another year
-]
+    # zone, rule, indicator, period, state, severity, figures, fired, updated
+    (LEVELS_ZONE, "negative_growth", "industrial_output", date(2012, 1, 1), "firing", "info", {"month": "7"}, AT, AT),
+    (LEVELS_ZONE, "sharp_swing", "export", date(2012, 6, 1), "firing", "warning", {"month": "6"}, AT,
+     AT + timedelta(hours=2)),
+    (LEVELS_ZONE, "late_report", "import", date(2012, 6, 1), "firing", "warning", {"month": "6"}, AT,
+     AT + timedelta(hours=1)),
+    (LEVELS_ZONE, "behind_schedule", "signed_projects", date(2012, 1, 1), "firing", "critical", {"month": "1"}, AT, AT),
+    (LEVELS_ZONE, "implausible", "export", date(2012, 3, 1), "firing", "critical", {}, AT, AT + timedelta(days=1)),
+    (LEVELS_ZONE, "behind_schedule", "industrial_output", date(2012, 1, 1), "firing", "info", {}, AT, AT),
+    (LEVELS_ZONE, "late_report", "export", date(2012, 5, 1), "resolved", "warning", {"month": "5"}, AT, AT),  # not open
+    (LEVELS_ZONE, "late_report", "export", date(2011, 12, 1), "firing", "warning", {"month": "12"}, AT, AT),  # 2011
+    # 地区生产总值 (frequency = "quarter"): 一季度 / 上半年 / 前三季度 / 全年 for the year-to-date rules, 二季度 …
+    (LEVELS_ZONE, "behind_schedule", "gdp", date(2012, 1, 1), "firing", "warning", {"month": "6"}, AT,
+     AT + timedelta(hours=3)),
+    (LEVELS_ZONE, "negative_growth", "gdp", date(2012, 1, 1), "firing", "info", {"month": "9"}, AT, AT),
+    (LEVELS_ZONE, "sharp_swing", "gdp", date(2012, 6, 1), "firing", "info", {"month": "6"}, AT, AT),
+    (LEVELS_ZONE, "late_report", "gdp", date(2012, 12, 1), "firing", "info", {"month": "12"}, AT, AT),
+    (LEVELS_ZONE, "implausible", "gdp", date(2012, 3, 1), "firing", "critical", {}, AT, AT),
+    (NAMED_ZONE, "negative_growth", "gdp", date(2012, 1, 1), "firing", "info", {"month": "12"}, AT, AT),
+]  # fmt: skip
+
+
+def message_of(zone: str, rule: str, indicator: str, period: date) -> str:
+    return f"{rule} {indicator} {period}" + ("" if zone == LEVELS_ZONE else f" {zone}")
 
 
 def test_every_level_rule_and_period_in_the_words_subscribers_get(alerts_db: str):
+    zones = [LEVELS_ZONE, NAMED_ZONE]
     with psycopg.connect(alerts_db) as conn, conn.transaction(force_rollback=True):
-        conn.execute("DELETE FROM alerts WHERE zone = %s", (LEVELS_ZONE,))
-        for rule, indicator, period, state, severity, figures, fired, updated in INSERTED:
+        conn.execute("DELETE FROM alerts WHERE zone = ANY(%s)", (zones,))
+        conn.execute(
+            "INSERT INTO zones (code, name_zh, level, kind, source, batch_id, row_index, reported_at) "
+            "VALUES (%s, %s, 'other', '开发区', 'test', gen_random_uuid(), 0, now())",
+            (NAMED_ZONE, NAMED_ZONE_NAME),
+        )
+        for zone, rule, indicator, period, state, severity, figures, fired, updated in INSERTED:
             conn.execute(
                 "INSERT INTO alerts (rule, zone, indicator, period, state, severity, version, message, figures, "
                 "fired_at, updated_at, resolved_at) VALUES (%s, %s, %s, %s, %s, %s, 1, %s, %s, %s, %s, %s)",
-                (rule, LEVELS_ZONE, indicator, period, state, severity, f"{rule} {indicator} {period}",
+                (rule, zone, indicator, period, state, severity, message_of(zone, rule, indicator, period),
                  Jsonb(figures), fired, updated, updated if state == "resolved" else None),
             )  # fmt: skip
-        chosen = {"year": "2012", "zone": [LEVELS_ZONE], "indicator": [ALL]}
+        chosen = {"year": "2012", "zone": zones, "indicator": [ALL]}
         rows = panel_rows(conn, OVERVIEW, TABLE, chosen, YEAR_2012)
         counts = panel_rows(conn, OVERVIEW, COUNTS, chosen, YEAR_2012)
         # The zone is offered although it has no progress and no target in 2012: it has open alerts.
         _, specs = resolve_variables(conn, load_dashboard(OVERVIEW), chosen, YEAR_2012)
         assert LEVELS_ZONE in specs["zone"].options
-    assert pick(rows, "级别", "规则", "指标", "期间", "说明") == [
-        ("严重", "数据不合理", "出口额", "2012年3月", "implausible export 2012-03-01"),  # newest critical first
-        ("严重", "落后序时进度", "招商引资签约项目", "2012年1月", "behind_schedule signed_projects 2012-01-01"),
-        ("预警", "异常波动", "出口额", "2012年6月", "sharp_swing export 2012-06-01"),
-        ("预警", "数据迟报", "进口额", "2012年6月", "late_report import 2012-06-01"),
-        # Same level and time: by zone, then catalog order of the indicator, then rule.
-        ("提示", "落后序时进度", "规上工业产值", "2012年", "behind_schedule industrial_output 2012-01-01"),
-        ("提示", "增速为负或低于目标", "规上工业产值", "2012年1-7月", "negative_growth industrial_output 2012-01-01"),
-    ]
-    assert pick(counts, "严重", "预警", "提示") == [(2, 2, 2)]
+    assert pick(rows, "级别", "开发区", "规则", "指标", "期间", "说明") == [
+        ("严重", LEVELS_ZONE, "数据不合理", "出口额", "2012年3月", "implausible export 2012-03-01"),  # newest first
+        ("严重", LEVELS_ZONE, "落后序时进度", "招商引资签约项目", "2012年1月", "behind_schedule signed_projects 2012-01-01"),
+        ("严重", LEVELS_ZONE, "数据不合理", "地区生产总值", "2012年一季度", "implausible gdp 2012-03-01"),
+        ("预警", LEVELS_ZONE, "落后序时进度", "地区生产总值", "2012年上半年", "behind_schedule gdp 2012-01-01"),
+        ("预警", LEVELS_ZONE, "异常波动", "出口额", "2012年6月", "sharp_swing export 2012-06-01"),
+        ("预警", LEVELS_ZONE, "数据迟报", "进口额", "2012年6月", "late_report import 2012-06-01"),
+        # Same level and time: by zone (code points of the code), then catalog order of the indicator, then rule.
+        ("提示", LEVELS_ZONE, "落后序时进度", "规上工业产值", "2012年", "behind_schedule industrial_output 2012-01-01"),
+        ("提示", LEVELS_ZONE, "增速为负或低于目标", "规上工业产值", "2012年1-7月",
+         "negative_growth industrial_output 2012-01-01"),
+        ("提示", LEVELS_ZONE, "数据迟报", "地区生产总值", "2012年四季度", "late_report gdp 2012-12-01"),
+        ("提示", LEVELS_ZONE, "增速为负或低于目标", "地区生产总值", "2012年前三季度", "negative_growth gdp 2012-01-01"),
+        ("提示", LEVELS_ZONE, "异常波动", "地区生产总值", "2012年二季度", "sharp_swing gdp 2012-06-01"),
+        # A registered zone by its name (the link still carries the code).
+        ("提示", NAMED_ZONE_NAME, "增速为负或低于目标", "地区生产总值", "2012年全年",
+         f"negative_growth gdp 2012-01-01 {NAMED_ZONE}"),
+    ]  # fmt: skip
+    assert rows[-1]["zone_code"] == NAMED_ZONE
+    assert pick(counts, "严重", "预警", "提示") == [(3, 3, 6)]
     # The same words as the DingTalk/WeCom/e-mail messages and the webhook's period_zh.
+    catalog = load_catalog()
     by_message = {row["说明"]: row for row in rows}
-    for rule, indicator, period, state, _, figures, _, _ in INSERTED:
-        row = by_message.get(f"{rule} {indicator} {period}")
+    for zone, rule, indicator, period, state, _, figures, _, _ in INSERTED:
+        row = by_message.get(message_of(zone, rule, indicator, period))
         if state == "firing" and period.year == 2012:
             assert row is not None
             assert row["规则"] == RULE_ZH[Rule(rule)]
-            assert row["期间"] == period_zh(rule, period, figures)
+            assert row["期间"] == period_zh(rule, period, figures, quarterly=catalog.indicators[indicator].quarterly)
         else:
             assert row is None
     with psycopg.connect(alerts_db) as conn:
-        assert conn.execute("SELECT count(*) FROM alerts WHERE zone = %s", (LEVELS_ZONE,)).fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM alerts WHERE zone = ANY(%s)", (zones,)).fetchone() == (0,)
+        assert conn.execute("SELECT count(*) FROM zones WHERE code = %s", (NAMED_ZONE,)).fetchone() == (0,)
