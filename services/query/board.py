@@ -41,7 +41,7 @@ from indicators_core.catalog import Catalog
 from indicators_core.progress import round_half_up, time_progress_pct
 from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 from query import metrics
-from query.dependencies import CatalogDep, RepositoryDep
+from query.dependencies import AnswerCacheDep, CatalogDep, RepositoryDep
 from query.params import FieldProblem, cleaned_values, unknown_indicator
 from query.progress_items import progress_item
 from query.repository import AlertSelection, select_alerts
@@ -313,6 +313,7 @@ router = APIRouter()
 async def board(
     catalog: CatalogDep,
     repository: RepositoryDep,
+    cache: AnswerCacheDep,
     year: Annotated[str | None, Query(description="1990..2100; default: the latest year with data")] = None,
     month: Annotated[str | None, Query(description="1..12; default: the latest month with data in that year")] = None,
     zone: Annotated[list[str] | None, Query(description="Repeat for several zones; omit for all")] = None,
@@ -323,6 +324,7 @@ async def board(
     query, problems = parse_query(year, month, zone, indicator, catalog)
     if problems:
         return problem_page(problems, catalog)
+    kept: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None
     try:
         shown_year, shown_month = query.year, query.month
         rows: list[dict[str, Any]] = []
@@ -331,6 +333,17 @@ async def board(
             if latest is not None:
                 shown_year = shown_year if shown_year is not None else latest[0]
                 shown_month = shown_month if shown_month is not None else latest[1]
+        if shown_year is not None and shown_month is not None and query.zones is None:
+            # The whole month's page, polled by wall screens: kept while its rows and alerts are unchanged
+            # (query.answer_cache). The page shows no clock, so a kept page is the page that would be rendered.
+            version = (
+                await repository.progress_version(shown_year, shown_month),
+                await repository.alerts_version(shown_year),
+            )
+            kept = (("board", shown_year, shown_month, tuple(query.indicators or ())), version)
+            body = cache.get(*kept)
+            if body is not None:
+                return HTMLResponse(body)
         if shown_year is not None and shown_month is not None:
             rows = await repository.progress(shown_year, shown_month, query.zones, query.indicators)
         alert_records = (
@@ -350,7 +363,7 @@ async def board(
     alerts = None if shown_year is None else alerts_panel(shown_year, alert_records, catalog)
     time_progress = None if shown_month is None else round_half_up(time_progress_pct(shown_month), BOARD_DIGITS)
     reported = [item.reported_at for item in items if item.reported_at is not None]
-    return _html(
+    page = _html(
         "board.html",
         refresh_s=REFRESH_S,
         year=shown_year,
@@ -367,6 +380,9 @@ async def board(
         alerts=alerts,
         latest_report=max(reported).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if reported else None,
     )
+    if kept is not None:
+        cache.put(*kept, bytes(page.body))
+    return page
 
 
 # The board's other pages (query.board_rankings: 排名) render and read their parameters the same way.

@@ -13,6 +13,7 @@ from fastapi import Depends, Request
 from psycopg_pool import AsyncConnectionPool
 
 from indicators_core.catalog import Catalog
+from query.answer_cache import AnswerCache
 from query.config import QuerySettings
 from query.repository import ProgressRepository
 
@@ -33,6 +34,11 @@ def app_repository(request: Request) -> ProgressRepository:
     return repository
 
 
+def answer_cache(request: Request) -> AnswerCache:
+    cache: AnswerCache = request.app.state.answer_cache
+    return cache
+
+
 def subscriptions_pool(request: Request) -> AsyncConnectionPool:
     """The small read-write pool of the subscription API (the service's own pool is read-only)."""
     pool: AsyncConnectionPool = request.app.state.subscriptions_pool
@@ -42,4 +48,5 @@ def subscriptions_pool(request: Request) -> AsyncConnectionPool:
 SettingsDep = Annotated[QuerySettings, Depends(app_settings)]
 CatalogDep = Annotated[Catalog, Depends(app_catalog)]
 RepositoryDep = Annotated[ProgressRepository, Depends(app_repository)]
+AnswerCacheDep = Annotated[AnswerCache, Depends(answer_cache)]
 SubscriptionsPoolDep = Annotated[AsyncConnectionPool, Depends(subscriptions_pool)]

@@ -19,6 +19,7 @@ from yoyo import read_migrations
 from indicators_core.catalog import load_catalog
 from indicators_core.db import MIGRATIONS_DIR, describe_database
 from query import alerts_api, board, board_rankings, health, progress_api, rankings_api, subscriptions, zones_api
+from query.answer_cache import AnswerCache
 from query.config import QuerySettings
 from query.database import DatabaseUnavailable, open_database, open_subscriptions_pool
 from query.metrics import RequestMetrics
@@ -61,6 +62,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
     app.state.settings = settings = settings or QuerySettings()
     # Loaded once, for every router (query.dependencies.CatalogDep).
     app.state.catalog = load_catalog(settings.catalog_path)
+    app.state.answer_cache = AnswerCache()
     app.state.expected_migrations = [migration.id for migration in read_migrations(str(MIGRATIONS_DIR))]
     app.add_middleware(RequestMetrics)
     install_problem_handlers(app)

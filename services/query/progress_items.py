@@ -28,6 +28,13 @@ def utc(moment: datetime | None) -> datetime | None:
 
 def progress_item(row: dict[str, Any], catalog: Catalog, digits: int) -> ProgressItem:
     """One row of the progress table as the API shows it: percentages rounded, values as stored."""
+    return ProgressItem.model_construct(**progress_item_fields(row, catalog, digits))
+
+
+def progress_item_fields(row: dict[str, Any], catalog: Catalog, digits: int) -> dict[str, Any]:
+    """progress_item's fields as a dict, in the model's order: what the API writes, without building (and
+    validating, then dumping) a model per row, which took most of a thousand-zone /v1/progress
+    (tests/bench/reads_bench.py --profile). Every value is already of its field's type."""
 
     def pct(value: Decimal | None) -> Decimal | None:
         value = finite(value)
@@ -46,7 +53,7 @@ def progress_item(row: dict[str, Any], catalog: Catalog, digits: int) -> Progres
         has_growth_target=growth_target is not None,
         stock_completion_pct=completion if indicator is not None and indicator.stock else None,
     )
-    return ProgressItem(
+    return dict(
         zone=row["zone"],
         zone_name=row.get("zone_name"),
         indicator=row["indicator"],
@@ -77,6 +84,6 @@ def progress_item(row: dict[str, Any], catalog: Catalog, digits: int) -> Progres
         status_zh=status_zh,
         reported_at=utc(row["reported_at"]),
         computed_at=row["computed_at"].astimezone(UTC),
-        explanation=row.get("explanation"),
         share_of_parent_pct=pct(share_pct(finite(row["ytd_value"]), finite(row.get("parent_ytd_value")))),
+        explanation=row.get("explanation"),
     )

@@ -36,6 +36,22 @@ PROGRESS_COLUMNS = sql.SQL(
     "AND p.period = progress.period WHERE z.code = progress.zone) AS parent_ytd_value"
 )
 
+# Every write gives the row versions it leaves a new xmin (the writing transaction's id), so the count and the
+# sum of a 64-bit hash of each row's xmin change with any insert, update or delete, whatever the order in which
+# concurrent transactions commit (a latest computed_at would miss a slower worker's older clock).
+PROGRESS_VERSION = sql.SQL(
+    "SELECT (SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(xmin::text, 0)), 0) FROM progress"
+    " WHERE year = %(year)s AND month = %(month)s), "
+    "(SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(xmin::text, 0)), 0) FROM observations"
+    " WHERE period = %(period)s), "
+    "(SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(xmin::text, 0)), 0) FROM zones)"
+)
+
+ALERTS_VERSION = sql.SQL(
+    "SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(xmin::text, 0)), 0) FROM alerts"
+    " WHERE period >= %(first)s AND period < %(next)s"
+)
+
 # Lagging first (the largest shortfall first), then on track, then rows with a
 # target but no judgement, then rows without a target; within each, by zone and
 # indicator in code-point order (COLLATE "C": the same on every cluster).
@@ -216,6 +232,23 @@ class ProgressRepository:
             cursor = conn.cursor(row_factory=dict_row)
             await cursor.execute(query, params)
             return await cursor.fetchall()
+
+    async def progress_version(self, year: int, month: int) -> tuple[Any, ...]:
+        """What changes whenever an answer about the month could (query.answer_cache): its progress rows, its
+        observations (their explanations) and the zone registry (names, parents)."""
+        async with self.pool.connection() as conn, timed("progress_version"):
+            cursor = await conn.execute(
+                PROGRESS_VERSION, {"year": year, "month": month, "period": date(year, month, 1)}
+            )
+            row = await cursor.fetchone()
+        return tuple(row or ())
+
+    async def alerts_version(self, year: int) -> tuple[Any, ...]:
+        """What changes whenever the year's alerts could (their states, messages, severities)."""
+        async with self.pool.connection() as conn, timed("alerts_version"):
+            cursor = await conn.execute(ALERTS_VERSION, {"first": date(year, 1, 1), "next": date(year + 1, 1, 1)})
+            row = await cursor.fetchone()
+        return tuple(row or ())
 
     async def series(self, zone: str, indicator: str, first: date | None, last: date | None) -> list[dict[str, Any]]:
         """The progress rows of one zone and indicator, oldest first, between two months inclusive."""

@@ -40,3 +40,16 @@ def test_other_values():
         "at": "2025-06-01T08:30:00+00:00",
     }
     assert "高新区" in text  # UTF-8, not \u escapes
+
+
+def test_what_the_fast_encoder_refuses_is_written_the_same_by_the_python_one():
+    # orjson takes integers up to 64 bits; a larger one (a count summed in Python) still comes out exact.
+    big = 2**70
+    assert dumps({"n": big, "d": Decimal("0.1"), 3: "key"}) == '{"n":1180591620717411303424,"d":0.1,"3":"key"}'
+
+
+def test_keys_that_are_not_strings_and_models():
+    from query.schemas import IndicatorItem
+
+    item = IndicatorItem(code="gdp", name_zh="地区生产总值", unit="亿元", part_of=None)
+    assert dumps({1: [item]}) == '{"1":[{"code":"gdp","name_zh":"地区生产总值","unit":"亿元","part_of":null}]}'

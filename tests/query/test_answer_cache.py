@@ -1,0 +1,113 @@
+"""A kept /v1/progress answer is served only while every row behind it is unchanged (query.answer_cache).
+
+Against a real PostgreSQL: each change the processor could commit — a progress row revised, a row added or
+deleted, an observation's explanation, a zone registered — makes the next answer new, with the new figures.
+"""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+
+import httpx
+import psycopg
+import pytest
+
+from query.answer_cache import AnswerCache
+from query.config import QuerySettings
+from tests.in_process import query_api
+from tests.query.progress_rows import seed, zones
+
+pytestmark = [pytest.mark.integration, pytest.mark.anyio]
+# A year no other test reads, so that the whole month is this test's.
+YEAR = 1999
+
+
+@pytest.fixture
+async def client(migrated: str) -> AsyncIterator[httpx.AsyncClient]:
+    async with query_api(QuerySettings(database_url=migrated)) as api:
+        yield api
+
+
+async def month_items(client: httpx.AsyncClient, zone: list[str]) -> list[tuple]:
+    # All zones (the answer kept is the whole month's); the month is this test's alone.
+    response = await client.get("/v1/progress", params={"year": YEAR, "month": 5})
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert {i["zone"] for i in items} <= set(zone)
+    return [(i["zone"], i["zone_name"], i["ytd_value"], i["completion_pct"]) for i in items]
+
+
+async def test_every_change_behind_an_answer_makes_it_new(client: httpx.AsyncClient, migrated: str):
+    a, b = zones("缓存甲区", "缓存乙区")
+    seed(migrated, a, "industrial_output", YEAR, 5, ytd="40", target=100)
+    assert await month_items(client, [a, b]) == [(a, None, 40, 40.0)]
+    assert await month_items(client, [a, b]) == [(a, None, 40, 40.0)]  # served again, unchanged
+
+    with psycopg.connect(migrated) as conn:  # a revision, as the processor's upsert writes it
+        conn.execute("UPDATE progress SET ytd_value = 45, completion_pct = 45 WHERE zone = %s AND year = %s", (a, YEAR))
+    assert await month_items(client, [a, b]) == [(a, None, 45, 45.0)]
+
+    seed(migrated, b, "industrial_output", YEAR, 5, ytd="10", target=100)  # a row added
+    assert await month_items(client, [a, b]) == [(b, None, 10, 10.0), (a, None, 45, 45.0)]
+
+    with psycopg.connect(migrated) as conn:  # a zone registered: its name shows at once
+        conn.execute(
+            "INSERT INTO zones (code, name_zh, level, kind, source, batch_id, row_index, reported_at)"
+            " VALUES (%s, '缓存乙开发区', 'other', '经开区', 'test', gen_random_uuid(), 0, now())",
+            (b,),
+        )
+    assert await month_items(client, [a, b]) == [(b, "缓存乙开发区", 10, 10.0), (a, None, 45, 45.0)]
+
+    with psycopg.connect(migrated) as conn:  # a row deleted
+        conn.execute("DELETE FROM progress WHERE zone = %s", (b,))
+    assert await month_items(client, [a, b]) == [(a, None, 45, 45.0)]
+
+
+async def test_an_explanation_stored_with_the_month_shows_at_once(client: httpx.AsyncClient, migrated: str):
+    (a,) = zones("缓存说明区")
+    seed(migrated, a, "export", YEAR, 6, ytd="3", target=10)
+    first = (await client.get("/v1/progress", params={"year": YEAR, "month": 6})).json()["items"]
+    assert [(i["zone"], i["explanation"]) for i in first] == [(a, None)]
+    with psycopg.connect(migrated) as conn:
+        conn.execute(
+            "INSERT INTO observations (zone, indicator, period, basis, value, reported_value, reported_unit, source,"
+            " batch_id, row_index, reported_at, explanation) VALUES (%s, 'export', %s, 'ytd', 3, 3, '亿元', 'test',"
+            " gen_random_uuid(), 0, now(), '新投产项目集中出口')",
+            (a, f"{YEAR}-06-01"),
+        )
+    again = (await client.get("/v1/progress", params={"year": YEAR, "month": 6})).json()["items"]
+    assert again[0]["explanation"] == "新投产项目集中出口"
+
+
+def test_the_cache_keeps_the_most_recent_answers_only():
+    cache = AnswerCache(max_answers=2)
+    cache.put("a", 1, b"A")
+    cache.put("b", 1, b"B")
+    assert cache.get("a", 1) == b"A"  # a is now the most recent
+    cache.put("c", 1, b"C")  # b goes
+    assert (cache.get("b", 1), cache.get("a", 1), cache.get("c", 1)) == (None, b"A", b"C")
+    assert cache.get("a", 2) is None  # another version of the rows: not this answer
+    assert (cache.hits, cache.misses) == (3, 2)
+
+
+async def test_a_kept_board_page_changes_with_its_rows_and_its_alerts(client: httpx.AsyncClient, migrated: str):
+    (a,) = zones("缓存看板区")
+    seed(migrated, a, "industrial_output", YEAR, 7, ytd="30", target=100)  # month 7: this test's alone
+    first = await client.get("/board", params={"year": YEAR, "month": 7})
+    assert first.status_code == 200 and a in first.text and "缓存看板开发区" not in first.text
+    assert (await client.get("/board", params={"year": YEAR, "month": 7})).text == first.text
+    with psycopg.connect(migrated) as conn:
+        conn.execute(
+            "INSERT INTO zones (code, name_zh, level, kind, source, batch_id, row_index, reported_at)"
+            " VALUES (%s, '缓存看板开发区', 'other', '经开区', 'test', gen_random_uuid(), 0, now())",
+            (a,),
+        )
+    assert "缓存看板开发区" in (await client.get("/board", params={"year": YEAR, "month": 7})).text
+    with psycopg.connect(migrated) as conn:
+        conn.execute(
+            "INSERT INTO alerts (rule, zone, indicator, period, state, severity, version, message, figures,"
+            " fired_at, updated_at) VALUES ('behind_schedule', %s, 'industrial_output', %s, 'firing', 'critical',"
+            " 1, '缓存看板区落后序时进度', %s::jsonb, now(), now())",
+            (a, f"{YEAR}-01-01", '{"month": "7"}'),
+        )
+    assert "缓存看板区落后序时进度" in (await client.get("/board", params={"year": YEAR, "month": 7})).text
