@@ -11,7 +11,9 @@
    they go to `<results topic>.dead-letter` with the reason, and every other
    result is judged (indicators_core.isolation, indicators_core.dead_letters).
 2. `late_report_checks` runs at start and every alerts_late_check_interval_s:
-   is last month's report late for a series that normally reports it?
+   is last month's report late for a series that normally reports it? `stage_overdue_checks`, on the same
+   clock, judges every major project's stages (项目节点逾期), so that a deadline passing with no new
+   report still fires; a change of a zone's list is judged at once (its derived figures' results).
 3. `republish_stale` publishes events committed but never published (the
    worker stopped between the commit and the send); `refresh_firing` keeps
    the firing gauge equal to the database; `refresh_consumer_lag` reads how
@@ -36,7 +38,7 @@ from alerts.model import AlertTransition
 from alerts.outbox import enqueue_deliveries
 from alerts.store import AlertStore, Touched
 from indicators_core import events
-from indicators_core.catalog import load_catalog
+from indicators_core.catalog import load_catalog, subject_name
 from indicators_core.consumer_lag import ConsumerLagMetric, ConsumerLagReader
 from indicators_core.dead_letters import (
     apply_or_dead_letter,
@@ -113,12 +115,11 @@ async def with_store(work: Callable[[AlertStore], Awaitable[T]]) -> T:
 
 def alert_event(transition: AlertTransition) -> events.pb.AlertEvent:
     key = transition.key
-    indicator = catalog.get(key.indicator)
     event = events.pb.AlertEvent(
         rule=key.rule.value,
         zone=key.zone,
         indicator=key.indicator,
-        indicator_name=indicator.name_zh if indicator else key.indicator,
+        indicator_name=subject_name(catalog, key.indicator, transition.figures),
         year=key.period.year,
         month=key.period.month,
         version=transition.version,
@@ -168,7 +169,7 @@ async def evaluate_chunk(chunk: list[faust.EventT]) -> None:
 
         async def work(store: AlertStore) -> list[AlertTransition]:
             started = time.perf_counter()
-            transitions = await store.evaluate_results(touched)
+            transitions = await store.evaluate_results(touched, settings.now().date())
             metrics.EVALUATION_SECONDS.observe(time.perf_counter() - started)
             return transitions
 
@@ -218,6 +219,23 @@ async def late_report_checks() -> None:
         except Exception:
             # The next round tries again; a bug here must not stop the results agent.
             log.exception("late-report check failed")
+        await app.sleep(settings.alerts_late_check_interval_s)
+
+
+@app.task
+async def stage_overdue_checks() -> None:
+    """At start, then every interval: a deadline that passes with no new report still fires (项目节点逾期)."""
+    while not app.should_stop:
+        try:
+            today = settings.now().date()
+
+            async def check_stages(store: AlertStore, today: date = today) -> list[AlertTransition]:
+                return await store.check_stage_overdue(today)
+
+            await publish_committed(await with_store(check_stages))
+        except Exception:
+            # The next round tries again; a bug here must not stop the results agent.
+            log.exception("overdue-stage check failed")
         await app.sleep(settings.alerts_late_check_interval_s)
 
 

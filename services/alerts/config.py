@@ -119,6 +119,12 @@ class ImplausibleConfig(_RuleConfig):
     pass
 
 
+class StageOverdueConfig(_RuleConfig):
+    # 项目节点逾期: warning once a stage is overdue, critical once it is this many days overdue.
+    critical_after_days: int = Field(default=30, ge=1)
+    critical_severity: Severity = Severity.CRITICAL
+
+
 class RuleSet(BaseModel):
     """Every rule's thresholds for one indicator (the defaults with its overrides applied)."""
 
@@ -129,6 +135,8 @@ class RuleSet(BaseModel):
     sharp_swing: SharpSwingConfig = SharpSwingConfig()
     late_report: LateReportConfig = LateReportConfig()
     implausible: ImplausibleConfig = ImplausibleConfig()
+    # Judged per project, not per indicator: only its defaults apply (an [indicators.<code>] override is unused).
+    stage_overdue: StageOverdueConfig = StageOverdueConfig()
 
     def enabled(self, rule: Rule) -> bool:
         config: _RuleConfig = getattr(self, rule.value)
@@ -143,6 +151,7 @@ class RulesFile(BaseModel):
     sharp_swing: dict[str, Any] = {}
     late_report: dict[str, Any] = {}
     implausible: dict[str, Any] = {}
+    stage_overdue: dict[str, Any] = {}
     indicators: dict[str, dict[str, dict[str, Any]]] = {}
 
 

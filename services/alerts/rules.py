@@ -25,10 +25,12 @@ from alerts.config import (
     LateReportConfig,
     NegativeGrowthConfig,
     SharpSwingConfig,
+    StageOverdueConfig,
 )
 from alerts.model import AlertKey, Rule, Severity
 from indicators_core.catalog import Indicator
 from indicators_core.progress import MonthProgress, growth_mismatch, round_half_up
+from indicators_core.projects import STAGE_ZH, OverdueStage, Project, overdue_message
 from indicators_core.units import convert
 
 HUNDRED = Decimal(100)
@@ -487,3 +489,54 @@ def late_report(
         }
     )
     return Finding(key, True, config.severity, message, figures)
+
+
+# ---------------------------------------------------------------- 项目节点逾期
+
+
+def stage_alert_code(project_id: str, stage: str) -> str:
+    """The `indicator` of a stage_overdue alert: one alert per project and stage (docs/projects.md)."""
+    return f"{STAGE_ALERT_PREFIX}{project_id}/{stage}"
+
+
+STAGE_ALERT_PREFIX = "project:"
+
+
+def stage_overdue(project: Project, overdue: OverdueStage, config: StageOverdueConfig) -> Finding:
+    """项目节点逾期: the stage is overdue (indicators_core.projects.project_status); critical from
+    `critical_after_days` days overdue. The alert's period is the month the stage fell due."""
+    stage_zh = STAGE_ZH[overdue.stage]
+    key = AlertKey(
+        Rule.STAGE_OVERDUE,
+        project.zone,
+        stage_alert_code(project.id, overdue.stage),
+        date(overdue.due_on.year, overdue.due_on.month, 1),
+    )
+    critical = overdue.days_overdue >= config.critical_after_days
+    figures = {
+        "project_id": project.id,
+        "project_name": project.name,
+        "stage": overdue.stage,
+        "stage_zh": stage_zh,
+        "subject_zh": f"{project.name}·{stage_zh}",
+        "due_on": overdue.due_on.isoformat(),
+        "days_overdue": str(overdue.days_overdue),
+    }
+    # The zone's code leads the message; alerts.zone_names writes it as the registered name.
+    message = overdue_message(project, overdue)
+    return Finding(key, True, config.critical_severity if critical else config.severity, message, figures)
+
+
+def stage_no_longer_overdue(
+    key: AlertKey, figures: dict[str, str], project: Project | None, config: StageOverdueConfig
+) -> Finding:
+    """The resolution of a firing stage_overdue alert: the stage got its date (or its due date moved on)."""
+    stage = figures.get("stage", "")
+    stage_zh = STAGE_ZH.get(stage, stage)
+    name = project.name if project is not None else figures.get("project_name", key.indicator)
+    done_on = project.on(stage) if project is not None and stage else None
+    how = f"已于{done_on.year}年{done_on.month}月{done_on.day}日{stage_zh}" if done_on else f"{stage_zh}节点已不再逾期"
+    kept = {k: v for k, v in figures.items() if k != "days_overdue"}
+    if done_on is not None:
+        kept["done_on"] = done_on.isoformat()
+    return Finding(key, False, config.severity, f"{key.zone} {name} {how}，节点逾期已解除", kept)

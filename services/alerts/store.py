@@ -26,6 +26,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 import psycopg
+from psycopg.rows import dict_row
 from psycopg.types.json import Jsonb
 from psycopg_pool import AsyncConnectionPool
 
@@ -36,6 +37,7 @@ from alerts.model import AlertKey, AlertTransition, Rule, Severity, Transition
 from alerts.zone_names import named, zone_names
 from indicators_core.catalog import Catalog, Indicator
 from indicators_core.progress import MonthProgress
+from indicators_core.projects import Project, load_deadlines, project_from_record, project_status
 
 log = logging.getLogger(__name__)
 
@@ -105,6 +107,14 @@ FROM observations
 WHERE zone = ANY(%s::text[]) AND period >= %s AND period < %s
 GROUP BY zone, indicator
 HAVING max(period) >= %s
+"""
+
+# The project list the stage_overdue rule judges: the zones asked (or every zone), and the stage_overdue alerts still
+# firing there (a project moved to another zone resolves in the old one: both zones are judged).
+SELECT_PROJECTS = "SELECT * FROM projects WHERE %(all)s OR zone = ANY(%(zones)s::text[])"
+SELECT_FIRING_STAGES = """
+SELECT zone, indicator, period, figures FROM alerts
+WHERE rule = 'stage_overdue' AND state = 'firing' AND (%(all)s OR zone = ANY(%(zones)s::text[]))
 """
 
 SELECT_FIRING_COUNTS = "SELECT rule, severity, count(*) FROM alerts WHERE state = 'firing' GROUP BY rule, severity"
@@ -177,8 +187,24 @@ class AlertStore:
 
     # ------------------------------------------------------------ results
 
-    async def evaluate_results(self, touched: Iterable[Touched]) -> list[AlertTransition]:
-        """Judge every rule the changed months affect, in one transaction; the transitions it recorded."""
+    async def evaluate_results(self, touched: Iterable[Touched], today: date | None = None) -> list[AlertTransition]:
+        """Judge every rule the changed months affect, in one transaction; the transitions it recorded.
+
+        A figure derived from a zone's project list changes when a project does: with `today` (the evaluator's
+        calendar day), the zone's projects are judged for stage_overdue too, in a transaction of their own.
+        """
+        touched = list(touched)
+        listed = {
+            item.zone
+            for item in touched
+            if (indicator := self.catalog.get(item.indicator)) is not None and indicator.derived_from == "projects"
+        }
+        transitions = await self._evaluate_results(touched)
+        if today is not None and listed:
+            transitions += await self.check_stage_overdue(today, listed)
+        return transitions
+
+    async def _evaluate_results(self, touched: Iterable[Touched]) -> list[AlertTransition]:
         months: dict[tuple[str, str, int], set[int]] = defaultdict(set)
         for item in touched:
             if self.catalog.get(item.indicator) is None:
@@ -355,6 +381,48 @@ class AlertStore:
                 reported = {(p.year, p.month) for p in periods}
                 self._put(findings, R.late_report(zone, indicator, year, month, reported, config, checked_on=today))
             return await self._apply(conn, findings)
+
+    # ------------------------------------------------------------ overdue stages (the list and the clock)
+
+    async def check_stage_overdue(self, today: date, zones: Iterable[str] | None = None) -> list[AlertTransition]:
+        """项目节点逾期 as of `today`, for the projects of `zones` (None: every zone): one alert per project and
+        stage, fired when a stage is overdue, its message kept current (the days overdue), escalated past
+        critical_after_days, resolved when the stage has its date or is no longer overdue."""
+        config = self.rules.defaults.stage_overdue
+        if not config.enabled:
+            return []
+        asked = None if zones is None else sorted(set(zones))
+        params = {"all": asked is None, "zones": asked or []}
+        async with self.pool.connection() as conn, conn.transaction():
+            cursor = conn.cursor(row_factory=dict_row)
+            await cursor.execute(SELECT_PROJECTS, params)
+            projects = [project_from_record(row) for row in await cursor.fetchall()]
+            await cursor.execute(SELECT_FIRING_STAGES, params)
+            firing = await cursor.fetchall()
+            judged = {p.zone for p in projects} | {row["zone"] for row in firing}
+            if not judged:
+                return []
+            await self._lock_zones(conn, judged)
+            findings = self._stage_findings(projects, firing, today)
+            return await self._apply(conn, findings)
+
+    def _stage_findings(
+        self, projects: Sequence[Project], firing: Sequence[dict[str, Any]], today: date
+    ) -> dict[AlertKey, R.Finding | None]:
+        config = self.rules.defaults.stage_overdue
+        deadlines = load_deadlines()
+        findings: dict[AlertKey, R.Finding | None] = {}
+        for project in projects:
+            for overdue in project_status(project, deadlines, today).overdue:
+                self._put(findings, R.stage_overdue(project, overdue, config))
+        by_id = {project.id: project for project in projects}
+        for row in firing:
+            key = AlertKey(Rule.STAGE_OVERDUE, row["zone"], row["indicator"], row["period"])
+            if key not in findings:
+                figures = dict(row["figures"] or {})
+                current = by_id.get(figures.get("project_id", ""))
+                findings[key] = R.stage_no_longer_overdue(key, figures, current, config)
+        return findings
 
     # ------------------------------------------------------------ shared
 

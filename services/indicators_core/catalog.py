@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import tomllib
 import unicodedata
+from collections.abc import Mapping
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -16,6 +17,11 @@ FREQUENCIES = ("month", "quarter")
 # A flow accumulates over the year (累计, month values are differences); a stock is a level at the
 # period's end (规上工业企业数): nothing is derived from consecutive values, completion is value / target.
 KINDS = ("flow", "stock")
+# Where a series' figures come from when not from upstreams' observations: "projects", the figures the processor
+# derives from a zone's project list (PUT /v1/projects, indicators_core.projects). Such a series takes targets like
+# any other, but an observation of it is refused (ingest.validation): two sources of one figure would each
+# overwrite the other, and the project list is the one that can be checked project by project.
+DERIVED_SOURCES = ("projects",)
 
 
 @dataclass(frozen=True)
@@ -29,6 +35,11 @@ class Indicator:
     january: bool = True
     frequency: str = "month"  # "month" | "quarter": how often the series is published
     kind: str = "flow"  # "flow" (accumulates over the year) | "stock" (a level at the period's end)
+    derived_from: str | None = None  # "projects": computed by the processor from the project list, never posted
+
+    @property
+    def derived(self) -> bool:
+        return self.derived_from is not None
 
     @property
     def quarterly(self) -> bool:
@@ -78,6 +89,16 @@ class Catalog:
         return None
 
 
+def subject_name(catalog: Catalog, code: str, figures: Mapping[str, str] | None = None) -> str:
+    """What an alert is about, in words: the indicator's Chinese name; for an alert about something else (a
+    project's stage, rule stage_overdue: its code is `project:<id>/<stage>`) the words its figures carry
+    (`subject_zh`, "XX项目·供地"); else the code itself (an indicator dropped from the catalog)."""
+    indicator = catalog.get(code)
+    if indicator is not None:
+        return indicator.name_zh
+    return (figures or {}).get("subject_zh") or code
+
+
 def _name_key(name: str) -> str:
     """A name as compared: NFKC (full-width letters and brackets as ASCII), without any whitespace."""
     return "".join(unicodedata.normalize("NFKC", name).split()).casefold()
@@ -110,6 +131,7 @@ def _indicator(entry: dict[str, Any], position: int, origin: str) -> Indicator:
             january=bool(entry.get("january", True)),
             frequency=str(entry.get("frequency", "month")),
             kind=str(entry.get("kind", "flow")),
+            derived_from=entry.get("derived_from"),
             aliases=tuple(str(alias) for alias in entry.get("aliases", [])),
         )
     except KeyError as missing:
@@ -124,6 +146,11 @@ def _indicator(entry: dict[str, Any], position: int, origin: str) -> Indicator:
         )
     if indicator.kind not in KINDS:
         raise CatalogError(f"{origin}: {indicator.code}: kind '{indicator.kind}' is not one of {', '.join(KINDS)}")
+    if indicator.derived_from is not None and indicator.derived_from not in DERIVED_SOURCES:
+        raise CatalogError(
+            f"{origin}: {indicator.code}: derived_from '{indicator.derived_from}' is not one of"
+            f" {', '.join(DERIVED_SOURCES)}"
+        )
     if indicator.quarterly and not indicator.january:
         raise CatalogError(f"{origin}: {indicator.code}: january = false applies to monthly indicators only")
     return indicator

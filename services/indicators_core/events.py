@@ -13,6 +13,8 @@ from indicators_core.progress import MonthProgress, period_text
 Observation = pb.Observation
 Target = pb.Target
 Zone = pb.Zone
+Project = pb.Project
+ProjectInvestment = pb.ProjectInvestment
 Report = pb.Report
 ReportBatch = pb.ReportBatch
 ProgressResult = pb.ProgressResult

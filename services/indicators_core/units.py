@@ -19,6 +19,9 @@ SCALES: dict[str, dict[str, Decimal]] = {
     "cny": {"元": Decimal(1), "万元": Decimal(10_000), "亿元": Decimal(100_000_000)},
     "usd": {"美元": Decimal(1), "万美元": Decimal(10_000), "亿美元": Decimal(100_000_000)},
     "count": {"个": Decimal(1), "项": Decimal(1), "家": Decimal(1)},
+    # The figures derived from the project list (indicators_core.projects): rates and average durations.
+    "percent": {"%": Decimal(1)},
+    "days": {"天": Decimal(1)},
 }
 
 # A figure whose plain form would need more digits than this is refused rather

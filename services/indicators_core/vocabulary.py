@@ -46,6 +46,7 @@ class Rule(StrEnum):
     SHARP_SWING = "sharp_swing"  # monthly value far outside the series' own history
     LATE_REPORT = "late_report"  # no data for last month by the configured day
     IMPLAUSIBLE = "implausible"  # part > whole, or a cumulative value that falls
+    STAGE_OVERDUE = "stage_overdue"  # a major project's stage past its due date without a date (docs/projects.md)
 
     @property
     def zh(self) -> str:
@@ -59,6 +60,7 @@ RULE_ZH = {
     Rule.SHARP_SWING: "异常波动",
     Rule.LATE_REPORT: "数据迟报",
     Rule.IMPLAUSIBLE: "数据不合理",
+    Rule.STAGE_OVERDUE: "项目节点逾期",
 }
 
 
@@ -89,6 +91,9 @@ DELIVERY_OUTCOMES = ("sent", "retrying", "failed")
 # A registered zone's level (PUT /v1/zones; the zones table CHECKs it): 国家级, 省级, anything else.
 ZONE_LEVELS = ("national", "provincial", "other")
 ZONE_LEVEL_ZH = {"national": "国家级", "provincial": "省级", "other": "其他"}
+# A major project's tier (PUT /v1/projects; the projects table CHECKs it): 省/市/区重大项目.
+PROJECT_TIERS = ("province", "city", "zone")
+PROJECT_TIER_ZH = {"province": "省重大项目", "city": "市重大项目", "zone": "区重大项目"}
 
 
 @dataclass(frozen=True)

@@ -26,6 +26,7 @@ from ingest.context import IngestContext
 from ingest.history import HistoryUnavailable
 from ingest.limits import BodyTooLarge, read_body
 from ingest.problems import forbidden, implausible, problem, rejected, too_large
+from ingest.projects import ProjectRow
 from ingest.publisher import BatchTooLarge, BrokerUnavailable, build_batch, check_message_size
 from ingest.validation import BatchInvalid, ObservationRow, TargetRow, parse_json_body
 from ingest.zone_checks import check_zones
@@ -38,8 +39,9 @@ PLAUSIBILITY_CHECKED = "checked"
 PLAUSIBILITY_BATCH_ONLY = "batch only (database unavailable)"
 
 Rows = Sequence[ObservationRow | TargetRow]
-# What a write may carry: reports, or zones of the registry (PUT /v1/zones, admin only: no scope to check).
-AnyRows = Sequence[ObservationRow | TargetRow | ZoneRow]
+# What a write may carry: reports, zones of the registry (PUT /v1/zones, admin only: no scope to check), or projects
+# (PUT /v1/projects, whose scope ingest.projects_api checks).
+AnyRows = Sequence[ObservationRow | TargetRow | ZoneRow | ProjectRow]
 RowsT = TypeVar("RowsT", bound=AnyRows)
 
 
@@ -137,7 +139,7 @@ async def receive(
         return too_large(kind, str(error))
     except BatchInvalid as error:
         return rejected(kind, error)
-    violations = scope_violations(writer, kind, [row for row in rows if not isinstance(row, ZoneRow)])
+    violations = scope_violations(writer, kind, [row for row in rows if isinstance(row, ObservationRow | TargetRow)])
     if violations:
         return forbidden(kind, writer, violations)
     refusal = await check_zones(context, kind, rows)

@@ -16,7 +16,7 @@ from fastapi import FastAPI
 from fastapi.openapi.utils import get_openapi
 from starlette.concurrency import run_in_threadpool
 
-from ingest import health, metrics, reports_api, templates_api, zones_api
+from ingest import health, metrics, projects_api, reports_api, templates_api, zones_api
 from ingest.config import IngestSettings
 from ingest.context import IngestContext, build_context
 from ingest.history import StoredHistory
@@ -60,7 +60,7 @@ def create_app(
     app.state.ingest = context = build_context(settings or IngestSettings(), publisher, history)
     metrics.start_sources(writer.source for writer in context.writers)
     install_problem_handlers(app)
-    for router in (reports_api.router, zones_api.router, templates_api.router, health.router):
+    for router in (reports_api.router, zones_api.router, projects_api.router, templates_api.router, health.router):
         app.include_router(router)
 
     def openapi() -> dict[str, Any]:

@@ -4,6 +4,7 @@ from collections.abc import Iterable
 
 from prometheus_client import Counter, Gauge, Histogram
 
+from ingest.projects import PROJECT_FIELDS
 from ingest.validation import OBSERVATION_FIELDS, TARGET_FIELDS
 from ingest.zones import ZONE_FIELDS
 
@@ -35,7 +36,7 @@ PLAUSIBILITY_UNCHECKED = Counter(
     " be read in time",
 )
 
-KINDS = ("observation", "target", "zone")
+KINDS = ("observation", "target", "zone", "project")
 # The fields a rejection names: the body that is not JSON, its list ("observations"), a row that is
 # not an object, and each field of a row. A field the row should not have ("unknown field 'valu'")
 # counts as unknown_field: its name is the sender's, so a series per name would be unbounded.
@@ -44,6 +45,9 @@ REJECTABLE_FIELDS = {
     "observation": frozenset({"body", "observations", "row", UNKNOWN_FIELD, *OBSERVATION_FIELDS}),
     "target": frozenset({"body", "targets", "row", UNKNOWN_FIELD, *TARGET_FIELDS}),
     "zone": frozenset({"body", "zones", "row", UNKNOWN_FIELD, *ZONE_FIELDS}),
+    # A project's problems name a stage or a month (stages.land, completed_investment[2].value): counted by the field
+    # they belong to (ingest.problems.rejected), so the series stay few.
+    "project": frozenset({"body", "projects", "row", UNKNOWN_FIELD, *PROJECT_FIELDS}),
 }
 
 # Every series starts at 0: Prometheus' increase() does not count a series' first sample, so

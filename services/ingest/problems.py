@@ -61,7 +61,9 @@ def rejected(kind: str, error: BatchInvalid) -> JSONResponse:
     for found in error.errors:
         # A field a row should not have is counted as unknown_field: its name is the sender's,
         # unbounded (one series each) and possibly not encodable (a lone surrogate).
-        field = found.field if found.field in metrics.REJECTABLE_FIELDS[kind] else metrics.UNKNOWN_FIELD
+        # A project's problem names a stage or a month (stages.land): counted by the field it belongs to.
+        top = found.field.split(".", 1)[0].split("[", 1)[0] if kind == "project" else found.field
+        field = top if top in metrics.REJECTABLE_FIELDS[kind] else metrics.UNKNOWN_FIELD
         metrics.ROWS_REJECTED.labels(kind, field).inc()
     rows = sorted({p.row for p in error.errors if p.row is not None})
     detail = (

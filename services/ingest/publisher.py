@@ -23,6 +23,7 @@ from indicators_core.events import decimal_text, to_timestamp
 from indicators_core.progress import Basis
 from indicators_core.topics import ensure_topics
 from ingest import metrics
+from ingest.projects import ProjectRow
 from ingest.validation import ObservationRow, TargetRow
 from ingest.zones import ZoneRow
 
@@ -60,7 +61,7 @@ def check_message_size(batch: events.ReportBatch) -> bytes:
 
 
 def build_batch(
-    rows: Sequence[ObservationRow | TargetRow | ZoneRow],
+    rows: Sequence[ObservationRow | TargetRow | ZoneRow | ProjectRow],
     source: str,
     reported_at: datetime,
     batch_id: str | None = None,
@@ -87,6 +88,8 @@ def build_batch(
                     reported_yoy_pct=decimal_text(row.reported_yoy_pct),
                 )
             )
+        elif isinstance(row, ProjectRow):
+            report.project.CopyFrom(project_event(row))
         elif isinstance(row, ZoneRow):
             report.zone.CopyFrom(
                 events.Zone(
@@ -111,6 +114,33 @@ def build_batch(
                 )
             )
     return batch
+
+
+def project_event(row: ProjectRow) -> events.Project:
+    return events.Project(
+        id=row.id,
+        zone=row.zone,
+        name=row.name,
+        tier=row.tier or "",
+        industry=row.industry or "",
+        total_investment=decimal_text(row.total_investment),
+        reported_total_investment=decimal_text(row.reported_total_investment),
+        reported_unit=row.reported_unit,
+        stages={stage: day.isoformat() for stage, day in row.stages.items()},
+        planned={stage: day.isoformat() for stage, day in row.planned.items()},
+        annual_plan_investment={year: decimal_text(value) for year, value in row.annual_plan_investment.items()},
+        completed_investment=[
+            events.ProjectInvestment(
+                year=month.year,
+                month=month.month,
+                basis=events.BASIS_YTD if month.basis is Basis.YTD else events.BASIS_MONTH,
+                value=decimal_text(month.value),
+                reported_value=decimal_text(month.reported_value),
+                reported_unit=month.reported_unit,
+            )
+            for month in row.completed_investment
+        ],
+    )
 
 
 class _Lease:

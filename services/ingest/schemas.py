@@ -210,10 +210,11 @@ def with_catalog_codes(spec: dict[str, Any], catalog: Catalog) -> dict[str, Any]
                 row = rows.get("items", {}).get("properties", {}) if isinstance(rows, dict) else {}
                 if "indicator" in row:
                     row["indicator"]["enum"] = list(catalog.codes())
-                if "unit" in row:
+                # A project's units are its own (元, 万元, 亿元: ProjectRowModel), not the catalog's.
+                if "unit" in row and "total_investment" not in row:
                     unit = row["unit"]
                     # A target row (it has a kind) may be a growth target, in %.
-                    known = [*units, "%"] if "kind" in row else units
+                    known = list(dict.fromkeys([*units, "%"])) if "kind" in row else units
                     if "anyOf" in unit:  # optional: string or null
                         unit["anyOf"] = [{"type": "string", "enum": known}, {"type": "null"}]
                     else:
@@ -317,5 +318,85 @@ ZONES_EXAMPLE = {
             "parent": "yuhang",
             "groups": ["浙江省级以上开发区"],
         },
+    ]
+}
+
+
+DATE_PATTERN = r"^[0-9]{4}-[0-9]{2}-[0-9]{2}$"
+StageDate = Annotated[str, StringConstraints(pattern=DATE_PATTERN)] | None
+
+
+class ProjectStages(BaseModel):
+    """A date YYYY-MM-DD (or null) per stage, in order: 上会 → 签约 → 注册 → 供地 → 开工 → 竣工 → 投产."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    meeting: StageDate = Field(default=None, description="上会")
+    signed: StageDate = Field(default=None, description="签约")
+    registered: StageDate = Field(default=None, description="注册 (may stay null)")
+    land: StageDate = Field(default=None, description="供地/拿地")
+    start: StageDate = Field(default=None, description="开工")
+    completion: StageDate = Field(default=None, description="竣工")
+    production: StageDate = Field(default=None, description="投产")
+
+
+class CompletedInvestment(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    period: str = Field(pattern=r"^[0-9]{4}-[0-9]{2}$", description="The month, YYYY-MM, not after this one.")
+    value: Figure = Field(description=f"完成投资, at least 0, in `unit`. {FIGURE_RULES}")
+    unit: Literal["元", "万元", "亿元"] | None = Field(default=None, description="Left out: the project's unit.")
+    basis: Literal["ytd", "month"] = Field(default="ytd", description="'ytd' (本年累计) or 'month' (当月).")
+
+
+class ProjectRowModel(BaseModel):
+    model_config = ConfigDict(extra="forbid", title="Project")
+
+    id: str = Field(
+        min_length=1, max_length=100, pattern=r"^[^|]*$", description="The upstream's id, unique across the list."
+    )
+    zone: str = Field(min_length=1, max_length=MAX_ZONE_LENGTH, pattern=r"^[^|]*$", description=TEXT_RULES)
+    name: str = Field(min_length=1, max_length=200)
+    tier: Literal["province", "city", "zone"] | None = Field(default=None, description="省/市/区重大项目, or null")
+    industry: str | None = Field(default=None, min_length=1, max_length=50)
+    total_investment: Figure = Field(description=f"计划总投资, at least 0, in `unit`. {FIGURE_RULES}")
+    unit: Literal["元", "万元", "亿元"] = Field(description="Of every amount of the row; converted exactly to 亿元.")
+    stages: ProjectStages | None = Field(
+        default=None,
+        description="Actual dates: never going backwards along the order (注册 may be null), none after today"
+        " (Asia/Shanghai), and no date after a stage without one (注册 apart).",
+    )
+    planned: ProjectStages | None = Field(default=None, description="Planned dates: each the stage's deadline.")
+    annual_plan_investment: dict[str, Figure] | None = Field(
+        default=None, description='年度计划投资 per year, in `unit`: {"2023": 12.5}.'
+    )
+    completed_investment: list[CompletedInvestment] | None = Field(
+        default=None,
+        max_length=120,
+        description="完成投资 by month; a month sent again replaces that month, months left out are kept.",
+    )
+
+
+class ProjectBatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    projects: list[ProjectRowModel] = Field(min_length=1, description="One row per id; all accepted or none.")
+
+
+PROJECTS_EXAMPLE = {
+    "projects": [
+        {
+            "id": "fcw-2023-017",
+            "zone": "fuchunwan",
+            "name": "年产10万台新能源汽车电机项目",
+            "tier": "city",
+            "industry": "新能源汽车",
+            "total_investment": 125000,
+            "unit": "万元",
+            "stages": {"meeting": "2023-01-05", "signed": "2023-01-10", "registered": "2023-02-01"},
+            "planned": {"start": "2023-06-30"},
+            "annual_plan_investment": {"2023": 50000},
+            "completed_investment": [{"period": "2023-03", "value": 3200, "basis": "ytd"}],
+        }
     ]
 }

@@ -23,9 +23,8 @@ from ingest.limits import BodyTooLarge, read_body
 from ingest.problems import forbidden, implausible, problem, rejected, too_large
 from ingest.sheets import XLSX_TYPE, SheetBatch, SheetFormat, SheetUnreadable, read_sheet, sheet_format
 from ingest.sheets import Kind as SheetKind
-from ingest.validation import BatchInvalid, ObservationRow, RowError
+from ingest.validation import BatchInvalid, ObservationRow, RowError, TargetRow
 from ingest.zone_checks import check_zones
-from ingest.zones import ZoneRow
 
 SHEET_KINDS: dict[str, SheetKind] = {"observations": "observations", "targets": "targets", "zones": "zones"}
 
@@ -169,7 +168,7 @@ async def _checked(
     context: IngestContext, writer: Writer, kind: str, rows: AnyRows, batch: SheetBatch | None, dry_run: bool
 ) -> Response:
     """Scope, plausibility, then publishing (or, in a dry run, the answer that it would be published)."""
-    violations = scope_violations(writer, kind, [row for row in rows if not isinstance(row, ZoneRow)])
+    violations = scope_violations(writer, kind, [row for row in rows if isinstance(row, ObservationRow | TargetRow)])
     if violations:
         return _relabelled(forbidden(kind, writer, violations), batch, "errors")
     # The registry's checks (parents; every zone registered under INDICATORS_ZONES_STRICT), as for JSON.

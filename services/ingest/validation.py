@@ -539,6 +539,15 @@ def _observation(check: _RowChecker, row: Any, catalog: Catalog, today: date) ->
     if series is None:
         return None
     zone, indicator = series
+    if indicator is not None and indicator.derived:
+        # One source per figure: the processor recomputes it from the list at every change of a project,
+        # so a posted figure would be overwritten at the next change, or overwrite the list's (catalog.py).
+        check.fail(
+            "indicator",
+            f"{indicator.code} ({indicator.name_zh}) is derived from the project list: send the projects"
+            " (PUT /v1/projects), not the figure; its targets are set with PUT /v1/targets",
+        )
+        indicator = None
     year_month = check.period(row, indicator, today)
     basis = check.basis(row, indicator)
     reported_yoy_pct = check.percentage(row, "reported_yoy_pct")

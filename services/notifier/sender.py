@@ -44,7 +44,7 @@ from psycopg.rows import dict_row
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 from tenacity import AsyncRetrying, retry_if_exception_type, stop_after_delay, wait_exponential
 
-from indicators_core.catalog import Catalog
+from indicators_core.catalog import Catalog, subject_name
 from indicators_core.netguard import TargetRefused, TargetUnresolved
 from indicators_core.vocabulary import Severity, Transition
 from notifier import channels, metrics
@@ -284,7 +284,7 @@ class Notifier:
                         rule=row["rule"],
                         zone=row["zone"],
                         indicator=row["indicator"],
-                        indicator_name=indicator.name_zh if indicator else row["indicator"],
+                        indicator_name=subject_name(self.catalog, row["indicator"], row["figures"]),
                         period=row["period"],
                         version=row["version"],
                         transition=row["transition"],

@@ -50,6 +50,7 @@ from indicators_core.faust_worker import (
 from indicators_core.topics import series_key
 from processor import metrics
 from processor.config import ProcessorSettings
+from processor.projects_store import PROJECTS_KEY
 from processor.store import ZONE_KEY, ProgressStore, SeriesResult
 
 log = logging.getLogger("processor")
@@ -130,6 +131,10 @@ async def split_batches(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
                 # One key for the registry: its reports stay in order on one partition, like a series'.
                 messages.append((series_key(report.zone.code, ZONE_KEY), report.SerializeToString()))
                 continue
+            if report.HasField("project"):
+                # A zone's projects on one partition, in order: each change recomputes the zone's figures.
+                messages.append((series_key(report.project.zone, PROJECTS_KEY), report.SerializeToString()))
+                continue
             payload_of = report.observation if report.HasField("observation") else report.target
             messages.append((series_key(payload_of.zone, payload_of.indicator), report.SerializeToString()))
         await send_all(reports_topic, messages)
@@ -154,6 +159,8 @@ def describe_report(report: events.Report) -> str:
         what = f"observation {obs.zone!r} {obs.indicator} {obs.year}-{obs.month:02d}"
     elif report.HasField("zone"):
         what = f"zone {report.zone.code!r} ({report.zone.name_zh!r})"
+    elif report.HasField("project"):
+        what = f"project {report.project.id!r} of {report.project.zone!r}"
     else:
         kind = "growth target" if report.target.kind == "growth" else "target"
         what = f"{kind} {report.target.zone!r} {report.target.indicator} {report.target.year}"

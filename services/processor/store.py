@@ -30,6 +30,23 @@ from indicators_core.progress import (
     affected_years,
     compute_year,
 )
+from indicators_core.projects import (
+    MAJOR_PROJECT_INVESTMENT,
+    Project,
+    derived_year,
+    months_to_derive,
+    shanghai_today,
+    zone_investment_year,
+)
+from processor.projects_store import (
+    PROJECT_SERIES,
+    PROJECTS_KEY,
+    changed_zone_years,
+    project_of_event,
+    projects_of_zones,
+    store_projects,
+    stored_projects,
+)
 
 log = logging.getLogger(__name__)
 
@@ -153,6 +170,13 @@ ON CONFLICT (zone, indicator, period) DO UPDATE SET
     computed_at = EXCLUDED.computed_at, yoy_source = EXCLUDED.yoy_source,
     reported_yoy_pct = EXCLUDED.reported_yoy_pct, growth_target_pct = EXCLUDED.growth_target_pct,
     growth_gap_pp = EXCLUDED.growth_gap_pp, growth_on_track = EXCLUDED.growth_on_track
+"""
+
+
+# A derived series' year recomputed from the project list: its months that no longer have a figure (a rate whose
+# projects moved to another year) are removed, so that no stale figure outlives the list it came from.
+DELETE_STALE_PROGRESS = """
+DELETE FROM progress WHERE zone = %s AND indicator = %s AND year = %s AND NOT (month = ANY(%s::int[]))
 """
 
 
@@ -299,7 +323,8 @@ class ProgressStore:
         """Store the reports and recompute every figure they affect, in one transaction."""
         changes = group_changes(reports)
         zones = [r for r in reports if r.HasField("zone")]
-        if not changes and not zones:
+        projects = [r for r in reports if r.HasField("project")]
+        if not changes and not zones and not projects:
             return []
         async with self.pool.connection() as conn, conn.transaction():
             if zones:
@@ -308,13 +333,20 @@ class ProgressStore:
                     zone_rows = [_zone_params(r) for r in zones]
                     await cur.executemany(UPSERT_ZONE, zone_rows)
                     await cur.executemany(INSERT_ZONE_REVISION, zone_rows)
-            if not changes:
+            if projects:
+                await self._project_changes(conn, projects, changes)
+            if not changes and not projects:
                 return []
             # Serialise work on a series across workers (a rebalance can hand a
             # partition over while the old owner is mid-chunk); sorted order
             # means two workers never wait on each other in a cycle.
             async with conn.cursor() as cur:
-                await cur.execute(LOCK_SERIES, ([f"{zone}|{indicator}" for zone, indicator in sorted(changes)],))
+                keys = {f"{zone}|{indicator}" for zone, indicator in changes}
+                # A zone's list too: its figures are read from every project of the zone.
+                keys.update(f"{zone}|{PROJECTS_KEY}" for zone, indicator in changes if self._from_projects(indicator))
+                await cur.execute(LOCK_SERIES, (sorted(keys),))
+                if projects:
+                    await store_projects(conn, projects)
                 observations = [r for r in reports if r.HasField("observation")]
                 targets = [r for r in reports if r.HasField("target") and not is_growth_target(r)]
                 growth_targets = [r for r in reports if is_growth_target(r)]
@@ -330,8 +362,53 @@ class ProgressStore:
                     rows = [_growth_target_params(r) for r in growth_targets]
                     await cur.executemany(UPSERT_GROWTH_TARGET, rows)
                     await cur.executemany(INSERT_GROWTH_TARGET_REVISION, rows)
-            results = await self._recompute(conn, changes)
+            results = await self._recompute(conn, changes) if changes else []
         return results
+
+    def _from_projects(self, code: str) -> bool:
+        """Whether a series is (or may be) computed from the project list rather than only from observations."""
+        entry = self.catalog.get(code)
+        return code == MAJOR_PROJECT_INVESTMENT or (entry is not None and entry.derived_from == "projects")
+
+    async def _project_changes(
+        self, conn: AsyncConnection, reports: Sequence[events.Report], changes: dict[tuple[str, str], SeriesChange]
+    ) -> None:
+        """The series project reports change: every derived series of the zones and years they touch.
+
+        They count as reported in those years (so the next year's growth follows too), whichever version wins: the
+        replaced version's zone and years are recomputed as well, since its dates no longer count. Read before the
+        series are locked, so that one sorted lock covers the chunk (the zone's list keys are among them).
+        """
+        replaced = await stored_projects(conn, sorted({r.project.id for r in reports}))
+        for zone, years in changed_zone_years([project_of_event(r) for r in reports], replaced).items():
+            for code in PROJECT_SERIES:
+                if self.catalog.get(code) is not None:
+                    changes.setdefault((zone, code), SeriesChange()).report_years.update(years)
+
+    def _project_reports(
+        self, code: str, projects: Sequence[Project], years: Iterable[int], observed: dict[int, dict[int, MonthReport]]
+    ) -> tuple[dict[int, dict[int, MonthReport]], set[int]]:
+        """A series' reports by year as the project list gives them (derived figures: 1月 to each month's end, as
+        cumulative reports), and the years the list decides. major_project_investment keeps its observations in
+        the years whose projects carry no completed investment."""
+        today = shanghai_today(datetime.now(UTC))
+        newest = max((p.reported_at for p in projects if p.reported_at is not None), default=None)
+        by_year: dict[int, dict[int, MonthReport]] = {}
+        from_list: set[int] = set()
+        for year in years:
+            if code == MAJOR_PROJECT_INVESTMENT:
+                figures = zone_investment_year(projects, year)
+                if not figures:
+                    if year in observed:
+                        by_year[year] = observed[year]
+                    continue
+            else:
+                figures = derived_year(projects, year, months_to_derive(year, today)).get(code, {})
+            from_list.add(year)
+            by_year[year] = {
+                m: MonthReport(year, m, Basis.YTD, value, reported_at=newest) for m, value in figures.items()
+            }
+        return by_year, from_list
 
     async def _recompute(
         self, conn: AsyncConnection, changes: dict[tuple[str, str], SeriesChange]
@@ -359,6 +436,17 @@ class ProgressStore:
             await cur.execute(SELECT_GROWTH_TARGETS, selection)
             for zone, indicator, year, value, reported_at in await cur.fetchall():
                 growth_targets[(zone, indicator)][year] = (value, reported_at)
+        stale: list[tuple[str, str, int, list[int]]] = []
+        listed = [key for key in keys if self._from_projects(key[1])]
+        if listed:
+            projects = await projects_of_zones(conn, {zone for zone, _ in listed})
+            for key in listed:
+                span = range(min(years[key]) - 1, max(years[key]) + 1)
+                derived, from_list = self._project_reports(key[1], projects.get(key[0], []), span, reports[key])
+                reports[key] = defaultdict(dict, derived)
+                stale.extend(
+                    (key[0], key[1], year, sorted(derived.get(year, {}))) for year in years[key] if year in from_list
+                )
 
         computed_at = datetime.now(UTC)
         results: list[SeriesResult] = []
@@ -379,8 +467,10 @@ class ProgressStore:
                     growth_target_reported_at=growth_target[1] if growth_target else None,
                 ):
                     results.append(SeriesResult(zone, indicator, row, computed_at))
-        if results:
-            async with conn.cursor() as cur:
+        async with conn.cursor() as cur:
+            if stale:
+                await cur.executemany(DELETE_STALE_PROGRESS, stale)
+            if results:
                 await cur.executemany(
                     UPSERT_PROGRESS, [progress_params(r.zone, r.indicator, r.row, computed_at) for r in results]
                 )

@@ -21,7 +21,7 @@ from fastapi.responses import Response
 from pydantic import BaseModel, Field
 
 from alerts.model import TRANSITION_ZH, Rule, Severity, Transition, period_zh
-from indicators_core.catalog import Catalog
+from indicators_core.catalog import Catalog, subject_name
 from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 from query.board import rule_words, severity_words
 from query.dependencies import CatalogDep, RepositoryDep
@@ -120,16 +120,16 @@ def transition_words(transition: str) -> str:
 
 def _common(row: dict[str, Any], catalog: Catalog) -> dict[str, Any]:
     """The fields an alert and an alert event share, in words as well as codes."""
-    indicator = catalog.get(row["indicator"])
     period: date = row["period"]
     figures = dict(row["figures"] or {})
+    indicator = catalog.get(row["indicator"])  # None for a project's stage (project:<id>/<stage>)
     return {
         "rule": row["rule"],
         "rule_zh": rule_words(row["rule"]),
         "zone": row["zone"],
         "zone_name": row.get("zone_name"),
         "indicator": row["indicator"],
-        "indicator_name": indicator.name_zh if indicator else row["indicator"],
+        "indicator_name": subject_name(catalog, row["indicator"], figures),
         "period": f"{period.year:04d}-{period.month:02d}",
         "period_zh": period_zh(row["rule"], period, figures, quarterly=bool(indicator and indicator.quarterly)),
         "severity": row["severity"],

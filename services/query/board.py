@@ -37,7 +37,7 @@ from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoes
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from alerts.model import RULE_ZH, Rule, Severity, period_zh
-from indicators_core.catalog import Catalog
+from indicators_core.catalog import Catalog, subject_name
 from indicators_core.progress import round_half_up, time_progress_pct
 from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 from query import metrics
@@ -165,13 +165,13 @@ def severity_words(severity: str) -> str:
 
 
 def alert_row(record: dict[str, Any], catalog: Catalog) -> AlertRow:
-    indicator = catalog.get(record["indicator"])
     period: date = record["period"]
+    indicator = catalog.get(record["indicator"])  # None for a project's stage (project:<id>/<stage>)
     return AlertRow(
         severity=record["severity"],
         severity_zh=severity_words(record["severity"]),
         zone=record.get("zone_name") or record["zone"],  # the registered name, else the code
-        indicator_name=indicator.name_zh if indicator else record["indicator"],
+        indicator_name=subject_name(catalog, record["indicator"], record["figures"]),
         rule_zh=rule_words(record["rule"]),
         period_text=period_zh(
             record["rule"], period, dict(record["figures"] or {}), quarterly=bool(indicator and indicator.quarterly)

@@ -18,7 +18,17 @@ from yoyo import read_migrations
 
 from indicators_core.catalog import load_catalog
 from indicators_core.db import MIGRATIONS_DIR, describe_database
-from query import alerts_api, board, board_rankings, health, progress_api, rankings_api, subscriptions, zones_api
+from query import (
+    alerts_api,
+    board,
+    board_rankings,
+    health,
+    progress_api,
+    projects_api,
+    rankings_api,
+    subscriptions,
+    zones_api,
+)
 from query.answer_cache import AnswerCache
 from query.config import QuerySettings
 from query.database import DatabaseUnavailable, open_database, open_subscriptions_pool
@@ -73,6 +83,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         alerts_api.router,
         progress_api.router,
         zones_api.router,
+        projects_api.router,
         rankings_api.router,
         health.router,
     )

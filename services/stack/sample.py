@@ -2,7 +2,8 @@
 
 Last year's twelve months and this year's months so far (1-2月 released together; no January
 for investment, as upstreams really report), cumulative (累计) figures, and this year's annual
-targets; 地区生产总值 by quarter (1-n季度, "YYYY-Qn"), and growth-rate targets (增长X%以上). Zones differ on purpose: some on track (飘红), some lagging, one shrinking. Seeded, so
+targets; 地区生产总值 by quarter (1-n季度, "YYYY-Qn"), growth-rate targets (增长X%以上), and each zone's major-project
+list (some projects overdue). Zones differ on purpose: some on track (飘红), some lagging, one shrinking. Seeded, so
 the same figures every time; posting twice changes nothing.
 """
 
@@ -203,10 +204,67 @@ def build_quarterly(this_year: int, last_month: int) -> tuple[list[dict], list[d
     return observations, targets
 
 
+INDUSTRIES = ("新能源汽车", "集成电路", "生物医药", "高端装备", "新材料", "数字经济")
+PRODUCTS = ("电机", "电池", "芯片封测", "创新药", "精密轴承", "碳纤维", "工业软件", "储能系统")
+TIERS = ("province", "city", "zone", None)
+
+
+def _day(start: date, low: int, high: int, rng: random.Random) -> date:
+    return date.fromordinal(start.toordinal() + rng.randint(low, high))
+
+
+def build_projects(today: date) -> tuple[list[dict], list[dict]]:
+    """The zones' major-project lists (PUT /v1/projects): projects signed since January of last year, each
+    carried through its stages at a pace of its own up to `today`; about one stage in five stalls, so some
+    projects are overdue (签约后2个月未供地, …) and some reached a stage late. No completed investment: the sample's
+    重大项目完成投资 stays the observations above. With a target of 亿元以上签约项目数 for each zone."""
+    rng = random.Random(20260503)  # noqa: S311 -- sample figures, not secrets
+    first = date(today.year - 1, 1, 1)
+    # (stage, days after the previous stage, low and high): 签约即供地 within about 2 months, 拿地即开工 within 3, …
+    pace = (("land", 25, 80), ("start", 40, 110), ("completion", 200, 420), ("production", 10, 45))
+    projects: list[dict] = []
+    targets: list[dict] = []
+    for number, zone in enumerate(ZONES, start=1):
+        for index in range(6 + rng.randint(0, 4)):
+            signed = _day(first, 0, max(0, (today - first).days - 5), rng)
+            stages = {"meeting": _day(signed, -25, -5, rng).isoformat(), "signed": signed.isoformat()}
+            if rng.random() < 0.7:
+                stages["registered"] = _day(signed, 3, 20, rng).isoformat()
+            previous = date.fromisoformat(max(stages.values()))
+            planned: dict[str, str] = {}
+            for stage, low, high in pace:
+                reached = _day(previous, low, high, rng)
+                if stage == "start" and rng.random() < 0.5:
+                    planned["start"] = _day(previous, 80, 100, rng).isoformat()
+                if reached > today or rng.random() < 0.2:
+                    break
+                stages[stage] = reached.isoformat()
+                previous = reached
+            product, industry = rng.choice(PRODUCTS), rng.choice(INDUSTRIES)
+            in_wan = rng.random() < 0.3  # some zones keep their 台账 in 万元
+            investment = Decimal(str(round(rng.uniform(0.3, 30), 2)))
+            projects.append(
+                {
+                    "id": f"sample-{number}-{index + 1:02d}",
+                    "zone": zone,
+                    "name": f"{product}项目（{signed.year}-{index + 1:02d}）",
+                    "tier": rng.choice(TIERS),
+                    "industry": industry,
+                    "total_investment": str(investment * 10000 if in_wan else investment),
+                    "unit": "万元" if in_wan else "亿元",
+                    "stages": stages,
+                    "planned": planned,
+                }
+            )
+        targets.append({"zone": zone, "indicator": "projects_signed_100m", "year": today.year, "value": "8"})
+    return projects, targets
+
+
 def main() -> int:
     ingest_url = os.environ.get("INDICATORS_INGEST_URL", "http://127.0.0.1:8000")
     key = os.environ.get("INDICATORS_ADMIN_KEY") or _key_from_data_dir()
     observations, targets = build(sample_day())
+    projects, project_targets = build_projects(sample_day())
     headers = {"Authorization": f"Bearer {key}"}
     with httpx.Client(headers=headers, timeout=60) as client:
         response = client.put(f"{ingest_url}/v1/zones", json={"zones": REGISTRY})
@@ -221,9 +279,17 @@ def main() -> int:
                 except UploadFailed as failed:
                     print(f"{kind} refused: {failed.detail} {failed.problems[:5]}", file=sys.stderr)
                     return 1
+        response = client.put(f"{ingest_url}/v1/projects", json={"projects": projects})
+        if response.status_code != 202:
+            print(f"projects refused: {response.status_code} {response.text}", file=sys.stderr)
+            return 1
+        response = client.put(f"{ingest_url}/v1/targets", json={"targets": project_targets})
+        if response.status_code != 202:
+            print(f"project targets refused: {response.status_code} {response.text}", file=sys.stderr)
+            return 1
     print(
-        f"posted {len(REGISTRY)} registered zones, {len(observations)} observations and {len(targets)} targets"
-        f" for {len(ZONES)} zones to {ingest_url}"
+        f"posted {len(REGISTRY)} registered zones, {len(observations)} observations, {len(targets)} targets and"
+        f" {len(projects)} major projects for {len(ZONES)} zones to {ingest_url}"
     )
     return 0
 

@@ -215,7 +215,9 @@ def test_bad_parameters_get_a_422_page_naming_each(seeded: Pipeline):
         "indicator: unknown indicator 'gross_output' (known: industrial_output, fixed_asset_investment, "
         "manufacturing_investment, import_export, export, import, foreign_capital, signed_projects, "
         "signed_investment, major_project_investment, gdp, industrial_investment, industrial_value_added, "
-        "tax_revenue, domestic_capital, enterprises_above_scale)",
+        "tax_revenue, domestic_capital, enterprises_above_scale, projects_signed, projects_signed_investment,"
+        " projects_signed_100m, projects_started, projects_in_production, project_start_rate_pct,"
+        " project_production_rate_pct, project_registration_rate_pct, land_to_start_avg_days)",
     ]
     response = httpx.get(f"{seeded.query_url}/board", params={"year": "1989"}, timeout=30)
     assert response.status_code == 422

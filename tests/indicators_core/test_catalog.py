@@ -22,6 +22,15 @@ def test_the_packaged_catalog_has_the_domain_indicators():
         "tax_revenue",
         "domestic_capital",
         "enterprises_above_scale",
+        "projects_signed",
+        "projects_signed_investment",
+        "projects_signed_100m",
+        "projects_started",
+        "projects_in_production",
+        "project_start_rate_pct",
+        "project_production_rate_pct",
+        "project_registration_rate_pct",
+        "land_to_start_avg_days",
     ]
     assert catalog.get("industrial_output").name_zh == "规上工业产值"
     assert catalog.get("foreign_capital").unit == "万美元"
@@ -54,6 +63,28 @@ def test_frequency_and_kind_default_to_monthly_flows():
         ("domestic_capital", "实际到位内资"),
     ]:
         assert (catalog.get(code).name_zh, catalog.get(code).unit, catalog.get(code).kind) == (name, "亿元", "flow")
+
+
+def test_the_project_lists_figures_are_derived_counts_amounts_rates_and_days():
+    catalog = load_catalog()
+    derived = {code: catalog.get(code) for code in catalog.codes() if catalog.get(code).derived}
+    assert {code: (i.name_zh, i.unit, i.kind, i.integer) for code, i in derived.items()} == {
+        "projects_signed": ("签约项目数（项目清单）", "个", "flow", True),
+        "projects_signed_investment": ("签约项目总投资（项目清单）", "亿元", "flow", False),
+        "projects_signed_100m": ("亿元以上签约项目数", "个", "flow", True),
+        "projects_started": ("新开工项目数", "个", "flow", True),
+        "projects_in_production": ("投产项目数", "个", "flow", True),
+        "project_start_rate_pct": ("项目开工率", "%", "stock", False),
+        "project_production_rate_pct": ("项目投产率", "%", "stock", False),
+        "project_registration_rate_pct": ("项目注册率", "%", "stock", False),
+        "land_to_start_avg_days": ("拿地至开工平均天数", "天", "stock", False),
+    }
+    assert {i.derived_from for i in derived.values()} == {"projects"}
+    # Upstreams keep posting 重大项目完成投资 where they have no project list: it is not derived.
+    assert catalog.get("major_project_investment").derived_from is None
+    entry = '[[indicator]]\ncode="a"\nname_zh="甲"\nunit="个"\nscale="count"\n'
+    with pytest.raises(CatalogError, match="a: derived_from 'list' is not one of projects"):
+        parse_catalog(entry + 'derived_from="list"\n')
 
 
 def test_a_wrong_frequency_or_kind_fails_at_load():

@@ -49,6 +49,7 @@ COLUMNS: dict[str, tuple[str, ...]] = {
     "status": vocabulary.DELIVERY_STATUSES,
     "basis": ("ytd", "month"),  # the catalog's and the reports' basis: not an alert vocabulary, held here too
     "yoy_source": tuple(YoySource),
+    "tier": vocabulary.PROJECT_TIERS,  # a major project's tier (0010_projects)
     "level": vocabulary.ZONE_LEVELS,  # a registered zone's level (0008_zones)  # where a progress row's growth came from (indicators_core.progress)
 }
 WORDS: dict[str, dict[str, str]] = {
@@ -127,7 +128,14 @@ def test_the_overview_alert_table_says_rules_and_severities_in_the_vocabularys_w
 
 def test_every_code_has_its_words_and_every_channel_its_sender() -> None:
     assert set(RULE_ZH) == set(Rule) and set(SEVERITY_ZH) == set(Severity) and set(TRANSITION_ZH) == set(Transition)
-    assert [rule.zh for rule in Rule] == ["落后序时进度", "增速为负或低于目标", "异常波动", "数据迟报", "数据不合理"]
+    assert [rule.zh for rule in Rule] == [
+        "落后序时进度",
+        "增速为负或低于目标",
+        "异常波动",
+        "数据迟报",
+        "数据不合理",
+        "项目节点逾期",
+    ]
     assert [severity.rank for severity in Severity] == [0, 1, 2]
     assert set(DEAD_LETTER_REASON_ZH) == set(dead_letters.REASONS)
     assert len({channel.code for channel in CHANNELS}) == len({channel.zh for channel in CHANNELS}) == len(CHANNELS)

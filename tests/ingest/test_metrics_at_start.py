@@ -41,6 +41,24 @@ OBSERVATION_FIELDS = {
 TARGET_FIELDS = {"body", "targets", "row", "zone", "indicator", "year", "value", "unit", "kind", "unknown_field"}
 # PUT /v1/zones (ingest.zones): the registry's rows.
 ZONE_FIELDS = {"body", "zones", "row", "code", "name_zh", "level", "kind", "parent", "groups", "unknown_field"}
+# PUT /v1/projects (ingest.projects): a stage or a month counts under its field (stages.land → stages).
+PROJECT_FIELDS = {
+    "body",
+    "projects",
+    "row",
+    "id",
+    "zone",
+    "name",
+    "tier",
+    "industry",
+    "total_investment",
+    "unit",
+    "stages",
+    "planned",
+    "annual_plan_investment",
+    "completed_investment",
+    "unknown_field",
+}
 
 
 @pytest.fixture
@@ -72,7 +90,7 @@ def test_rows_published_by_every_configured_writer_start_at_zero(ingest_url: str
     published = series(ingest_url, "indicators_ingest_rows_published_total")
     assert published == {
         (("kind", kind), ("source", source)): 0.0
-        for kind in ("observation", "target", "zone")
+        for kind in ("observation", "target", "zone", "project")
         for source in ("admin", "stats-bureau", "customs")
     }
     # Received rows too; the time of the last batch is not invented: no series until one is accepted.
@@ -80,6 +98,7 @@ def test_rows_published_by_every_configured_writer_start_at_zero(ingest_url: str
         (("kind", "observation"),): 0.0,
         (("kind", "target"),): 0.0,
         (("kind", "zone"),): 0.0,
+        (("kind", "project"),): 0.0,
     }
     assert series(ingest_url, "indicators_ingest_last_received_timestamp_seconds") == {}
 
@@ -96,6 +115,7 @@ def test_rows_rejected_for_every_field_validation_names_start_at_zero(ingest_url
         {("observation", field) for field in OBSERVATION_FIELDS}
         | {("target", field) for field in TARGET_FIELDS}
         | {("zone", field) for field in ZONE_FIELDS}
+        | {("project", field) for field in PROJECT_FIELDS}
     )
     assert rejected_rows(ingest_url) == dict.fromkeys(expected, 0.0)
 

@@ -66,7 +66,9 @@ def test_every_problem_is_listed_with_row_and_field():
             "unknown indicator 'gross_output' (known: industrial_output, fixed_asset_investment, "
             "manufacturing_investment, import_export, export, import, foreign_capital, signed_projects, "
             "signed_investment, major_project_investment, gdp, industrial_investment, industrial_value_added, "
-            "tax_revenue, domestic_capital, enterprises_above_scale)",
+            "tax_revenue, domestic_capital, enterprises_above_scale, projects_signed, projects_signed_investment,"
+            " projects_signed_100m, projects_started, projects_in_production, project_start_rate_pct,"
+            " project_production_rate_pct, project_registration_rate_pct, land_to_start_avg_days)",
         ),
         (1, "period", "'2026-13': month 13 is not 1..12"),
         (
@@ -592,3 +594,26 @@ def test_a_bad_growth_target_is_named():
         (2, "value", "-120% is below -100%: an amount cannot fall by more than all of it"),
         (4, "year", "row 3 already sets the 2026 growth target of A区 export"),
     ]
+
+
+def test_a_figure_derived_from_the_project_list_is_refused_as_an_observation_but_takes_targets():
+    assert problems(
+        observations(
+            {"zone": "A区", "indicator": "projects_signed_100m", "period": "2026-05", "value": 83, "unit": "个"}
+        )
+    ) == [
+        (
+            0,
+            "indicator",
+            "projects_signed_100m (亿元以上签约项目数) is derived from the project list: send the projects"
+            " (PUT /v1/projects), not the figure; its targets are set with PUT /v1/targets",
+        )
+    ]
+    (target,) = validate_targets(
+        {"targets": [{"zone": "A区", "indicator": "projects_signed_100m", "year": 2026, "value": 150}]}, CATALOG, 100
+    )
+    assert (target.value, target.reported_unit) == (D(150), "个")
+    (rate,) = validate_targets(
+        {"targets": [{"zone": "A区", "indicator": "project_start_rate_pct", "year": 2026, "value": 90}]}, CATALOG, 100
+    )
+    assert (rate.value, rate.reported_unit, rate.kind) == (D(90), "%", "absolute")

@@ -100,12 +100,12 @@ async def test_create_read_update_pause_delete(client: httpx.AsyncClient, module
         (
             {"rules": ["behind_schedule", "too_hot"]},
             "rules[1]",
-            "unknown rule 'too_hot' (known: behind_schedule, negative_growth, sharp_swing, late_report, implausible)",
+            "unknown rule 'too_hot' (known: behind_schedule, negative_growth, sharp_swing, late_report, implausible, stage_overdue)",
         ),
         (
             {"indicators": ["gross_output"]},
             "indicators[0]",
-            "unknown indicator 'gross_output' (known: industrial_output, fixed_asset_investment, manufacturing_investment, import_export, export, import, foreign_capital, signed_projects, signed_investment, major_project_investment, gdp, industrial_investment, industrial_value_added, tax_revenue, domestic_capital, enterprises_above_scale)",
+            "unknown indicator 'gross_output' (known: industrial_output, fixed_asset_investment, manufacturing_investment, import_export, export, import, foreign_capital, signed_projects, signed_investment, major_project_investment, gdp, industrial_investment, industrial_value_added, tax_revenue, domestic_capital, enterprises_above_scale, projects_signed, projects_signed_investment, projects_signed_100m, projects_started, projects_in_production, project_start_rate_pct, project_production_rate_pct, project_registration_rate_pct, land_to_start_avg_days)",
         ),
         ({"secret": None}, "secret", "is required for a webhook: messages are signed with it (HMAC-SHA256)"),
         ({"min_severity": "fatal"}, "min_severity", "'fatal' is not one of info, warning, critical"),

@@ -76,7 +76,7 @@ def test_every_problem_is_named() -> None:
         ("indicators[0]", "unknown indicator 'gross_output' (known: " + ", ".join(CATALOG.codes()) + ")"),
         (
             "rules[0]",
-            "unknown rule 'late' (known: behind_schedule, negative_growth, sharp_swing, late_report, implausible)",
+            "unknown rule 'late' (known: behind_schedule, negative_growth, sharp_swing, late_report, implausible, stage_overdue)",
         ),
         ("min_severity", "'urgent' is not one of info, warning, critical"),
         ("paused", "must be true or false"),

@@ -93,3 +93,25 @@ def test_the_sample_registers_its_zones_with_parents_and_a_peer_group():
         "临港产业园",
     ]
     assert (by_code["高新区"].parent, by_code["滨江区"].parent, by_code["示范市"].parent) == ("滨江区", "示范市", None)
+
+
+@pytest.mark.parametrize("today", [date(2027, 3, 5), date(2026, 7, 20), date(2026, 12, 15)], ids=str)
+def test_the_sample_project_lists_are_accepted_and_some_projects_are_overdue(today: date):
+    from indicators_core.projects import Project, load_deadlines, project_status
+    from ingest.projects import validate_projects
+    from stack.sample import build_projects
+
+    projects, targets = build_projects(today)
+    rows = validate_projects({"projects": projects}, today, 5000)  # every row valid as of the day
+    assert {row.zone for row in rows} == set(ZONES)
+    statuses = [
+        project_status(
+            Project(r.id, r.zone, r.name, r.total_investment, r.stages, r.planned, r.tier), load_deadlines(), today
+        )
+        for r in rows
+    ]
+    overdue = [s for s in statuses if s.days_overdue is not None]
+    assert 0 < len(overdue) < len(statuses)
+    assert any(s.late for s in statuses)
+    assert {(t["zone"], t["indicator"]) for t in targets} == {(zone, "projects_signed_100m") for zone in ZONES}
+    assert build_projects(today) == (projects, targets)

@@ -81,8 +81,73 @@ class Zone(_message.Message):
     groups: _containers.RepeatedScalarFieldContainer[str]
     def __init__(self, code: _Optional[str] = ..., name_zh: _Optional[str] = ..., level: _Optional[str] = ..., kind: _Optional[str] = ..., parent: _Optional[str] = ..., groups: _Optional[_Iterable[str]] = ...) -> None: ...
 
+class ProjectInvestment(_message.Message):
+    __slots__ = ("year", "month", "basis", "value", "reported_value", "reported_unit")
+    YEAR_FIELD_NUMBER: _ClassVar[int]
+    MONTH_FIELD_NUMBER: _ClassVar[int]
+    BASIS_FIELD_NUMBER: _ClassVar[int]
+    VALUE_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_VALUE_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_UNIT_FIELD_NUMBER: _ClassVar[int]
+    year: int
+    month: int
+    basis: Basis
+    value: str
+    reported_value: str
+    reported_unit: str
+    def __init__(self, year: _Optional[int] = ..., month: _Optional[int] = ..., basis: _Optional[_Union[Basis, str]] = ..., value: _Optional[str] = ..., reported_value: _Optional[str] = ..., reported_unit: _Optional[str] = ...) -> None: ...
+
+class Project(_message.Message):
+    __slots__ = ("id", "zone", "name", "tier", "industry", "total_investment", "reported_total_investment", "reported_unit", "stages", "planned", "annual_plan_investment", "completed_investment")
+    class StagesEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class PlannedEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: str
+        value: str
+        def __init__(self, key: _Optional[str] = ..., value: _Optional[str] = ...) -> None: ...
+    class AnnualPlanInvestmentEntry(_message.Message):
+        __slots__ = ("key", "value")
+        KEY_FIELD_NUMBER: _ClassVar[int]
+        VALUE_FIELD_NUMBER: _ClassVar[int]
+        key: int
+        value: str
+        def __init__(self, key: _Optional[int] = ..., value: _Optional[str] = ...) -> None: ...
+    ID_FIELD_NUMBER: _ClassVar[int]
+    ZONE_FIELD_NUMBER: _ClassVar[int]
+    NAME_FIELD_NUMBER: _ClassVar[int]
+    TIER_FIELD_NUMBER: _ClassVar[int]
+    INDUSTRY_FIELD_NUMBER: _ClassVar[int]
+    TOTAL_INVESTMENT_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_TOTAL_INVESTMENT_FIELD_NUMBER: _ClassVar[int]
+    REPORTED_UNIT_FIELD_NUMBER: _ClassVar[int]
+    STAGES_FIELD_NUMBER: _ClassVar[int]
+    PLANNED_FIELD_NUMBER: _ClassVar[int]
+    ANNUAL_PLAN_INVESTMENT_FIELD_NUMBER: _ClassVar[int]
+    COMPLETED_INVESTMENT_FIELD_NUMBER: _ClassVar[int]
+    id: str
+    zone: str
+    name: str
+    tier: str
+    industry: str
+    total_investment: str
+    reported_total_investment: str
+    reported_unit: str
+    stages: _containers.ScalarMap[str, str]
+    planned: _containers.ScalarMap[str, str]
+    annual_plan_investment: _containers.ScalarMap[int, str]
+    completed_investment: _containers.RepeatedCompositeFieldContainer[ProjectInvestment]
+    def __init__(self, id: _Optional[str] = ..., zone: _Optional[str] = ..., name: _Optional[str] = ..., tier: _Optional[str] = ..., industry: _Optional[str] = ..., total_investment: _Optional[str] = ..., reported_total_investment: _Optional[str] = ..., reported_unit: _Optional[str] = ..., stages: _Optional[_Mapping[str, str]] = ..., planned: _Optional[_Mapping[str, str]] = ..., annual_plan_investment: _Optional[_Mapping[int, str]] = ..., completed_investment: _Optional[_Iterable[_Union[ProjectInvestment, _Mapping]]] = ...) -> None: ...
+
 class Report(_message.Message):
-    __slots__ = ("batch_id", "row_index", "source", "reported_at", "observation", "target", "zone")
+    __slots__ = ("batch_id", "row_index", "source", "reported_at", "observation", "target", "zone", "project")
     BATCH_ID_FIELD_NUMBER: _ClassVar[int]
     ROW_INDEX_FIELD_NUMBER: _ClassVar[int]
     SOURCE_FIELD_NUMBER: _ClassVar[int]
@@ -90,6 +155,7 @@ class Report(_message.Message):
     OBSERVATION_FIELD_NUMBER: _ClassVar[int]
     TARGET_FIELD_NUMBER: _ClassVar[int]
     ZONE_FIELD_NUMBER: _ClassVar[int]
+    PROJECT_FIELD_NUMBER: _ClassVar[int]
     batch_id: str
     row_index: int
     source: str
@@ -97,7 +163,8 @@ class Report(_message.Message):
     observation: Observation
     target: Target
     zone: Zone
-    def __init__(self, batch_id: _Optional[str] = ..., row_index: _Optional[int] = ..., source: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., observation: _Optional[_Union[Observation, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ..., zone: _Optional[_Union[Zone, _Mapping]] = ...) -> None: ...
+    project: Project
+    def __init__(self, batch_id: _Optional[str] = ..., row_index: _Optional[int] = ..., source: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., observation: _Optional[_Union[Observation, _Mapping]] = ..., target: _Optional[_Union[Target, _Mapping]] = ..., zone: _Optional[_Union[Zone, _Mapping]] = ..., project: _Optional[_Union[Project, _Mapping]] = ...) -> None: ...
 
 class ReportBatch(_message.Message):
     __slots__ = ("batch_id", "source", "reported_at", "reports")
