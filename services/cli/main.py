@@ -91,7 +91,9 @@ def cli(context: click.Context, url: str | None, query_url: str | None, key: str
 @cli.command(name="upload")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
 @click.option(
-    "--kind", type=click.Choice(["observations", "targets", "zones"]), help="Default: from the file (its header)"
+    "--kind",
+    type=click.Choice(["observations", "targets", "zones", "projects"]),
+    help="Default: from the file (its header)",
 )
 @click.option("--sheet", help="XLSX: the sheet to read (default: the first)")
 @click.option("--dry-run", is_flag=True, help="Validate the whole file on ingest; publish nothing")

@@ -21,6 +21,8 @@ from typing import Any
 import httpx
 
 from indicators_core.catalog import Catalog, load_catalog
+from indicators_core.projects import shanghai_today
+from ingest.projects import validate_projects
 from ingest.sheets import SheetBatch, SheetUnreadable, read_sheet
 from ingest.validation import BatchInvalid, parse_json_body, validate_observations, validate_targets
 from ingest.zones import validate_zones
@@ -31,6 +33,7 @@ PATHS = {
     "observations": ("POST", "/v1/observations"),
     "targets": ("PUT", "/v1/targets"),
     "zones": ("PUT", "/v1/zones"),
+    "projects": ("PUT", "/v1/projects"),
 }
 
 
@@ -68,7 +71,7 @@ class UploadResult:
 
 def _sheet_kind(path: Path, body: bytes, form: str, sheet: str | None, kind: str | None) -> SheetBatch:
     catalog = _catalog()
-    kinds = [kind] if kind else ["observations", "targets", "zones"]
+    kinds = [kind] if kind else ["observations", "targets", "zones", "projects"]
     first_error: SheetUnreadable | None = None
     for candidate in kinds:
         try:
@@ -91,8 +94,10 @@ def _validation_problems(batch: SheetBatch) -> list[dict[str, Any]]:
             validate_observations(batch.payload, catalog, datetime.now(UTC).date(), len(rows))
         elif batch.kind == "targets":
             validate_targets(batch.payload, catalog, len(rows))
-        else:
+        elif batch.kind == "zones":
             validate_zones(batch.payload, len(rows))
+        else:
+            validate_projects(batch.payload, shanghai_today(datetime.now(UTC)), len(rows))
     except BatchInvalid as error:
         return [p.as_dict() for p in error.errors]
     return []
@@ -127,7 +132,8 @@ def read_file(path: Path, kind: str | None = None, sheet: str | None = None) -> 
     keys = [key for key in PATHS if isinstance(payload, dict) and isinstance(payload.get(key), list)]
     if len(keys) != 1 or (kind is not None and keys[0] != kind):
         raise UploadFailed(
-            f'{path}: a JSON file holds {{"observations": [...]}}, {{"targets": [...]}} or {{"zones": [...]}}'
+            f'{path}: a JSON file holds {{"observations": [...]}}, {{"targets": [...]}}, {{"zones": [...]}}'
+            ' or {"projects": [...]}'
         )
     return FileRows(keys[0], payload[keys[0]])
 

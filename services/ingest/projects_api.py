@@ -2,19 +2,20 @@
 
 from __future__ import annotations
 
+import json
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 
 from indicators_core.projects import shanghai_today
-from ingest.acceptance import publish_rows, read_rows
+from ingest.acceptance import publish_rows
 from ingest.dependencies import ContextDep, WriterDep
-from ingest.limits import BodyTooLarge
-from ingest.problems import forbidden, rejected, too_large
-from ingest.projects import project_scope_violations, validate_projects
+from ingest.problems import forbidden, problem
+from ingest.projects import ProjectRow, project_scope_violations, validate_projects
+from ingest.reports_api import DryRun, SheetName
 from ingest.schemas import PROJECTS_EXAMPLE, ProjectBatch, request_body, responses
-from ingest.validation import BatchInvalid
+from ingest.uploads import UPLOAD_RESPONSES, dry_run_answer, parse_flag, read_any, relabelled, with_sheets
 from ingest.zone_checks import check_zones
 
 router = APIRouter()
@@ -25,30 +26,42 @@ KIND = "project"
     "/v1/projects",
     status_code=202,
     summary="Send projects of the supervision list (重大项目): a later PUT of an id replaces the project",
-    openapi_extra=request_body(ProjectBatch, PROJECTS_EXAMPLE),
-    responses=responses("Accepted: the broker acknowledged the whole batch."),
+    openapi_extra=with_sheets(request_body(ProjectBatch, PROJECTS_EXAMPLE)),
+    responses=responses("Accepted: the broker acknowledged the whole batch.") | UPLOAD_RESPONSES,
 )
-async def put_projects(request: Request, context: ContextDep, writer: WriterDep) -> Response:
+async def put_projects(
+    request: Request, context: ContextDep, writer: WriterDep, dry_run: DryRun = None, sheet: SheetName = None
+) -> Response:
     # Stage dates may not lie after today, judged on China's calendar: a project signed this morning in Hangzhou
     # is signed today there, whatever the date in UTC.
     today = shanghai_today(datetime.now(UTC))
-    try:
-        rows = await read_rows(
-            request,
-            context,
-            KIND,
-            "projects",
-            lambda payload: validate_projects(payload, today, context.settings.max_batch_rows),
+    checking, wrong = parse_flag("dry_run", dry_run)
+    if wrong is not None:
+        return problem(
+            422, f"dry_run: {wrong}; nothing was published", [{"row": None, "field": "dry_run", "reason": wrong}]
         )
-    except BodyTooLarge as error:
-        return too_large(KIND, str(error))
-    except BatchInvalid as error:
-        return rejected(KIND, error)
+    read = await read_any(
+        request,
+        context,
+        KIND,
+        "projects",
+        lambda payload: validate_projects(payload, today, context.settings.max_batch_rows),
+        sheet,
+    )
+    if isinstance(read, Response):
+        return read
+    rows = [row for row in read[0] if isinstance(row, ProjectRow)]
+    batch = read[1]
     derived = [indicator.code for indicator in context.catalog.indicators.values() if indicator.derived]
     violations = project_scope_violations(writer, rows, [*derived, "major_project_investment"])
     if violations:
-        return forbidden(KIND, writer, violations)
+        return relabelled(forbidden(KIND, writer, violations), batch, "errors")
     refusal = await check_zones(context, KIND, rows)
     if refusal is not None:
-        return refusal
-    return await publish_rows(context, KIND, rows, writer.source)
+        return relabelled(refusal, batch, "errors")
+    if checking:
+        return dry_run_answer(rows, batch)
+    accepted = await publish_rows(context, KIND, rows, writer.source)
+    if batch is None or accepted.status_code != 202:
+        return accepted
+    return JSONResponse({**json.loads(bytes(accepted.body)), "sheet": batch.sheet}, status_code=202)

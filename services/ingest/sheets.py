@@ -34,7 +34,7 @@ from indicators_core.catalog import Catalog
 CSV_TYPES = frozenset({"text/csv", "application/csv", "text/comma-separated-values"})
 XLSX_TYPE = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
 SheetFormat = Literal["csv", "xlsx"]
-Kind = Literal["observations", "targets", "zones"]
+Kind = Literal["observations", "targets", "zones", "projects"]
 
 # The header is looked for in this many rows from the top (a title, a unit line and a blank row above it).
 HEADER_SEARCH_ROWS = 15
@@ -76,16 +76,67 @@ ZONE_HEADERS: dict[str, tuple[str, ...]] = {
     "parent": ("parent", "上级", "上级代码", "所属"),
     "groups": ("groups", "分组", "比较组", "所属分组"),
 }
+# The supervision list (PUT /v1/projects): one row per project, a column per stage date; "stages.land" and
+# "planned.land" are the nested fields of the JSON row. Investment by year or month goes as JSON only.
+_STAGE_WORDS = {
+    "meeting": ("上会",),
+    "signed": ("签约",),
+    "registered": ("注册",),
+    "land": ("供地", "拿地"),
+    "start": ("开工",),
+    "completion": ("竣工",),
+    "production": ("投产",),
+}
+PROJECT_HEADERS: dict[str, tuple[str, ...]] = {
+    "id": ("id", "项目编号", "项目代码", "编号"),
+    "zone": _COMMON_HEADERS["zone"],
+    "name": ("name", "项目名称"),
+    "tier": ("tier", "项目层级", "层级", "项目级别"),
+    "industry": ("industry", "行业", "产业", "所属行业", "产业类别"),
+    "total_investment": ("total_investment", "总投资", "计划总投资", "项目总投资"),
+    "unit": _COMMON_HEADERS["unit"],
+    **{
+        f"stages.{stage}": (
+            f"stages.{stage}",
+            *(f"{word}{suffix}" for word in words for suffix in ("日期", "时间", "")),
+        )
+        for stage, words in _STAGE_WORDS.items()
+    },
+    **{
+        f"planned.{stage}": (
+            f"planned.{stage}",
+            *(f"计划{word}{suffix}" for word in words for suffix in ("日期", "时间", "")),
+        )
+        for stage, words in _STAGE_WORDS.items()
+    },
+}
 HEADERS: dict[Kind, dict[str, tuple[str, ...]]] = {
     "observations": OBSERVATION_HEADERS,
     "targets": TARGET_HEADERS,
     "zones": ZONE_HEADERS,
+    "projects": PROJECT_HEADERS,
 }
 REQUIRED_HEADERS: dict[Kind, tuple[str, ...]] = {
     "observations": ("zone", "indicator", "period", "value"),
     "targets": ("zone", "indicator", "year", "value"),
     "zones": ("code", "name_zh", "level", "kind"),
+    "projects": ("id", "zone", "name", "total_investment"),
 }
+PROJECT_TIER_WORDS = {
+    "province": "province",
+    "省重大项目": "province",
+    "省重大": "province",
+    "省级": "province",
+    "city": "city",
+    "市重大项目": "city",
+    "市重大": "city",
+    "市级": "city",
+    "zone": "zone",
+    "区重大项目": "zone",
+    "区重大": "zone",
+    "区级": "zone",
+}
+_DATE_TEXT = re.compile(r"^(\d{4})[-./年](\d{1,2})[-./月](\d{1,2})日?$")
 # A required column another may stand in for: a growth-only sheet has 上报增速 and no 数值.
 STAND_INS = {"value": "reported_yoy_pct"}
 # A target's kind and a zone's level as people write them.
@@ -129,6 +180,13 @@ HEADER_ZH = {
     "level": "级别",
     "parent": "上级",
     "groups": "分组",
+    "id": "项目编号",
+    "name": "项目名称",
+    "tier": "项目层级",
+    "industry": "行业",
+    "total_investment": "总投资",
+    **{f"stages.{stage}": f"{words[0]}日期" for stage, words in _STAGE_WORDS.items()},
+    **{f"planned.{stage}": f"计划{words[0]}日期" for stage, words in _STAGE_WORDS.items()},
 }
 BASIS_WORDS = {"ytd": "ytd", "累计": "ytd", "本年累计": "ytd", "month": "month", "当月": "month", "本月": "month"}
 TOTALS_WORDS = ("合计", "总计", "小计", "全区合计", "总数")
@@ -603,12 +661,12 @@ def _is_blank(cells: Sequence[Cell], columns: Iterable[int]) -> bool:
 
 def _is_totals_or_example(cells: Sequence[Cell], header: Header) -> bool:
     """A 合计/小计 row (sums of the rows above, not a zone's report) or the template's example row."""
-    for name in ("zone", "indicator", "code"):
+    for name in ("zone", "indicator", "code", "id"):
         index = header.columns.get(name)
         if index is None or index >= len(cells):
             continue
         text = _SPACES.sub("", unicodedata.normalize("NFKC", _text(cells[index].value)))
-        if text.startswith(TOTALS_WORDS) or (name in {"zone", "code"} and text.startswith(EXAMPLE_MARK)):
+        if text.startswith(TOTALS_WORDS) or (name in {"zone", "code", "id"} and text.startswith(EXAMPLE_MARK)):
             return True
     return False
 
@@ -734,6 +792,53 @@ class _RowReader:
             row["groups"] = [group.strip() for group in _GROUP_SEPARATORS.split(_text(groups)) if group.strip()]
         return row
 
+    def project(self) -> dict[str, Any]:
+        row: dict[str, Any] = {}
+        for name in ("id", "zone", "name", "industry"):
+            value = self.value(name)
+            if value is not None:
+                row[name] = _text(value)
+        tier = self.value("tier")
+        if tier is not None:
+            row["tier"] = self.word("tier", tier, PROJECT_TIER_WORDS)
+        total = self.value("total_investment")
+        if total is not None:
+            row["total_investment"] = figure_value(total)
+        unit = self.value("unit")
+        if unit is not None:
+            row["unit"] = _text(unit)
+        elif "total_investment" in self.header.units:
+            row["unit"] = self.header.units["total_investment"]
+        for group in ("stages", "planned"):
+            dates = {}
+            for stage in _STAGE_WORDS:
+                value = self.value(f"{group}.{stage}")
+                if value is not None:
+                    dates[stage] = self.date(f"{group}.{stage}", value)
+            if dates:
+                row[group] = dates
+        return row
+
+    def date(self, name: str, value: Any) -> str:
+        """A date cell (or 2026-03-10, 2026/3/10, 2026年3月10日) as YYYY-MM-DD; told when it is none."""
+        if isinstance(value, datetime | date):
+            return f"{value.year:04d}-{value.month:02d}-{value.day:02d}"
+        text = _SPACES.sub("", unicodedata.normalize("NFKC", _text(value)))
+        match = _DATE_TEXT.match(text)
+        if match is not None:
+            year, month, day = (int(part) for part in match.groups())
+            try:
+                return date(year, month, day).isoformat()
+            except ValueError as error:
+                self.tell(name, f"'{text}' is not a day of the calendar ({error})")
+                return text
+        if isinstance(value, float | int):
+            reason = f"{text} is a number, not a date: format the cell as a date (2026-03-10)"
+        else:
+            reason = f"'{text}' is not a date (write 2026-03-10, 2026/3/10 or 2026年3月10日)"
+        self.tell(name, reason)
+        return text
+
     def word(self, name: str, value: Any, words: dict[str, str]) -> str:
         """A cell's word as the JSON field's value (国家级 → national); told when it is none of them."""
         text = _text(value)
@@ -753,7 +858,12 @@ def sheet_batch(table: Table, kind: Kind, catalog: Catalog) -> SheetBatch:
         if _is_blank(cells, header.columns.values()) or _is_totals_or_example(cells, header):
             continue
         reader = _RowReader(batch, header, catalog, number, cells)
-        read_row = {"observations": reader.observation, "targets": reader.target, "zones": reader.zone}[kind]
+        read_row = {
+            "observations": reader.observation,
+            "targets": reader.target,
+            "zones": reader.zone,
+            "projects": reader.project,
+        }[kind]
         batch.payload[kind].append(read_row())
         batch.origins.append(RowOrigin(number, letters))
     if not batch.origins:

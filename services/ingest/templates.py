@@ -1,4 +1,4 @@
-"""The ready sheets reporters fill in: GET /v1/templates/observations.xlsx, targets.xlsx and zones.xlsx (pure: catalog → bytes).
+"""The ready sheets reporters fill in: GET /v1/templates/observations.xlsx, targets.xlsx, zones.xlsx and projects.xlsx (pure: catalog → bytes).
 
 Each has a title line, the header ingest.sheets reads, one example row (its zone starts with 示例, so a sheet
 uploaded with it still in place does not post it), and drop-down lists (data validation) of the catalog's
@@ -12,6 +12,7 @@ import io
 from dataclasses import dataclass
 
 from indicators_core.catalog import Catalog
+from indicators_core.projects import STAGES as PROJECT_STAGES
 from indicators_core.units import SCALES
 from ingest.sheets import EXAMPLE_MARK, HEADER_ZH, column_letter
 
@@ -60,6 +61,39 @@ TEMPLATES = {
         widths=(18, 22, 10, 10, 14, 10),
         headers=(("value", "目标值"), ("kind", "目标类型")),
     ),
+    "projects": Template(
+        title="重大项目清单（一行一个项目；节点日期填实际日期，未到的留空；计划日期可不填，不填按默认期限督办）",
+        sheet="重大项目",
+        fields=(
+            "id",
+            "zone",
+            "name",
+            "tier",
+            "industry",
+            "total_investment",
+            "unit",
+            *(f"stages.{stage}" for stage in PROJECT_STAGES),
+            *(f"planned.{stage}" for stage in PROJECT_STAGES),
+        ),
+        example=(
+            f"{EXAMPLE_MARK}-2026-001",
+            "高新区",
+            "年产10万台新能源汽车电机项目",
+            "市重大项目",
+            "新能源汽车",
+            125000,
+            "万元",
+            "2026-01-05",
+            "2026-01-10",
+            None,
+            None,
+            None,
+            None,
+            None,
+            *(None,) * len(PROJECT_STAGES),
+        ),
+        widths=(16, 14, 30, 12, 12, 12, 8, *(12,) * (2 * len(PROJECT_STAGES))),
+    ),
     "zones": Template(
         title="开发区名录（代码即报表中“园区”一栏所填；上级填另一已登记的代码；分组以顿号分隔）",
         sheet="开发区名录",
@@ -71,7 +105,7 @@ TEMPLATES = {
 
 
 def template_xlsx(kind: str, catalog: Catalog) -> bytes:
-    """The template of `kind` ("observations", "targets" or "zones") as an XLSX workbook."""
+    """The template of `kind` ("observations", "targets", "zones" or "projects") as an XLSX workbook."""
     from openpyxl import Workbook
     from openpyxl.comments import Comment
     from openpyxl.styles import Alignment, Font, PatternFill
@@ -119,6 +153,7 @@ def template_xlsx(kind: str, catalog: Catalog) -> bytes:
         "basis": '"累计,当月"',
         "kind": '"总量,增速"' if kind == "targets" else None,
         "level": '"国家级,省级,其他"',
+        "tier": '"省重大项目,市重大项目,区重大项目"',
     }
     for name, source in lists.items():
         if name not in template.fields or source is None:

@@ -1,4 +1,4 @@
-"""GET /v1/templates/{observations,targets,zones}.xlsx: the sheets reporters fill in and upload (ingest.templates)."""
+"""GET /v1/templates/{observations,targets,zones,projects}.xlsx: the sheets reporters fill in and upload (ingest.templates)."""
 
 from __future__ import annotations
 

@@ -26,7 +26,12 @@ from ingest.sheets import Kind as SheetKind
 from ingest.validation import BatchInvalid, ObservationRow, RowError, TargetRow
 from ingest.zone_checks import check_zones
 
-SHEET_KINDS: dict[str, SheetKind] = {"observations": "observations", "targets": "targets", "zones": "zones"}
+SHEET_KINDS: dict[str, SheetKind] = {
+    "observations": "observations",
+    "targets": "targets",
+    "zones": "zones",
+    "projects": "projects",
+}
 
 # Bodies read as JSON: JSON itself, no Content-Type at all (as before sheets), and curl's default for -d.
 JSON_TYPES = frozenset({"", "application/json", "application/x-www-form-urlencoded"})
@@ -74,6 +79,60 @@ def body_format(request: Request) -> SheetFormat | str | None:
     return sheet_format(content_type)
 
 
+async def read_any(
+    request: Request,
+    context: IngestContext,
+    kind: str,
+    body_key: str,
+    validate: Callable[[Any], AnyRows],
+    sheet: str | None,
+) -> tuple[AnyRows, SheetBatch | None] | Response:
+    """The rows of a write in any of its forms, with the sheet they came from (None for JSON); or the refusal
+    (415, 413, 422 naming every problem by its cell). For a route with checks of its own after validation."""
+    form = body_format(request)
+    if form is None:
+        return _unsupported(request, kind)
+    if form == "json":
+        try:
+            return await read_rows(request, context, kind, body_key, validate), None
+        except BodyTooLarge as error:
+            return too_large(kind, str(error))
+        except BatchInvalid as error:
+            return rejected(kind, error)
+    try:
+        body = await read_body(request, context.settings.max_body_bytes)
+        batch = read_sheet(body, "csv" if form == "csv" else "xlsx", SHEET_KINDS[body_key], context.catalog, sheet)
+    except BodyTooLarge as error:
+        return too_large(kind, str(error))
+    except SheetUnreadable as unreadable:
+        metrics.BATCHES.labels(kind, "rejected").inc()
+        return problem(unreadable.status, f"{unreadable.reason}; nothing was published", [unreadable.as_dict()])
+    metrics.ROWS_RECEIVED.labels(kind).inc(len(batch.origins))
+    try:
+        rows = validate(batch.payload)
+        invalid: list[RowError] = []
+    except BatchInvalid as error:
+        invalid = error.errors
+    if invalid or batch.problems:
+        return _sheet_rejected(kind, batch, invalid)
+    return rows, batch
+
+
+def _unsupported(request: Request, kind: str) -> JSONResponse:
+    metrics.BATCHES.labels(kind, "rejected").inc()
+    media = request.headers.get("content-type", "")
+    return problem(
+        415,
+        f"Content-Type '{media[:100]}' is not read here; send {ACCEPTED_TYPES}. Nothing was published",
+        [{"row": None, "field": "body", "reason": f"send {ACCEPTED_TYPES}"}],
+    )
+
+
+def dry_run_answer(rows: AnyRows, batch: SheetBatch | None) -> JSONResponse:
+    sheet_fields = {"sheet": batch.sheet} if batch is not None else {}
+    return JSONResponse({"valid": True, "rows": len(rows), "published": False, **sheet_fields}, status_code=200)
+
+
 async def receive_any(
     request: Request,
     context: IngestContext,
@@ -96,13 +155,7 @@ async def receive_any(
         )
     form = body_format(request)
     if form is None:
-        metrics.BATCHES.labels(kind, "rejected").inc()
-        media = request.headers.get("content-type", "")
-        return problem(
-            415,
-            f"Content-Type '{media[:100]}' is not read here; send {ACCEPTED_TYPES}. Nothing was published",
-            [{"row": None, "field": "body", "reason": f"send {ACCEPTED_TYPES}"}],
-        )
+        return _unsupported(request, kind)
     if form == "json":
         if not dry_run:
             return await receive(request, context, writer, kind, body_key, validate)
@@ -192,3 +245,7 @@ async def _checked(
     if batch is None or accepted.status_code != 202:
         return accepted
     return JSONResponse({**json.loads(bytes(accepted.body)), **sheet_fields}, status_code=202)
+
+
+# For the routes that read with read_any and check on their own (ingest.projects_api).
+relabelled = _relabelled

@@ -16,6 +16,7 @@ from openpyxl import Workbook, load_workbook
 from indicators_core.catalog import CatalogError, load_catalog, parse_catalog
 from indicators_core.progress import Basis
 from indicators_core.units import SCALES
+from ingest.projects import validate_projects
 from ingest.sheets import SheetUnreadable, parse_period, read_sheet
 from ingest.templates import template_xlsx
 from ingest.validation import BatchInvalid, validate_observations, validate_targets
@@ -448,3 +449,68 @@ def test_a_zone_level_that_is_no_level_is_told_by_its_cell():
     assert located(batch) == [
         ("C2", "level", "'副省级' is not one of national、国家级、provincial、省级、other、其他、市级、县级")
     ]
+
+
+def test_a_project_list_sheet_reads_into_the_nested_rows():
+    body = (
+        "项目编号,园区,项目名称,项目层级,行业,总投资（万元）,上会日期,签约日期,供地日期,开工日期,计划开工日期\n"
+        "gx-001,高新区,智能装备产业园,市重大项目,装备制造,85000,2026-01-05,2026-01-10,2026/3/1,,2026年6月30日\n"
+        "示例-001,高新区,示例项目,区重大,,1,,,,,\n"
+        "合计,,,,,85000,,,,,\n"
+    ).encode("gb18030")
+    batch = read_sheet(body, "csv", "projects", CATALOG)
+    assert batch.payload["projects"] == [
+        {
+            "id": "gx-001",
+            "zone": "高新区",
+            "name": "智能装备产业园",
+            "industry": "装备制造",
+            "tier": "city",
+            "total_investment": "85000",
+            "unit": "万元",
+            "stages": {"meeting": "2026-01-05", "signed": "2026-01-10", "land": "2026-03-01"},
+            "planned": {"start": "2026-06-30"},
+        }
+    ]
+    (row,) = validate_projects(batch.payload, date(2026, 11, 23), 100)
+    assert (row.id, row.tier, row.total_investment) == ("gx-001", "city", D("8.5"))
+
+
+def test_a_project_date_that_is_no_date_is_told_by_its_cell():
+    body = "项目编号,园区,项目名称,总投资,单位,签约日期,开工日期\np-1,高新区,甲项目,2,亿元,2026-02-30,下月\n".encode()
+    batch = read_sheet(body, "csv", "projects", CATALOG)
+    assert located(batch) == [
+        ("F2", "stages.signed", "'2026-02-30' is not a day of the calendar (day is out of range for month)"),
+        ("G2", "stages.start", "'下月' is not a date (write 2026-03-10, 2026/3/10 or 2026年3月10日)"),
+    ]
+
+
+def test_the_projects_template_reads_back():
+    workbook = load_workbook(io.BytesIO(template_xlsx("projects", CATALOG)))
+    sheet = workbook["重大项目"]
+    assert [c.value for c in sheet[2]][:9] == [
+        "项目编号",
+        "园区",
+        "项目名称",
+        "项目层级",
+        "行业",
+        "总投资",
+        "单位",
+        "上会日期",
+        "签约日期",
+    ]
+    lists = {str(v.sqref): v.formula1 for v in sheet.data_validations.dataValidation}
+    assert lists == {"D3:D2002": '"省重大项目,市重大项目,区重大项目"', "G3:G2002": lists["G3:G2002"]}
+    sheet.append(
+        ["gx-002", "高新区", "乙项目", "省重大项目", None, 3, "亿元", datetime(2026, 2, 1), datetime(2026, 2, 9)]
+    )
+    buffer = io.BytesIO()
+    workbook.save(buffer)
+    (row,) = validate_projects(
+        read_sheet(buffer.getvalue(), "xlsx", "projects", CATALOG).payload, date(2026, 11, 23), 100
+    )
+    assert (row.id, row.tier, row.total_investment) == ("gx-002", "province", D("3"))
+    assert read_sheet(buffer.getvalue(), "xlsx", "projects", CATALOG).payload["projects"][0]["stages"] == {
+        "meeting": "2026-02-01",
+        "signed": "2026-02-09",
+    }

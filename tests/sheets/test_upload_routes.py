@@ -95,16 +95,21 @@ def test_a_sheet_needs_a_key_like_any_write(client):
 
 
 def test_the_templates_are_served_as_workbooks(client):
-    for kind, sheet in (("observations", "月报"), ("targets", "年度目标"), ("zones", "开发区名录")):
+    for kind, sheet in (
+        ("observations", "月报"),
+        ("targets", "年度目标"),
+        ("zones", "开发区名录"),
+        ("projects", "重大项目"),
+    ):
         response = client.get(f"/v1/templates/{kind}.xlsx")
         assert response.status_code == 200
         assert response.headers["content-type"] == XLSX
         assert f'filename="{kind}.xlsx"' in response.headers["content-disposition"]
         assert load_workbook(io.BytesIO(response.content)).sheetnames == [sheet, "指标目录"]
-    missing = client.get("/v1/templates/projects.xlsx")
+    missing = client.get("/v1/templates/alerts.xlsx")
     assert missing.status_code == 404
     assert missing.json() == {
-        "detail": "no template 'projects.xlsx'; there are: observations.xlsx, targets.xlsx, zones.xlsx"
+        "detail": "no template 'alerts.xlsx'; there are: observations.xlsx, targets.xlsx, projects.xlsx, zones.xlsx"
     }
 
 
@@ -171,3 +176,32 @@ def test_strict_zones_check_a_sheet_as_they_check_json():
         json_body = client.post("/v1/observations?dry_run=true", json=as_json, headers=AUTH)
     assert (sheet.status_code, json_body.status_code) == (503, 503), (sheet.text, json_body.text)
     assert sheet.json()["detail"] == json_body.json()["detail"]
+
+
+PROJECTS_CSV = (
+    "项目编号,园区,项目名称,项目层级,总投资,单位,上会日期,签约日期\n"
+    "gx-001,高新区,智能装备产业园,市重大项目,8.5,亿元,2025-01-05,2025-01-10\n"
+).encode()
+
+
+def test_the_project_list_can_be_uploaded_as_a_sheet_and_dry_run(client):
+    response = client.put(
+        "/v1/projects?dry_run=true", content=PROJECTS_CSV, headers={**AUTH, "Content-Type": "text/csv"}
+    )
+    assert response.status_code == 200, response.text
+    assert response.json() == {"valid": True, "rows": 1, "published": False, "sheet": None}
+    # A scoped key writes its own zones' projects only, told by the sheet's row.
+    other = PROJECTS_CSV.replace("高新区".encode(), "经开区".encode())
+    scoped = {"Authorization": f"Bearer {SCOPED_KEY}", "Content-Type": "text/csv"}
+    refused = client.put("/v1/projects?dry_run=true", content=other, headers=scoped)
+    assert refused.status_code == 403, refused.text
+    assert [(e["row"], e["field"]) for e in refused.json()["errors"]] == [(2, "zone")]
+
+
+def test_a_project_sheet_with_a_stage_out_of_order_names_the_cell(client):
+    body = "项目编号,园区,项目名称,总投资,单位,签约日期,开工日期\np-1,高新区,甲项目,2,亿元,2025-03-01,2025-02-01\n"
+    response = client.put("/v1/projects", content=body.encode(), headers={**AUTH, "Content-Type": "text/csv"})
+    assert response.status_code == 422, response.text
+    cells = {(e["cell"], e["field"]) for e in response.json()["errors"]}
+    assert ("F2", "stages.signed") in cells  # 签约 without 上会 before it
+    assert all(e["row"] == 2 for e in response.json()["errors"])
