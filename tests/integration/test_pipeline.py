@@ -18,7 +18,7 @@ import httpx
 import psycopg
 import pytest
 
-from stack.sample import REGISTRY, ZONES, build
+from stack.sample import REGISTRY, ZONES, build, build_projects
 from tests.integration.pipeline_reads import obs, progress, wait_progress, zone
 from tests.support import Pipeline, batches_published, wait_for
 
@@ -285,10 +285,12 @@ def test_make_sample_posts_a_realistic_year_that_the_pipeline_stores(pipeline: P
         check=False,
     )
     assert result.returncode == 0, result.stderr
+    projects, _ = build_projects(date(2026, 7, 20))
     assert result.stdout.strip().startswith(
-        f"posted {len(REGISTRY)} registered zones, {len(observations)} observations and {len(targets)} targets"
-        f" for {len(ZONES)} zones"
+        f"posted {len(REGISTRY)} registered zones, {len(observations)} observations, {len(targets)} targets and"
+        f" {len(projects)} major projects for {len(ZONES)} zones"
     )
+    assert any(project["stages"].get("signed") for project in projects)
     # The year has what the boards compare: a quarterly indicator and growth targets beside the amounts.
     assert {row["period"] for row in observations if row["indicator"] == "gdp"} == {
         "2025-Q1",
@@ -305,7 +307,11 @@ def test_make_sample_posts_a_realistic_year_that_the_pipeline_stores(pipeline: P
 
     def stored() -> int:
         with psycopg.connect(pipeline.database_url) as conn:
-            (count,) = conn.execute("SELECT count(*) FROM progress WHERE zone = ANY(%s)", (list(ZONES),)).fetchone()
+            # The posted series' months; the figures derived from the project list are rows of their own.
+            (count,) = conn.execute(
+                "SELECT count(*) FROM progress WHERE zone = ANY(%s) AND indicator = ANY(%s)",
+                (list(ZONES), sorted({row["indicator"] for row in observations})),
+            ).fetchone()
         return int(count)
 
     wait_for(lambda: stored() == len(observations), timeout=120, what="every sample month stored", last=stored)
