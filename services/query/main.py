@@ -21,6 +21,7 @@ from indicators_core.db import MIGRATIONS_DIR, describe_database
 from query import (
     alerts_api,
     board,
+    board_projects,
     board_rankings,
     health,
     progress_api,
@@ -80,6 +81,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         subscriptions.router,
         board.router,
         board_rankings.router,
+        board_projects.router,
         alerts_api.router,
         progress_api.router,
         zones_api.router,

@@ -139,3 +139,147 @@ def target_rows() -> list[dict]:
 def zone_rows() -> list[dict]:
     """The body rows of PUT /v1/zones."""
     return [{"code": code, "name_zh": name, "level": "provincial", "kind": "开发区"} for code, name in NAMES.items()]
+
+
+# ------------------------------------------------------------------ major projects (重大项目督导, /board/projects)
+#
+# Zones 项目看板A区 (registered as 项目看板甲开发区) and 项目看板B区 (not registered: shown by its code); the year 2017
+# is theirs alone. Judged on 2017-06-30 (the end of the month shown; never the clock). Total investment in 亿元.
+#
+# | id | zone | tier | 总投资 | 上会 | 签约 | 注册 | 供地 | 开工 | 竣工 | 投产 | planned |
+# |---|---|---|---|---|---|---|---|---|---|---|---|
+# | P1 甲一号项目 | A | city | 1.5 | 01-05 | 02-10 | | 07-20 | | | | |
+# | P2 甲二号项目 | A | province | 3 | 01-03 | 01-10 | 01-20 | 02-15 | 04-01 | | | start 03-01, completion 06-15, production 06-01 |
+# | P3 甲三号项目 | A | zone | 0.5 | 03-01 | 03-20 | | 04-10 | 05-10 | 05-20 | | start 05-31 |
+# | P4 甲四号项目 | A | – | 2 | 05-10 | | | | | | | |
+# | P5 甲五号项目 | A | – | 4 | 2016-11-01 | 2016-12-01 | 2016-12-05 | 01-20 | 03-20 | 05-01 | 05-15 | production 05-31 |
+# | P6 甲六号项目 | A | – | 1 | | | | | | | | meeting 08-01 |
+# | Q1 乙一号项目 | B | – | 1.2 | 04-01 | 04-15 | | 05-05 | 06-20 | | | |
+# | Q2 乙二号项目 | B | – | 0.8 | 06-01 | 06-20 | | | | | | |
+#
+# At the end of June (a date after it, P1's 供地 07-20, is not reached yet):
+# - stages: A none 1 (P6), 上会 1 (P4), 签约 1 (P1), 开工 1 (P2), 竣工 1 (P3), 投产 1 (P5); 6 projects, 2 registered
+#   (P2, P5). B 签约 1 (Q2), 开工 1 (Q1); 2 projects, none registered.
+# - overdue, worst first: P1 供地 due 04-10 (签约 + 2 months), 81 days; P4 签约 due 06-10 (上会 + 1 month), 20 days;
+#   P2 竣工 planned 06-15, 15 days (its planned 投产 waits for 竣工: not overdue); P3 投产 due 06-20 (竣工 + 1 month),
+#   10 days. On 2017-09-01: P4 83, P2 78, P3 73, P6 上会 (planned 08-01) 31, Q2 供地 (due 08-20) 12; P1 got its
+#   land on 07-20.
+# - A 1-6月: 签约 3 (P1 P2 P3), 签约总投资 5.0, 亿元以上 2 (P1 P2; target 8: 25.0%, 25.0 points behind 50%),
+#   新开工 3 (P2 P3 P5), 投产 1 (P5), 开工率 2/2 = 100% (planned starts P2 P3; target 90: 完成目标111.1%), 投产率 1/2
+#   = 50% (planned P2 06-01 not produced, P5 05-31 produced), 注册率 1/3 = 33.3% (P2), 拿地至开工 (45 + 30 + 59) / 3
+#   = 44.666… → 44.7天.
+# - B 1-6月: 签约 2, 签约总投资 2.0, 亿元以上 1, 新开工 1 (target 2: 50.0% = 序时进度, 飘红（达序时进度）), 投产 0,
+#   开工率 and 投产率 unknown (no planned start or production), 注册率 0%, 拿地至开工 46天.
+# - stage durations (days, the later stage in 1-6月): A 上会至签约 (36 + 7 + 19) / 3 = 20.7, 签约至供地 (36 + 21 + 50)
+#   / 3 = 35.7, 拿地至开工 44.7, 竣工至投产 14.0; B 16.5, 20.0, 46.0, —; both zones 19.0, 31.8 (127 / 4 = 31.75),
+#   45.0, 14.0; started 3, 1, 4.
+PROJECT_ZONE_A, PROJECT_ZONE_B = "项目看板A区", "项目看板B区"
+PROJECT_ZONES = (PROJECT_ZONE_A, PROJECT_ZONE_B)
+PROJECT_NAME_A = "项目看板甲开发区"
+PROJECT_YEAR = 2017
+
+
+def _on(day: str) -> str:
+    return day if day.startswith("2016") else f"2017-{day}"
+
+
+def _project_row(
+    pid: str, zone: str, name: str, total: str, stages: dict, planned: dict | None = None, **fields
+) -> dict:
+    row = {
+        "id": f"项目看板-{pid}",
+        "zone": zone,
+        "name": name,
+        "total_investment": total,
+        "unit": "亿元",
+        "stages": {stage: _on(day) for stage, day in stages.items()},
+        **fields,
+    }
+    if planned:
+        row["planned"] = {stage: _on(day) for stage, day in planned.items()}
+    return row
+
+
+def project_rows() -> list[dict]:
+    """The body rows of PUT /v1/projects."""
+    a, b = PROJECT_ZONE_A, PROJECT_ZONE_B
+    return [
+        _project_row(
+            "P1", a, "甲一号项目", "1.5", {"meeting": "01-05", "signed": "02-10", "land": "07-20"}, tier="city"
+        ),
+        _project_row(
+            "P2",
+            a,
+            "甲二号项目",
+            "3",
+            {"meeting": "01-03", "signed": "01-10", "registered": "01-20", "land": "02-15", "start": "04-01"},
+            {"start": "03-01", "completion": "06-15", "production": "06-01"},
+            tier="province",
+        ),
+        _project_row(
+            "P3",
+            a,
+            "甲三号项目",
+            "0.5",
+            {"meeting": "03-01", "signed": "03-20", "land": "04-10", "start": "05-10", "completion": "05-20"},
+            {"start": "05-31"},
+            tier="zone",
+        ),
+        _project_row("P4", a, "甲四号项目", "2", {"meeting": "05-10"}),
+        _project_row(
+            "P5",
+            a,
+            "甲五号项目",
+            "4",
+            {
+                "meeting": "2016-11-01",
+                "signed": "2016-12-01",
+                "registered": "2016-12-05",
+                "land": "01-20",
+                "start": "03-20",
+                "completion": "05-01",
+                "production": "05-15",
+            },
+            {"production": "05-31"},
+        ),
+        _project_row("P6", a, "甲六号项目", "1", {}, {"meeting": "08-01"}),
+        _project_row(
+            "Q1", b, "乙一号项目", "1.2", {"meeting": "04-01", "signed": "04-15", "land": "05-05", "start": "06-20"}
+        ),
+        _project_row("Q2", b, "乙二号项目", "0.8", {"meeting": "06-01", "signed": "06-20"}),
+    ]
+
+
+def project_target_rows() -> list[dict]:
+    """PUT /v1/targets of the derived figures: 亿元以上签约项目数 and 开工率 for A, 新开工项目数 for B."""
+    return [
+        {"zone": PROJECT_ZONE_A, "indicator": "projects_signed_100m", "year": PROJECT_YEAR, "value": "8"},
+        {"zone": PROJECT_ZONE_A, "indicator": "project_start_rate_pct", "year": PROJECT_YEAR, "value": "90"},
+        {"zone": PROJECT_ZONE_B, "indicator": "projects_started", "year": PROJECT_YEAR, "value": "2"},
+    ]
+
+
+def project_zone_rows() -> list[dict]:
+    return [{"code": PROJECT_ZONE_A, "name_zh": PROJECT_NAME_A, "level": "provincial", "kind": "开发区"}]
+
+
+# What the progress table holds for June 2017 once the list is processed: (zone, indicator) → ytd_value as stored,
+# and the targets' completion (the wait's condition).
+PROJECT_FIGURES_JUNE = {
+    (PROJECT_ZONE_A, "projects_signed"): "3",
+    (PROJECT_ZONE_A, "projects_signed_investment"): "5.0",
+    (PROJECT_ZONE_A, "projects_signed_100m"): "2",
+    (PROJECT_ZONE_A, "projects_started"): "3",
+    (PROJECT_ZONE_A, "projects_in_production"): "1",
+    (PROJECT_ZONE_A, "project_start_rate_pct"): "100",
+    (PROJECT_ZONE_A, "project_production_rate_pct"): "50",
+    (PROJECT_ZONE_A, "project_registration_rate_pct"): "33.333333333333",
+    (PROJECT_ZONE_A, "land_to_start_avg_days"): "44.666666666667",
+    (PROJECT_ZONE_B, "projects_signed"): "2",
+    (PROJECT_ZONE_B, "projects_signed_investment"): "2.0",
+    (PROJECT_ZONE_B, "projects_signed_100m"): "1",
+    (PROJECT_ZONE_B, "projects_started"): "1",
+    (PROJECT_ZONE_B, "projects_in_production"): "0",
+    (PROJECT_ZONE_B, "project_registration_rate_pct"): "0",
+    (PROJECT_ZONE_B, "land_to_start_avg_days"): "46",
+}

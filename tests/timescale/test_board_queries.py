@@ -614,7 +614,12 @@ QUERY_VARIABLES = sorted((v.dashboard_uid, v.name) for path in SQL_BOARDS for v 
 def test_the_boards_read_the_provisioned_timescaledb_datasource():
     """The SQL of every panel and variable goes to indicators-db, whose jsonData says TimescaleDB."""
     assert TIMESCALEDB is True
-    assert {uid_of(path) for path in SQL_BOARDS} == {"half-year-red-overview", "rankings", "zone-detail"}
+    assert {uid_of(path) for path in SQL_BOARDS} == {
+        "half-year-red-overview",
+        "rankings",
+        "zone-detail",
+        "major-projects",
+    }
     for path in SQL_BOARDS:
         for query in dashboard_queries(path):
             assert query.datasource_uid == DATASOURCE_UID, (path.name, query.panel_title)
@@ -695,3 +700,7 @@ def test_time_group_becomes_time_bucket_on_timescaledb(board_db: str):
     # March: A's and B's 地区生产总值 (1季度); April: three zones' 规上工业产值 and A's 固定资产投资;
     # May: 规上工业产值 and 签约项目 of three zones, and A's and B's 进出口总额.
     assert rows == [(date(2031, 2, 24), 2), (date(2031, 3, 31), 4), (date(2031, 4, 28), 8)]
+
+
+# The 重大项目督导 board's checks live with its seed (they register themselves in PANEL_CHECKS / VARIABLE_CHECKS).
+from tests.timescale import test_projects_board  # noqa: E402, F401
