@@ -105,3 +105,24 @@ def test_posted_figures_reach_the_hypertables_and_the_query_api(timescale_pipeli
         ).fetchone()
     assert [str(value) for value in row[:3]] == ["45.000000000000", "41.666666666667", "3.333333333333"]
     assert row[3].startswith("_timescaledb_internal._hyper_"), row[3]
+
+    # The whole month (no zone filter) is the answer query.answer_cache keeps: its version reads the rows' xmin
+    # through the hypertables (uncompressed chunks: TimescaleDB decompression admits no system column but tableoid).
+    def month_of_all_zones() -> dict:
+        answer = httpx.get(f"{timescale_pipeline.query_url}/v1/progress", params={"year": 2023, "month": 5}, timeout=10)
+        assert answer.status_code == 200, answer.text
+        return {(i["zone"], i["indicator"]): (i["ytd_value"], i["completion_pct"]) for i in answer.json()["items"]}
+
+    assert month_of_all_zones()[(ZONE, "industrial_output")] == (472.5, 45.0)
+    assert month_of_all_zones()[(ZONE, "industrial_output")] == (472.5, 45.0)  # the kept answer
+    # A revised target rewrites the hypertable's rows: the kept answer gives way (472.5 / 1000 = 47.25 → 47.3).
+    revised = timescale_pipeline.put_targets(
+        [{"zone": ZONE, "indicator": "industrial_output", "year": 2023, "value": 1000}]
+    )
+    assert revised.status_code == 202, revised.text
+    wait_for(
+        lambda: month_of_all_zones()[(ZONE, "industrial_output")] == (472.5, 47.3),
+        60,
+        "the revised completion in the all-zones answer",
+        last=lambda: month_of_all_zones()[(ZONE, "industrial_output")],
+    )
