@@ -185,6 +185,10 @@ async def store_reports(chunk: list[faust.EventT]) -> None:
         kind = report.WhichOneof("payload") or "target"
         metrics.REPORTS_CONSUMED.labels(kind).inc()
         metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - from_timestamp(report.reported_at).timestamp()))
+    await publish_results(results)
+
+
+async def publish_results(results: Sequence[SeriesResult]) -> None:
     metrics.RESULTS_WRITTEN.inc(len(results))
     await send_all(
         results_topic,
@@ -211,6 +215,36 @@ async def compute_progress(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     async for chunk in acked_chunks(stream, settings.take_max, settings.take_within_s):
         await store_reports(chunk)
         yield None
+
+
+# The month whose derived figures were last refreshed (None: not since this worker started).
+_refreshed_month: tuple[int, int] | None = None
+
+
+@app.task
+async def refresh_derived_figures_at_start() -> None:
+    # A worker that was down over a month's turn catches up.
+    await refresh_derived_figures()
+
+
+@app.timer(interval=settings.processor_derived_refresh_s, on_leader=False)
+async def refresh_derived_figures() -> None:
+    """When a month begins (Asia/Shanghai), give every zone's project list its figures for it, though no project
+    changed (and once at start). Every worker may do it: the store locks the series, the figures are the same,
+    and the evaluator takes a result twice harmlessly."""
+    global _refreshed_month
+    store = await get_store()
+    today = store.today()
+    if _refreshed_month == (today.year, today.month):
+        return
+    async for attempt in _retrying():
+        with attempt:
+            results = await store.refresh_derived(today.year)
+    await publish_results(results)
+    _refreshed_month = (today.year, today.month)
+    log.info(
+        "derived figures of %d refreshed for %04d-%02d: %d results", today.year, today.year, today.month, len(results)
+    )
 
 
 consumer_lag = ConsumerLagMetric(

@@ -24,6 +24,8 @@ class ProcessorSettings(CommonSettings):
     legacy_db_pool_max: int | None = Field(default=None, ge=1, validation_alias="INDICATORS_DB_POOL_MAX")
     # Wait between attempts while the database is down (never drop an event).
     db_retry_max_wait_s: float = 30.0
+    # How often a worker checks whether a month began (Asia/Shanghai), to give the project lists' figures to it.
+    processor_derived_refresh_s: float = Field(default=600.0, gt=0)
     # How often the consumer lag gauge is read from the broker (Prometheus scrapes every 15 s).
     lag_refresh_s: float = 10.0
 

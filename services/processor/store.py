@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import logging
 from collections import defaultdict
-from collections.abc import Iterable, Sequence
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -35,6 +35,7 @@ from indicators_core.projects import (
     Project,
     derived_year,
     months_to_derive,
+    project_years,
     shanghai_today,
     zone_investment_year,
 )
@@ -315,9 +316,34 @@ def group_changes(reports: Iterable[events.Report]) -> dict[tuple[str, str], Ser
 
 
 class ProgressStore:
-    def __init__(self, pool: AsyncConnectionPool, catalog: Catalog):
+    def __init__(
+        self,
+        pool: AsyncConnectionPool,
+        catalog: Catalog,
+        today: Callable[[], date] = lambda: shanghai_today(datetime.now(UTC)),
+    ):
         self.pool = pool
         self.catalog = catalog
+        # The calendar day in China: how many of this year's months the project list's figures have begun.
+        self.today = today
+
+    async def refresh_derived(self, year: int) -> list[SeriesResult]:
+        """Recompute `year`'s figures derived from every zone's project list: a month that begins gets its
+        figures (签约项目数 of 1-7月 on August 1st) though no project changed, and a deadline that passed moves
+        the rates of the month under way. Locked and stored like any chunk, so a refresh beside a chunk of
+        reports of the same zone waits for it."""
+        async with self.pool.connection() as conn, conn.transaction():
+            cursor = await conn.execute("SELECT DISTINCT zone FROM projects")
+            listed = await projects_of_zones(conn, [str(zone) for (zone,) in await cursor.fetchall()])
+            # A year's figures come from the projects with a date (or investment) in it; other zones have none.
+            zones = sorted(zone for zone, projects in listed.items() if any(year in project_years(p) for p in projects))
+            codes = [code for code in PROJECT_SERIES if self.catalog.get(code) is not None]
+            changes = {(zone, code): SeriesChange(report_years={year}) for zone in zones for code in codes}
+            if not changes:
+                return []
+            keys = {f"{zone}|{code}" for zone, code in changes} | {f"{zone}|{PROJECTS_KEY}" for zone in zones}
+            await conn.execute(LOCK_SERIES, (sorted(keys),))
+            return await self._recompute(conn, changes)
 
     async def apply(self, reports: Sequence[events.Report]) -> list[SeriesResult]:
         """Store the reports and recompute every figure they affect, in one transaction."""
@@ -391,7 +417,7 @@ class ProgressStore:
         """A series' reports by year as the project list gives them (derived figures: 1月 to each month's end, as
         cumulative reports), and the years the list decides. major_project_investment keeps its observations in
         the years whose projects carry no completed investment."""
-        today = shanghai_today(datetime.now(UTC))
+        today = self.today()
         newest = max((p.reported_at for p in projects if p.reported_at is not None), default=None)
         by_year: dict[int, dict[int, MonthReport]] = {}
         from_list: set[int] = set()
