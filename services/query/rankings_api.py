@@ -19,12 +19,12 @@ from indicators_core.catalog import Catalog, Indicator
 from indicators_core.progress import period_text, round_half_up
 from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 from indicators_core.zone_codes import closest_codes
-from query.dependencies import CatalogDep, RepositoryDep, SettingsDep
+from query.dependencies import AnswerCacheDep, CatalogDep, RepositoryDep, SettingsDep
 from query.params import MAX_DIGITS, BadQuery, check_indicators
 from query.problems import PROBLEM_RESPONSES
 from query.progress_items import finite
 from query.rankings import ChildFigures, previous_period, rank, rank_change, rollup
-from query.schemas import ExactJSONResponse
+from query.schemas import ExactJSONResponse, dumps_bytes
 from query.zones_repository import ZoneRegistry, latest_year, read_registry, year_figures
 from query.zones_schemas import RankBy, RankingItem, RankingResponse, RollupChild, RollupResponse
 
@@ -92,6 +92,7 @@ async def get_rankings(
     catalog: CatalogDep,
     repository: RepositoryDep,
     settings: SettingsDep,
+    cache: AnswerCacheDep,
     indicator: Annotated[str, Query(min_length=1, description="Indicator code")],
     year: Year = None,
     month: Month = None,
@@ -101,8 +102,19 @@ async def get_rankings(
     digits: Digits = None,
 ) -> Response:
     places = settings.default_pct_digits if digits is None else digits
-    response = await ranking(repository.pool, catalog, indicator, year, month, by, group, parent, places)
-    return ExactJSONResponse(response.model_dump())
+    if year is None or catalog.get(indicator) is None:  # the latest year, or a refusal: nothing to keep
+        response = await ranking(repository.pool, catalog, indicator, year, month, by, group, parent, places)
+        return ExactJSONResponse(response.model_dump())
+    # A ranking asked again is answered from the cache while the indicator's year and the registry are unchanged
+    # (query.answer_cache): it reads every month of the year (the previous period's ranks) and the registry.
+    key: tuple[object, ...] = ("rankings", indicator, year, month, by, group, parent, places)
+    version = await repository.indicator_year_version(indicator, year)
+    body = cache.get(key, version)
+    if body is None:
+        response = await ranking(repository.pool, catalog, indicator, year, month, by, group, parent, places)
+        body = dumps_bytes(response.model_dump())
+        cache.put(key, version, body)
+    return Response(body, media_type="application/json")
 
 
 async def ranking(

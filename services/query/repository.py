@@ -47,6 +47,12 @@ PROGRESS_VERSION = sql.SQL(
     "(SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(xmin::text, 0)), 0) FROM zones)"
 )
 
+INDICATOR_YEAR_VERSION = sql.SQL(
+    "SELECT (SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(xmin::text, 0)), 0) FROM progress"
+    " WHERE year = %(year)s AND indicator = %(indicator)s), "
+    "(SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(xmin::text, 0)), 0) FROM zones)"
+)
+
 ALERTS_VERSION = sql.SQL(
     "SELECT count(*)::text || ':' || coalesce(sum(hashtextextended(xmin::text, 0)), 0) FROM alerts"
     " WHERE period >= %(first)s AND period < %(next)s"
@@ -240,6 +246,13 @@ class ProgressRepository:
             cursor = await conn.execute(
                 PROGRESS_VERSION, {"year": year, "month": month, "period": date(year, month, 1)}
             )
+            row = await cursor.fetchone()
+        return tuple(row or ())
+
+    async def indicator_year_version(self, indicator: str, year: int) -> tuple[Any, ...]:
+        """What changes whenever a ranking of the indicator's year could: its progress rows and the registry."""
+        async with self.pool.connection() as conn, timed("indicator_year_version"):
+            cursor = await conn.execute(INDICATOR_YEAR_VERSION, {"indicator": indicator, "year": year})
             row = await cursor.fetchone()
         return tuple(row or ())
 

@@ -111,3 +111,21 @@ async def test_a_kept_board_page_changes_with_its_rows_and_its_alerts(client: ht
             (a, f"{YEAR}-01-01", '{"month": "7"}'),
         )
     assert "缓存看板区落后序时进度" in (await client.get("/board", params={"year": YEAR, "month": 7})).text
+
+
+async def test_a_kept_ranking_changes_with_the_indicators_year(client: httpx.AsyncClient, migrated: str):
+    a, b = zones("缓存排名甲", "缓存排名乙")
+    seed(migrated, a, "fixed_asset_investment", YEAR, 8, ytd="50", target=100)  # the year's only such rows
+    seed(migrated, b, "fixed_asset_investment", YEAR, 8, ytd="40", target=100)
+    params = {"indicator": "fixed_asset_investment", "year": YEAR, "month": 8, "by": "ytd_value"}
+
+    async def order() -> list[tuple]:
+        response = await client.get("/v1/rankings", params=params)
+        assert response.status_code == 200, response.text
+        return [(i["rank"], i["zone"], i["value"]) for i in response.json()["items"]]
+
+    assert await order() == [(1, a, 50), (2, b, 40)]
+    assert await order() == [(1, a, 50), (2, b, 40)]  # kept
+    with psycopg.connect(migrated) as conn:
+        conn.execute("UPDATE progress SET ytd_value = 60 WHERE zone = %s AND year = %s", (b, YEAR))
+    assert await order() == [(1, b, 60), (2, a, 50)]
