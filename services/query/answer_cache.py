@@ -2,7 +2,9 @@
 
 A wall screen asks for the same month every few seconds, and a province-wide /v1/progress (1,000 zones × 10
 indicators) costs most of a second to build in Python, while the figures change only when a report arrives.
-So the rendered JSON of a read is kept with the *version* of its period: for every table the answer reads
+Kept: /v1/progress for all zones, the /board page for all zones (its version adds the year's alerts), and
+/v1/rankings of a given year (the version of the indicator's year and of the registry). So the rendered
+answer of a read is kept with the *version* of its period: for every table the answer reads
 (query.repository.progress_version: the period's progress rows — a zone's own and its parent's — the period's
 observations, for their explanations, and the zone registry) the count of rows and the sum of a 64-bit hash
 of each row's xmin, which any committed insert, update or delete changes. Each request reads the version
