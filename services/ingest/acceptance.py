@@ -15,21 +15,19 @@ from datetime import UTC, datetime
 from typing import Any, TypeVar
 
 from fastapi import Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 from kafka.errors import MessageSizeTooLargeError, RecordListTooLargeError
 from starlette.concurrency import run_in_threadpool
 
 from indicators_core.plausibility import PlausibilityWarning, check_batch, series_needed
-from indicators_core.writers import Writer, scope_violations
 from ingest import metrics
 from ingest.context import IngestContext
 from ingest.history import HistoryUnavailable
-from ingest.limits import BodyTooLarge, read_body
-from ingest.problems import forbidden, implausible, problem, rejected, too_large
+from ingest.limits import read_body
+from ingest.problems import problem, too_large
 from ingest.projects import ProjectRow
 from ingest.publisher import BatchTooLarge, BrokerUnavailable, build_batch, check_message_size
-from ingest.validation import BatchInvalid, ObservationRow, TargetRow, parse_json_body
-from ingest.zone_checks import check_zones
+from ingest.validation import ObservationRow, TargetRow, parse_json_body
 from ingest.zones import ZoneRow
 
 log = logging.getLogger("ingest")
@@ -122,33 +120,3 @@ async def read_rows(
     if isinstance(payload, dict) and isinstance(payload.get(body_key), list):
         metrics.ROWS_RECEIVED.labels(kind).inc(len(payload[body_key]))
     return validate(payload)
-
-
-async def receive(
-    request: Request,
-    context: IngestContext,
-    writer: Writer,
-    kind: str,
-    body_key: str,
-    validate: Callable[[Any], AnyRows],
-) -> Response:
-    """The whole path of one write: 202 with the batch id, or one refusal naming every problem."""
-    try:
-        rows = await read_rows(request, context, kind, body_key, validate)
-    except BodyTooLarge as error:
-        return too_large(kind, str(error))
-    except BatchInvalid as error:
-        return rejected(kind, error)
-    violations = scope_violations(writer, kind, [row for row in rows if isinstance(row, ObservationRow | TargetRow)])
-    if violations:
-        return forbidden(kind, writer, violations)
-    refusal = await check_zones(context, kind, rows)
-    if refusal is not None:
-        return refusal
-    if kind != "observation":
-        return await publish_rows(context, kind, rows, writer.source)
-    observations = [row for row in rows if isinstance(row, ObservationRow)]
-    observations, mode, warnings = await check_plausibility(context, observations)
-    if warnings:
-        return implausible(kind, warnings)
-    return await publish_rows(context, kind, observations, writer.source, mode)

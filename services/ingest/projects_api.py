@@ -2,20 +2,27 @@
 
 from __future__ import annotations
 
-import json
 from datetime import UTC, datetime
 
 from fastapi import APIRouter, Request
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import Response
 
 from indicators_core.projects import shanghai_today
 from ingest.acceptance import publish_rows
 from ingest.dependencies import ContextDep, WriterDep
-from ingest.problems import forbidden, problem
+from ingest.problems import forbidden
 from ingest.projects import ProjectRow, project_scope_violations, validate_projects
 from ingest.reports_api import DryRun, SheetName
 from ingest.schemas import PROJECTS_EXAMPLE, ProjectBatch, request_body, responses
-from ingest.uploads import UPLOAD_RESPONSES, dry_run_answer, parse_flag, read_any, relabelled, with_sheets
+from ingest.uploads import (
+    UPLOAD_RESPONSES,
+    dry_run_answer,
+    flags_refusal,
+    read_any,
+    relabelled,
+    with_sheet,
+    with_sheets,
+)
 from ingest.zone_checks import check_zones
 
 router = APIRouter()
@@ -35,11 +42,9 @@ async def put_projects(
     # Stage dates may not lie after today, judged on China's calendar: a project signed this morning in Hangzhou
     # is signed today there, whatever the date in UTC.
     today = shanghai_today(datetime.now(UTC))
-    checking, wrong = parse_flag("dry_run", dry_run)
-    if wrong is not None:
-        return problem(
-            422, f"dry_run: {wrong}; nothing was published", [{"row": None, "field": "dry_run", "reason": wrong}]
-        )
+    checking, refusal = flags_refusal(KIND, dry_run, sheet)
+    if refusal is not None:
+        return refusal
     read = await read_any(
         request,
         context,
@@ -61,7 +66,4 @@ async def put_projects(
         return relabelled(refusal, batch, "errors")
     if checking:
         return dry_run_answer(rows, batch)
-    accepted = await publish_rows(context, KIND, rows, writer.source)
-    if batch is None or accepted.status_code != 202:
-        return accepted
-    return JSONResponse({**json.loads(bytes(accepted.body)), "sheet": batch.sheet}, status_code=202)
+    return with_sheet(await publish_rows(context, KIND, rows, writer.source), batch)

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 from indicators_core.writers import Writer, scope_violations
 from ingest import metrics
-from ingest.acceptance import AnyRows, check_plausibility, publish_rows, read_rows, receive
+from ingest.acceptance import AnyRows, check_plausibility, publish_rows, read_rows
 from ingest.context import IngestContext
 from ingest.limits import BodyTooLarge, read_body
 from ingest.problems import forbidden, implausible, problem, rejected, too_large
@@ -128,9 +128,35 @@ def _unsupported(request: Request, kind: str) -> JSONResponse:
     )
 
 
-def dry_run_answer(rows: AnyRows, batch: SheetBatch | None) -> JSONResponse:
-    sheet_fields = {"sheet": batch.sheet} if batch is not None else {}
-    return JSONResponse({"valid": True, "rows": len(rows), "published": False, **sheet_fields}, status_code=200)
+def flags_refusal(kind: str, dry_run_text: str | None, sheet: str | None) -> tuple[bool, JSONResponse | None]:
+    """(dry run?, the 422 for a wrong ?dry_run= or ?sheet=, else None)."""
+    dry_run, wrong = parse_flag("dry_run", dry_run_text)
+    field = "dry_run"
+    if wrong is None and sheet is not None and len(sheet) > MAX_SHEET_NAME_CHARS:
+        wrong, field = f"a sheet name has at most {MAX_SHEET_NAME_CHARS} characters", "sheet"
+    if wrong is None:
+        return dry_run, None
+    metrics.BATCHES.labels(kind, "rejected").inc()
+    return dry_run, problem(
+        422, f"{field}: {wrong}; nothing was published", [{"row": None, "field": field, "reason": wrong}]
+    )
+
+
+def dry_run_answer(rows: AnyRows, batch: SheetBatch | None, mode: str | None = None) -> JSONResponse:
+    """200: the whole batch would be accepted; nothing was published."""
+    answer: dict[str, Any] = {"valid": True, "rows": len(rows), "published": False}
+    if batch is not None:
+        answer["sheet"] = batch.sheet
+    if mode is not None:
+        answer["plausibility"] = mode
+    return JSONResponse(answer, status_code=200)
+
+
+def with_sheet(accepted: JSONResponse, batch: SheetBatch | None) -> JSONResponse:
+    """The broker's 202, naming the sheet it was read from."""
+    if batch is None or accepted.status_code != 202:
+        return accepted
+    return JSONResponse({**json.loads(bytes(accepted.body)), "sheet": batch.sheet}, status_code=202)
 
 
 async def receive_any(
@@ -144,59 +170,13 @@ async def receive_any(
     sheet: str | None,
 ) -> Response:
     """One write in whatever form it came: 202 (200 for a dry run), or one refusal naming every problem."""
-    dry_run, wrong = parse_flag("dry_run", dry_run_text)
-    if wrong is None and sheet is not None and len(sheet) > MAX_SHEET_NAME_CHARS:
-        wrong = f"a sheet name has at most {MAX_SHEET_NAME_CHARS} characters"
-    if wrong is not None:
-        field = "sheet" if sheet is not None and len(sheet) > MAX_SHEET_NAME_CHARS else "dry_run"
-        metrics.BATCHES.labels(kind, "rejected").inc()
-        return problem(
-            422, f"{field}: {wrong}; nothing was published", [{"row": None, "field": field, "reason": wrong}]
-        )
-    form = body_format(request)
-    if form is None:
-        return _unsupported(request, kind)
-    if form == "json":
-        if not dry_run:
-            return await receive(request, context, writer, kind, body_key, validate)
-        try:
-            rows = await read_rows(request, context, kind, body_key, validate)
-        except BodyTooLarge as error:
-            return too_large(kind, str(error))
-        except BatchInvalid as error:
-            return rejected(kind, error)
-        return await _checked(context, writer, kind, rows, None, dry_run=True)
-    sheet_form: SheetFormat = "csv" if form == "csv" else "xlsx"
-    return await _receive_sheet(request, context, writer, kind, body_key, validate, sheet_form, dry_run, sheet)
-
-
-async def _receive_sheet(
-    request: Request,
-    context: IngestContext,
-    writer: Writer,
-    kind: str,
-    body_key: str,
-    validate: Callable[[Any], AnyRows],
-    form: SheetFormat,
-    dry_run: bool,
-    sheet: str | None,
-) -> Response:
-    try:
-        body = await read_body(request, context.settings.max_body_bytes)
-        batch = read_sheet(body, form, SHEET_KINDS[body_key], context.catalog, sheet)
-    except BodyTooLarge as error:
-        return too_large(kind, str(error))
-    except SheetUnreadable as unreadable:
-        metrics.BATCHES.labels(kind, "rejected").inc()
-        return problem(unreadable.status, f"{unreadable.reason}; nothing was published", [unreadable.as_dict()])
-    metrics.ROWS_RECEIVED.labels(kind).inc(len(batch.origins))
-    try:
-        rows = validate(batch.payload)
-        invalid: list[RowError] = []
-    except BatchInvalid as error:
-        invalid = error.errors
-    if invalid or batch.problems:
-        return _sheet_rejected(kind, batch, invalid)
+    dry_run, refusal = flags_refusal(kind, dry_run_text, sheet)
+    if refusal is not None:
+        return refusal
+    read = await read_any(request, context, kind, body_key, validate, sheet)
+    if isinstance(read, Response):
+        return read
+    rows, batch = read
     return await _checked(context, writer, kind, rows, batch, dry_run)
 
 
@@ -235,16 +215,9 @@ async def _checked(
         if warnings:
             return _relabelled(implausible(kind, warnings), batch, "warnings")
         rows = observations
-    sheet_fields = {"sheet": batch.sheet} if batch is not None else {}
     if dry_run:
-        answer: dict[str, Any] = {"valid": True, "rows": len(rows), "published": False, **sheet_fields}
-        if mode is not None:
-            answer["plausibility"] = mode
-        return JSONResponse(answer, status_code=200)
-    accepted = await publish_rows(context, kind, rows, writer.source, mode)
-    if batch is None or accepted.status_code != 202:
-        return accepted
-    return JSONResponse({**json.loads(bytes(accepted.body)), **sheet_fields}, status_code=202)
+        return dry_run_answer(rows, batch, mode)
+    return with_sheet(await publish_rows(context, kind, rows, writer.source, mode), batch)
 
 
 # For the routes that read with read_any and check on their own (ingest.projects_api).
