@@ -11,7 +11,6 @@ batch; a refused connection is tried again at the next batch (it costs nothing).
 from __future__ import annotations
 
 import logging
-import math
 import threading
 import time
 from collections import defaultdict
@@ -19,9 +18,9 @@ from collections.abc import Mapping
 
 import psycopg
 
-from indicators_core.db import describe_database, with_connect_timeout
 from indicators_core.plausibility import Series, SeriesKey
 from indicators_core.progress import Basis, MonthReport
+from ingest.readonly_db import ReadOnlyConnections
 
 log = logging.getLogger(__name__)
 
@@ -40,24 +39,16 @@ class HistoryUnavailable(Exception):
 
 
 class StoredHistory:
-    """Read-only connections of its own, kept idle between batches and made on demand.
-
-    Not psycopg_pool: after an outage its reconnecting backs off exponentially, so for tens of
-    seconds after PostgreSQL is back every lookup would still time out. Here a lookup that fails
-    on a connection kept from before is tried once more on a fresh one, and a failed connect is
-    the only thing that sends the next `retry_after_s` of batches to "batch only".
-    """
-
-    MAX_IDLE = 4
+    """Read-only connections of its own (ingest.readonly_db); a failed connect is the only thing that sends
+    the next `retry_after_s` of batches to "batch only"."""
 
     def __init__(self, database_url: str, timeout_s: float, retry_after_s: float = 5.0):
-        self.where = describe_database(database_url)
+        self.connections = ReadOnlyConnections(database_url, timeout_s, max_idle=4)
+        self.where = self.connections.where
         self.timeout_s = timeout_s
         self.retry_after_s = retry_after_s
         self._down_until = 0.0
         self._lock = threading.Lock()
-        self.database_url = with_connect_timeout(database_url, max(1, math.ceil(timeout_s)))
-        self._idle: list[psycopg.Connection] = []
         self._open = False
 
     def open(self) -> None:
@@ -66,45 +57,7 @@ class StoredHistory:
 
     def close(self) -> None:
         self._open = False
-        with self._lock:
-            idle, self._idle = self._idle, []
-        for conn in idle:
-            conn.close()
-
-    def _connect(self) -> psycopg.Connection:
-        return psycopg.connect(
-            self.database_url,
-            autocommit=True,
-            # The statement is bounded like the connect; ingest only reads.
-            options=f"-c statement_timeout={max(1, int(self.timeout_s * 1000))} -c default_transaction_read_only=on",
-        )
-
-    def _query(self, params: tuple[list[str], list[str], list[int], list[int]]) -> list[tuple]:
-        with self._lock:
-            kept = self._idle.pop() if self._idle else None
-        if kept is not None:
-            try:
-                rows = kept.execute(SELECT_SERIES, params).fetchall()
-            except psycopg.OperationalError:
-                kept.close()  # from before a restart, most likely: a fresh connection decides
-            else:
-                self._release(kept)
-                return rows
-        conn = self._connect()
-        try:
-            rows = conn.execute(SELECT_SERIES, params).fetchall()
-        except BaseException:
-            conn.close()
-            raise
-        self._release(conn)
-        return rows
-
-    def _release(self, conn: psycopg.Connection) -> None:
-        with self._lock:
-            if len(self._idle) < self.MAX_IDLE and not conn.closed:
-                self._idle.append(conn)
-                return
-        conn.close()
+        self.connections.close()
 
     def read(self, needed: Mapping[SeriesKey, tuple[int, int]]) -> dict[SeriesKey, Series]:
         """The current reports of each (zone, indicator) for its years (first, last), inclusive."""
@@ -125,7 +78,7 @@ class StoredHistory:
         )
         started = time.monotonic()
         try:
-            rows = self._query(params)
+            rows = self.connections.fetchall(SELECT_SERIES, params)
         except psycopg.Error as error:
             # Only a failure that made the batch wait (a host that does not answer) holds the next ones off;
             # a refused connection costs nothing to try again, and PostgreSQL may be back the next moment.
