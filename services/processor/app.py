@@ -1,25 +1,29 @@
-"""The Faust application: two agents.
+"""The Faust application: the processor's agents.
 
-1. `split_batches` fans each accepted upstream batch out to the reports topic,
-   keyed by zone and indicator, so every report of one series lands on one
-   partition, in order.
-2. `compute_progress` takes reports in chunks, stores them and recomputes the
-   affected series in one database transaction, then publishes the results.
-   A chunk the database or the arithmetic refuses (not an outage: that is
-   waited out) is bisected until the offending reports stand alone; they go to
-   `<reports topic>.dead-letter` with the reason (indicators_core.dead_letters)
-   and every other report is stored and published.
+1. `compute_progress` takes accepted upstream batches (one message per HTTP request, as ingest published it)
+   straight from the batches topic, several at a time. Their reports are stored and the affected series
+   recomputed in transactions of up to take_max reports; each transaction's results are published while the
+   next one runs. A chunk the database or the arithmetic refuses (not an outage: that is waited out) is
+   bisected until the offending reports stand alone; each goes to `<reports topic>.dead-letter` with the
+   reason as a batch of that one report (indicators_core.dead_letters), and every other report is stored and
+   published.
+2. `compute_reports` does the same for single reports on the reports topic: those a dead-letter replay sends
+   there, and those an earlier version of the processor fanned out to it (it took batches apart there first,
+   which cost every report a second pass through Kafka).
 
-Offsets are committed only after an event is fully handled (Faust acks after
-the agent's iteration; a chunk's events are acked by hand once every report
-in it is stored or dead-lettered, the broker having acknowledged the
-dead letters and the results), so a crash replays rather than loses, and the
-store makes a replay harmless.
+Reports of one series may be handled by two workers at once (batches are spread over the partitions by batch
+id): the store takes the series' locks and keeps the latest report by (reported_at, batch, row) in whatever
+order they come, and the evaluator judges the stored figures, not the order of the results.
+
+Offsets are committed only after an event is fully handled (a chunk's events are acked by hand once every
+report in it is stored or dead-lettered, the broker having acknowledged the dead letters and the results), so
+a crash replays rather than loses, and the store makes a replay harmless.
 """
 
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Sequence
@@ -35,9 +39,10 @@ from indicators_core.consumer_lag import ConsumerLagMetric, ConsumerLagReader
 from indicators_core.dead_letters import (
     UNDECODABLE,
     DeadLetter,
+    PendingSends,
+    apply_isolating,
     apply_or_dead_letter,
     dead_letter_topic,
-    send_acknowledged,
 )
 from indicators_core.dead_letters import send_dead_letters as _send_dead_letters
 from indicators_core.events import from_timestamp, progress_result
@@ -50,8 +55,7 @@ from indicators_core.faust_worker import (
 from indicators_core.topics import series_key
 from processor import metrics
 from processor.config import ProcessorSettings
-from processor.projects_store import PROJECTS_KEY
-from processor.store import ZONE_KEY, ProgressStore, SeriesResult
+from processor.store import ProgressStore, SeriesResult
 
 log = logging.getLogger("processor")
 settings = ProcessorSettings()
@@ -107,39 +111,8 @@ async def get_store() -> ProgressStore:
         return _store
 
 
-async def send_all(topic: faust.TopicT, messages: list[tuple[bytes, bytes]]) -> None:
-    """Send and wait until the broker has acknowledged every message (sent again while it is away)."""
-    await send_acknowledged(topic, messages, log)
-
-
 async def send_dead_letters(letters: list[DeadLetter]) -> None:
     await _send_dead_letters(dead_letters_topic, letters, metrics.DEAD_LETTERS, settings.processor_app_id, log)
-
-
-@app.agent(batches_topic)
-async def split_batches(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-    async for payload in stream:
-        try:
-            batch = events.ReportBatch.FromString(payload)
-        except DecodeError as error:
-            metrics.UNDECODABLE.labels(settings.topic_batches).inc()
-            await send_dead_letters([DeadLetter.of_event(stream.current_event, UNDECODABLE, error)])
-            continue
-        messages = []
-        for report in batch.reports:
-            if report.HasField("zone"):
-                # One key for the registry: its reports stay in order on one partition, like a series'.
-                messages.append((series_key(report.zone.code, ZONE_KEY), report.SerializeToString()))
-                continue
-            if report.HasField("project"):
-                # A zone's projects on one partition, in order: each change recomputes the zone's figures.
-                messages.append((series_key(report.project.zone, PROJECTS_KEY), report.SerializeToString()))
-                continue
-            payload_of = report.observation if report.HasField("observation") else report.target
-            messages.append((series_key(payload_of.zone, payload_of.indicator), report.SerializeToString()))
-        await send_all(reports_topic, messages)
-        metrics.BATCHES_SPLIT.inc()
-        yield None
 
 
 async def store_with_retry(reports: Sequence[events.Report]) -> list[SeriesResult]:
@@ -168,7 +141,7 @@ def describe_report(report: events.Report) -> str:
 
 
 async def store_reports(chunk: list[faust.EventT]) -> None:
-    """Store what can be stored of a chunk, dead-letter the rest, publish the results of what was stored."""
+    """Store what can be stored of a chunk of single reports, dead-letter the rest, publish the results."""
     outcome = await apply_or_dead_letter(
         chunk,
         events.Report.FromString,
@@ -179,19 +152,70 @@ async def store_reports(chunk: list[faust.EventT]) -> None:
         log=log,
     )
     await send_dead_letters(outcome.letters)
-    stored, results = outcome.applied, outcome.results
+    count_stored(outcome.applied)
+    results = PendingSends(results_topic, log)
+    await queue_results(results, outcome.results)
+    await results.acknowledged()
+    metrics.RESULTS_PUBLISHED.inc(len(outcome.results))
+
+
+async def store_batches(chunk: list[faust.EventT]) -> None:
+    """Store every report of a chunk of batches, take_max reports per transaction, each transaction's results
+    sent while the next one runs; dead-letter what cannot be stored. Returns once every result and dead
+    letter is acknowledged by the broker, so that the batches can be acked."""
+    letters: list[DeadLetter] = []
+    reports: list[tuple[tuple[faust.EventT, events.ReportBatch], events.Report]] = []
+    for event in chunk:
+        try:
+            batch = events.ReportBatch.FromString(event.value)
+        except DecodeError as error:
+            metrics.UNDECODABLE.labels(settings.topic_batches).inc()
+            letters.append(DeadLetter.of_event(event, UNDECODABLE, error))
+            continue
+        reports.extend(((event, batch), report) for report in batch.reports)
+    results = PendingSends(results_topic, log)
+    published = 0
+    for first in range(0, len(reports), settings.take_max):
+        outcome = await apply_isolating(
+            reports[first : first + settings.take_max],
+            store_with_retry,
+            letter_of=report_dead_letter,
+            noun="report",
+            what=describe_report,
+            log=log,
+        )
+        letters.extend(outcome.letters)
+        count_stored(outcome.applied)
+        await queue_results(results, outcome.results)
+        published += len(outcome.results)
+    await send_dead_letters(letters)
+    await results.acknowledged()
+    metrics.RESULTS_PUBLISHED.inc(published)
+    metrics.BATCHES_CONSUMED.inc(len(chunk))
+
+
+def report_dead_letter(
+    origin: tuple[faust.EventT, events.ReportBatch], report: events.Report, reason: str, error: Exception
+) -> DeadLetter:
+    """A report of a batch that cannot be stored: a batch of that one report, said to come from where its batch
+    was consumed, so that a replay sends it back to the batches topic."""
+    event, batch = origin
+    alone = events.ReportBatch(batch_id=batch.batch_id, source=batch.source, reports=[report])
+    alone.reported_at.CopyFrom(batch.reported_at)
+    return dataclasses.replace(DeadLetter.of_event(event, reason, error), value=alone.SerializeToString())
+
+
+def count_stored(stored: Sequence[events.Report]) -> None:
     committed_at = time.time()
     for report in stored:
         kind = report.WhichOneof("payload") or "target"
         metrics.REPORTS_CONSUMED.labels(kind).inc()
         metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - from_timestamp(report.reported_at).timestamp()))
-    await publish_results(results)
 
 
-async def publish_results(results: Sequence[SeriesResult]) -> None:
+async def queue_results(pending: PendingSends, results: Sequence[SeriesResult]) -> None:
     metrics.RESULTS_WRITTEN.inc(len(results))
-    await send_all(
-        results_topic,
+    await pending.add(
         [
             (
                 series_key(r.zone, r.indicator),
@@ -200,8 +224,14 @@ async def publish_results(results: Sequence[SeriesResult]) -> None:
                 ).SerializeToString(),
             )
             for r in results
-        ],
+        ]
     )
+
+
+async def publish_results(results: Sequence[SeriesResult]) -> None:
+    pending = PendingSends(results_topic, log)
+    await queue_results(pending, results)
+    await pending.acknowledged()
     metrics.RESULTS_PUBLISHED.inc(len(results))
 
 
@@ -210,8 +240,15 @@ def frequency_of(code: str) -> str:
     return "month" if indicator is None else indicator.frequency
 
 
-@app.agent(reports_topic)
+@app.agent(batches_topic)
 async def compute_progress(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
+    async for chunk in acked_chunks(stream, settings.processor_batches_take_max, settings.take_within_s):
+        await store_batches(chunk)
+        yield None
+
+
+@app.agent(reports_topic)
+async def compute_reports(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
     async for chunk in acked_chunks(stream, settings.take_max, settings.take_within_s):
         await store_reports(chunk)
         yield None

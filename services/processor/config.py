@@ -15,10 +15,12 @@ class ProcessorSettings(CommonSettings):
     processor_web_host: str = "127.0.0.1"
     processor_web_port: int = 8002
     processor_data_dir: Path = Path(".data/faust")
-    # Reports are written in chunks: up to take_max events, or whatever
-    # arrived within take_within_s, in one database transaction.
-    take_max: int = 1000
-    take_within_s: float = 0.2
+    # Reports are written in chunks of up to take_max reports, one database transaction each. The batches of
+    # up to batches_take_max accepted HTTP requests, or whatever arrived within take_within_s, are taken at once
+    # and acknowledged once every report of them is stored (or dead-lettered).
+    take_max: int = Field(default=1000, ge=1)
+    take_within_s: float = Field(default=0.2, gt=0)
+    processor_batches_take_max: int = Field(default=100, ge=1)
     processor_db_pool_max: int = Field(default=4, ge=1)
     # The old, shared INDICATORS_DB_POOL_MAX (the query service read it too, meaning 8): still read, with a warning.
     legacy_db_pool_max: int | None = Field(default=None, ge=1, validation_alias="INDICATORS_DB_POOL_MAX")

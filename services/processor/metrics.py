@@ -6,7 +6,10 @@ from prometheus_client import Counter, Gauge, Histogram
 
 from indicators_core.dead_letters import init_dead_letter_metric
 
-BATCHES_SPLIT = Counter("indicators_processor_batches_total", "Upstream batches fanned out to the reports topic")
+BATCHES_CONSUMED = Counter(
+    "indicators_processor_batches_total",
+    "Upstream batches taken from the batches topic and fully stored or dead-lettered",
+)
 REPORTS_CONSUMED = Counter("indicators_processor_reports_total", "Reports applied to the database", ["kind"])
 UNDECODABLE = Counter(
     "indicators_processor_undecodable_total",

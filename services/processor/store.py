@@ -51,11 +51,37 @@ from processor.projects_store import (
 
 log = logging.getLogger(__name__)
 
-UPSERT_OBSERVATION = """
+
+# A chunk's observations in one statement each, as arrays (one per column) rather than one statement per row:
+# the rows are sent as 15 parameters, and PostgreSQL inserts them as a set. The same report twice in a chunk (a
+# resend) is one row: the later by the order every report is kept by.
+INCOMING_OBSERVATIONS = """
+SELECT zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit, source, batch_id, row_index,
+       reported_at, explanation, explained_warnings::jsonb AS explained_warnings, reported_yoy_pct
+FROM unnest(%s::text[], %s::text[], %s::date[], %s::text[], %s::numeric[], %s::numeric[], %s::numeric[], %s::text[], %s::text[], %s::uuid[], %s::int[], %s::timestamptz[], %s::text[], %s::text[], %s::numeric[])
+  AS r(zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit, source, batch_id, row_index, reported_at, explanation, explained_warnings, reported_yoy_pct)
+"""
+
+INSERT_OBSERVATION_REVISIONS = (
+    """
+INSERT INTO observation_revisions (zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit,
+                                   source, batch_id, row_index, reported_at, explanation, explained_warnings,
+                                   reported_yoy_pct)
+"""
+    + INCOMING_OBSERVATIONS
+    + "ON CONFLICT DO NOTHING"
+)
+
+UPSERT_OBSERVATIONS = (
+    """
 INSERT INTO observations AS o (zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit,
                                source, batch_id, row_index, reported_at, explanation, explained_warnings,
                                reported_yoy_pct)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)
+SELECT DISTINCT ON (zone, indicator, period) * FROM (
+"""
+    + INCOMING_OBSERVATIONS
+    + """) AS incoming
+ORDER BY zone, indicator, period, reported_at DESC, batch_id::text DESC, row_index DESC
 ON CONFLICT (zone, indicator, period) DO UPDATE SET
     basis = EXCLUDED.basis, value = EXCLUDED.value, yoy_base = EXCLUDED.yoy_base,
     reported_yoy_pct = EXCLUDED.reported_yoy_pct,
@@ -65,14 +91,8 @@ ON CONFLICT (zone, indicator, period) DO UPDATE SET
     stored_at = now()
 WHERE (o.reported_at, o.batch_id::text, o.row_index) < (EXCLUDED.reported_at, EXCLUDED.batch_id::text, EXCLUDED.row_index)
 """
+)
 
-INSERT_OBSERVATION_REVISION = """
-INSERT INTO observation_revisions (zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit,
-                                   source, batch_id, row_index, reported_at, explanation, explained_warnings,
-                                   reported_yoy_pct)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s::jsonb, %s)
-ON CONFLICT DO NOTHING
-"""
 
 UPSERT_TARGET = """
 INSERT INTO targets AS t (zone, indicator, year, value, reported_value, reported_unit, source, batch_id, row_index,
@@ -155,12 +175,13 @@ JOIN unnest(%s::text[], %s::text[], %s::int[], %s::int[]) AS s(zone, indicator, 
   ON t.zone = s.zone AND t.indicator = s.indicator AND t.year BETWEEN s.first_year AND s.last_year
 """
 
+# Every row a chunk recomputed, in one statement (arrays, one per column; the rows are unique by series and month).
 UPSERT_PROGRESS = """
 INSERT INTO progress (zone, indicator, period, year, month, ytd_value, month_value, ytd_last_year, month_last_year,
                       yoy_base, yoy_base_comparable, yoy_pct, month_yoy_pct, target_value, completion_pct,
                       time_progress_pct, progress_gap_pp, on_track, reported_at, computed_at, yoy_source,
                       reported_yoy_pct, growth_target_pct, growth_gap_pp, growth_on_track)
-VALUES (%s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s)
+SELECT * FROM unnest(%s::text[], %s::text[], %s::date[], %s::int[], %s::int[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::bool[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::bool[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::numeric[], %s::numeric[], %s::numeric[], %s::bool[])
 ON CONFLICT (zone, indicator, period) DO UPDATE SET
     ytd_value = EXCLUDED.ytd_value, month_value = EXCLUDED.month_value, ytd_last_year = EXCLUDED.ytd_last_year,
     month_last_year = EXCLUDED.month_last_year, yoy_base = EXCLUDED.yoy_base,
@@ -303,6 +324,11 @@ def progress_params(zone: str, indicator: str, row: MonthProgress, computed_at: 
     )
 
 
+def as_columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
+    """Rows as one list per column: the array parameters of a set-based statement (INSERT … SELECT unnest)."""
+    return [list(column) for column in zip(*rows, strict=True)]
+
+
 def group_changes(reports: Iterable[events.Report]) -> dict[tuple[str, str], SeriesChange]:
     changes: dict[tuple[str, str], SeriesChange] = defaultdict(SeriesChange)
     for report in reports:
@@ -377,9 +403,9 @@ class ProgressStore:
                 targets = [r for r in reports if r.HasField("target") and not is_growth_target(r)]
                 growth_targets = [r for r in reports if is_growth_target(r)]
                 if observations:
-                    rows = [_observation_params(r) for r in observations]
-                    await cur.executemany(UPSERT_OBSERVATION, rows)
-                    await cur.executemany(INSERT_OBSERVATION_REVISION, rows)
+                    columns = as_columns([_observation_params(r) for r in observations])
+                    await cur.execute(UPSERT_OBSERVATIONS, columns)
+                    await cur.execute(INSERT_OBSERVATION_REVISIONS, columns)
                 if targets:
                     rows = [_target_params(r) for r in targets]
                     await cur.executemany(UPSERT_TARGET, rows)
@@ -497,7 +523,6 @@ class ProgressStore:
             if stale:
                 await cur.executemany(DELETE_STALE_PROGRESS, stale)
             if results:
-                await cur.executemany(
-                    UPSERT_PROGRESS, [progress_params(r.zone, r.indicator, r.row, computed_at) for r in results]
-                )
+                rows = [progress_params(r.zone, r.indicator, r.row, computed_at) for r in results]
+                await cur.execute(UPSERT_PROGRESS, as_columns(rows))
         return results
