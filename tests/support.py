@@ -132,6 +132,13 @@ def caught_up(bootstrap: str, groups: dict[str, list[str]]) -> bool:
         admin.close()
 
 
+def stable_members(admin: KafkaAdminClient, group: str) -> int:
+    """How many members the consumer group has once it is Stable (0 while it rebalances or is unknown)."""
+    described = admin.describe_groups([group]).get(group) or {}
+    state = described.get("group_state", described.get("state"))
+    return len(described.get("members") or []) if state == "Stable" else 0
+
+
 @contextmanager
 def running_pipeline(env: Mapping[str, str], log_dir: Path, with_alerts: bool = False) -> Iterator[Pipeline]:
     """The services as real processes on free ports, configured by `env` (INDICATORS_KAFKA_BOOTSTRAP,

@@ -1,7 +1,7 @@
 """`python -m processor.dead_letters`: list, inspect and replay dead letters after a fix.
 
-Both dead-letter topics: the processor's (`<reports topic>.dead-letter`: reports it could not store,
-batches and reports it could not decode) and the alert evaluator's (`<results topic>.dead-letter`:
+Both dead-letter topics: the processor's (`<reports topic>.dead-letter`: reports it could not store, each
+out of an accepted batch as a batch of that one report, and batches and reports it could not decode) and the alert evaluator's (`<results topic>.dead-letter`:
 results it could not evaluate). Each dead letter is the original message with headers saying why
 (indicators_core.dead_letters); replaying sends the original key and value back to the topic it
 came from, where the worker handles it as any other message: stored (a replay is harmless, every
@@ -115,6 +115,9 @@ def decode(source_topic: str, value: bytes, settings: CommonSettings) -> Message
 def summary(letter: Letter, settings: CommonSettings) -> str:
     """One line: which report or result, for `list`."""
     decoded = decode(letter.headers.get(SOURCE_TOPIC, ""), letter.value, settings)
+    if isinstance(decoded, events.ReportBatch) and len(decoded.reports) == 1:
+        # A report the processor could not store, out of an accepted batch: the report is what the operator fixes.
+        decoded = decoded.reports[0]
     if isinstance(decoded, events.Report):
         if decoded.HasField("observation"):
             obs = decoded.observation

@@ -20,8 +20,8 @@ from kafka import KafkaProducer
 from kafka.admin import KafkaAdminClient, NewTopic
 
 from indicators_core import events
-from indicators_core.topics import series_key
 from stack.ports import free_port
+from tests.support import stable_members
 
 
 @dataclass(frozen=True)
@@ -35,36 +35,31 @@ class Ceiling:
         return self.rows / self.seconds
 
 
-def report_messages(
-    rows: list[dict], batch_id: str = "00000000-0000-0000-0000-000000000000"
-) -> list[tuple[bytes, bytes]]:
-    """The reports the processor would consume for these rows: one protobuf Report each, keyed by series."""
+def batch_messages(batches: list[list[dict]]) -> list[tuple[bytes, bytes]]:
+    """The messages the processor consumes for these rows: one protobuf ReportBatch per batch of rows (as ingest
+    publishes an accepted request), keyed by its batch id."""
     stamp = events.to_timestamp(datetime.now(UTC))
     messages = []
-    for index, row in enumerate(rows):
-        year, month = (int(part) for part in row["period"].split("-"))
-        report = events.Report(batch_id=batch_id, row_index=index, source="bench", reported_at=stamp)
-        report.observation.CopyFrom(
-            events.Observation(
-                zone=row["zone"],
-                indicator=row["indicator"],
-                year=year,
-                month=month,
-                basis=events.BASIS_YTD,
-                value=row["value"],
-                reported_value=row["value"],
-                reported_unit=row["unit"],
+    for number, rows in enumerate(batches):
+        batch_id = f"00000000-0000-0000-0000-{number:012d}"
+        batch = events.ReportBatch(batch_id=batch_id, source="bench", reported_at=stamp)
+        for index, row in enumerate(rows):
+            year, month = (int(part) for part in row["period"].split("-"))
+            report = batch.reports.add(batch_id=batch_id, row_index=index, source="bench", reported_at=stamp)
+            report.observation.CopyFrom(
+                events.Observation(
+                    zone=row["zone"],
+                    indicator=row["indicator"],
+                    year=year,
+                    month=month,
+                    basis=events.BASIS_YTD,
+                    value=row["value"],
+                    reported_value=row["value"],
+                    reported_unit=row["unit"],
+                )
             )
-        )
-        messages.append((series_key(row["zone"], row["indicator"]), report.SerializeToString()))
+        messages.append((batch_id.encode(), batch.SerializeToString()))
     return messages
-
-
-def stable_members(admin: KafkaAdminClient, group: str) -> int:
-    """How many members the consumer group has once it is Stable (0 while it rebalances or is unknown)."""
-    described = admin.describe_groups([group]).get(group) or {}
-    state = described.get("group_state", described.get("state"))
-    return len(described.get("members") or []) if state == "Stable" else 0
 
 
 def wait_assigned(bootstrap: str, group: str, consumer: subprocess.Popen, log_name: str) -> None:
@@ -81,8 +76,11 @@ def wait_assigned(bootstrap: str, group: str, consumer: subprocess.Popen, log_na
         admin.close()
 
 
-def kafka_ceiling(bootstrap: str, messages: list[tuple[bytes, bytes]], partitions: int, work_dir: Path) -> Ceiling:
-    """Produce every message with kafka-python (acks=all, as ingest) while a no-work Faust worker consumes them."""
+def kafka_ceiling(
+    bootstrap: str, messages: list[tuple[bytes, bytes]], rows: int, partitions: int, work_dir: Path
+) -> Ceiling:
+    """Produce every message with kafka-python (acks=all, as ingest) while a no-work Faust worker consumes them;
+    the rate is of the `rows` the messages carry."""
     topic = f"bench.ceiling.{int(time.time() * 1000)}"
     admin = KafkaAdminClient(bootstrap_servers=bootstrap)
     admin.create_topics([NewTopic(topic, partitions, 1)])
@@ -123,8 +121,8 @@ def kafka_ceiling(bootstrap: str, messages: list[tuple[bytes, bytes]], partition
             if time.monotonic() > deadline or consumer.poll() is not None:
                 raise SystemExit(f"the no-work consumer did not count {len(messages)} messages: see {log.name}")
             time.sleep(0.05)
-        count, _first, last = output.read_text().split()
-        return Ceiling("Kafka produce + Faust consume (no work)", int(count), float(last) - started)
+        _count, _first, last = output.read_text().split()
+        return Ceiling("Kafka produce + Faust consume (no work)", rows, float(last) - started)
     finally:
         consumer.terminate()
         consumer.wait(30)

@@ -3,9 +3,9 @@
 Method (all in one run, on a fresh Kafka and PostgreSQL in temporary folders, free ports, and the services
 as real processes, as in `make run`, the alerts evaluator included so every result is also judged):
 
-1. Ceilings for the same rows: kafka-python produce (acks=all) + a no-work Faust consumer of the reports
-   the processor would consume (tests/bench/ceilings.py), and COPY of the rows into a table shaped like
-   `observations`.
+1. Ceilings for the same rows: kafka-python produce (acks=all) + a no-work Faust consumer of the messages
+   the processor consumes (one ReportBatch per batch, tests/bench/ceilings.py), and COPY of the rows into a
+   table shaped like `observations`.
 2. Burst: `--batches` batches of `--rows` observations posted by `--clients` concurrent clients; each
    batch is one zone's twelve months of several indicators. A poller reads PostgreSQL every 20 ms and
    records when each batch's last progress row became visible. Sustained = rows / (last row visible −
@@ -39,7 +39,8 @@ from stack.kafka import KafkaBroker, default_jars_dir
 from stack.ports import free_port
 from stack.postgres import PostgresServer
 from stack.run import ServiceProcess, service_processes
-from tests.bench.ceilings import Ceiling, copy_ceiling, kafka_ceiling, report_messages, stable_members
+from tests.bench.ceilings import Ceiling, batch_messages, copy_ceiling, kafka_ceiling
+from tests.support import stable_members
 
 # Each indicator's size in 亿元, so that the figures are plausible as a whole (ingest refuses a batch whose
 # export and import exceed their total, or whose manufacturing investment exceeds all fixed-asset investment).
@@ -348,8 +349,12 @@ def run(
     zones = [f"bench-{i:05d}" for i in range(args.batches)]
     ceilings: list[Ceiling] = []
     if not args.no_ceilings:
-        rows = [row for zone in zones for row in batch_rows(f"ceiling-{zone}", args.rows)]
-        ceilings = [kafka_ceiling(bootstrap, report_messages(rows), 6, root), copy_ceiling(stack.database_url, rows)]
+        batches = [batch_rows(f"ceiling-{zone}", args.rows) for zone in zones]
+        rows = [row for batch in batches for row in batch]
+        ceilings = [
+            kafka_ceiling(bootstrap, batch_messages(batches), len(rows), 6, root),
+            copy_ceiling(stack.database_url, rows),
+        ]
         for ceiling in ceilings:
             print(
                 f"ceiling, {ceiling.name}: {ceiling.rate:.0f} observations/s ({ceiling.rows} in {ceiling.seconds:.2f} s)"

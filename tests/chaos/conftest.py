@@ -59,3 +59,6 @@ def chaos(chaos_stack: ChaosStack) -> Iterator[ChaosStack]:
     for service in stack.pipeline.services.values():
         service.wait_ready(max(1.0, deadline - time.monotonic()))
     yield stack
+    if stack.second_processor is not None:  # a two-worker case that failed before its kill
+        stack.second_processor.stop()
+        stack.second_processor = None

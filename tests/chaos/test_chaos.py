@@ -35,13 +35,13 @@ from kafka.errors import KafkaError
 from indicators_core import events
 from tests.chaos import burst as plan_
 from tests.chaos.burst import BATCHES, Burst, Series
-from tests.chaos.crashes import ChaosStack
+from tests.chaos.crashes import ONE_OF_TWO_PROCESSORS, ChaosStack
 from tests.metrics import metric
 from tests.support import ARTIFACTS, alert_state, caught_up, topic_messages, wait_for
 
 pytestmark = pytest.mark.integration
 
-CASES = ["processor", "evaluator", "postgres", "broker"]
+CASES = ["processor", ONE_OF_TWO_PROCESSORS, "evaluator", "postgres", "broker"]
 KILL_AFTER_BATCHES = 12
 # Bounds: the burst gives up sending a batch again after this long; the pipeline must have stored and
 # judged everything within DRAIN_BOUND_S of the component's restart (each case stays under ~90 s).
@@ -56,6 +56,7 @@ HOW_KILLED = {
     "broker": "SIGKILL, then started on the same ports and data dir",
     "postgres": "SIGKILL of the postmaster and every backend (crash recovery at start)",
     "processor": "SIGKILL of the Faust worker",
+    ONE_OF_TWO_PROCESSORS: "SIGKILL of one of two processor workers (not started again: the other takes over)",
     "evaluator": "SIGKILL of the alerts worker",
 }
 
@@ -299,6 +300,7 @@ def test_a_component_killed_mid_burst_loses_no_row_and_no_alert(chaos: ChaosStac
         return count == len(series)
 
     wait_for(targets_stored, 60, "the 80 targets stored before the burst")
+    chaos.prepare(component)
 
     db_retries_before = metric(pipeline.processor_url, "indicators_processor_db_retries_total")
     load = Burst(pipeline.post_observations, plan_.batches(series), deadline_s=BURST_DEADLINE_S)

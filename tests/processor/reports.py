@@ -3,14 +3,19 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from datetime import UTC, datetime
 
 from kafka import KafkaProducer
 
 from indicators_core import events
 from indicators_core.topics import series_key
+from tests.support import Pipeline
 
 REPORTS = "indicators.reports"
+BATCHES = "indicators.batches"
 YEAR = 2041
 UNITS = {"industrial_output": "亿元", "import_export": "亿元", "foreign_capital": "万美元", "signed_investment": "亿元"}
 
@@ -55,3 +60,29 @@ def send_reports(bootstrap: str, reports: list[events.Report]) -> None:
             future.get(timeout=30)
     finally:
         producer.close()
+
+
+def send_batches(bootstrap: str, batches: list[list[events.Report]]) -> None:
+    """As ingest publishes accepted requests: one ReportBatch each, keyed by its batch id (that of its reports)."""
+    producer = KafkaProducer(bootstrap_servers=bootstrap, acks="all")
+    try:
+        futures = []
+        for reports in batches:
+            batch = events.ReportBatch(batch_id=reports[0].batch_id, source="隔离测试", reports=reports)
+            batch.reported_at.CopyFrom(reports[0].reported_at)
+            futures.append(producer.send(BATCHES, key=batch.batch_id.encode(), value=batch.SerializeToString()))
+        producer.flush()
+        for future in futures:
+            future.get(timeout=30)
+    finally:
+        producer.close()
+
+
+def tool(pipeline: Pipeline, *args: str) -> str:
+    """`python -m processor.dead_letters …` as an operator runs it."""
+    env = {**os.environ, "INDICATORS_KAFKA_BOOTSTRAP": pipeline.kafka_bootstrap}
+    done = subprocess.run(
+        [sys.executable, "-m", "processor.dead_letters", *args], capture_output=True, text=True, env=env, timeout=120
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    return done.stdout

@@ -7,9 +7,6 @@ Zones 隔离01区…隔离25区, 隔离毒区, 重放区 and the year 2041 are t
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 import uuid
 from datetime import UTC, date, datetime
 from decimal import Decimal
@@ -20,7 +17,7 @@ import pytest
 from indicators_core import events
 from processor.dead_letters import read_letters
 from tests.metrics import metric
-from tests.processor.reports import REPORTS, UNITS, YEAR, observation_report, send_reports
+from tests.processor.reports import REPORTS, UNITS, YEAR, observation_report, send_reports, tool
 from tests.support import Pipeline, caught_up, topic_messages, wait_for
 
 pytestmark = pytest.mark.integration
@@ -40,6 +37,8 @@ def dead_letters_of(pipeline: Pipeline, batch_id: str) -> list[tuple[events.Repo
     """The dead letters whose report came from `batch_id`, with their headers (and offset), in row order."""
     found = []
     for letter in read_letters(pipeline.kafka_bootstrap, DEAD_LETTERS):
+        if letter.headers.get("source-topic") != REPORTS:  # a batch's (tests/processor/test_poison_batches.py)
+            continue
         report = events.Report.FromString(letter.value)
         if report.batch_id == batch_id:
             found.append((report, letter.headers | {"offset": str(letter.offset)}))
@@ -52,16 +51,6 @@ def stored(pipeline: Pipeline, zones: list[str]) -> dict[tuple[str, str, int], D
             "SELECT zone, indicator, period, value FROM observations WHERE zone = ANY(%s)", (zones,)
         ).fetchall()
     return {(zone, indicator, period.month): value for zone, indicator, period, value in rows}
-
-
-def tool(pipeline: Pipeline, *args: str) -> str:
-    """`python -m processor.dead_letters …` as an operator runs it."""
-    env = {**os.environ, "INDICATORS_KAFKA_BOOTSTRAP": pipeline.kafka_bootstrap}
-    done = subprocess.run(
-        [sys.executable, "-m", "processor.dead_letters", *args], capture_output=True, text=True, env=env, timeout=120
-    )
-    assert done.returncode == 0, done.stdout + done.stderr
-    return done.stdout
 
 
 def test_poison_reports_amid_a_thousand_good_ones_are_dead_lettered_and_every_good_one_is_stored(pipeline: Pipeline):
