@@ -16,6 +16,8 @@ from dataclasses import dataclass, field
 from datetime import UTC, date, datetime
 from decimal import Decimal
 
+import orjson
+import psycopg
 from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 
@@ -52,14 +54,17 @@ from processor.projects_store import (
 log = logging.getLogger(__name__)
 
 
-# A chunk's observations in one statement each, as arrays (one per column) rather than one statement per row:
-# the rows are sent as 15 parameters, and PostgreSQL inserts them as a set. The same report twice in a chunk (a
-# resend) is one row: the later by the order every report is kept by.
+# A chunk's observations in one statement each, sent as one JSON array of records (json_records) rather
+# than one statement per row or one array per column: orjson writes it in C, PostgreSQL reads it in C, and the
+# decimals travel as their own digits (exact). The same report twice in a chunk (a resend) is one row: the later
+# by the order every report is kept by.
 INCOMING_OBSERVATIONS = """
 SELECT zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit, source, batch_id, row_index,
-       reported_at, explanation, explained_warnings::jsonb AS explained_warnings, reported_yoy_pct
-FROM unnest(%s::text[], %s::text[], %s::date[], %s::text[], %s::numeric[], %s::numeric[], %s::numeric[], %s::text[], %s::text[], %s::uuid[], %s::int[], %s::timestamptz[], %s::text[], %s::text[], %s::numeric[])
-  AS r(zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit, source, batch_id, row_index, reported_at, explanation, explained_warnings, reported_yoy_pct)
+       reported_at, explanation, explained_warnings, reported_yoy_pct
+FROM json_to_recordset(%s::json)
+  AS r(zone text, indicator text, period date, basis text, value numeric, yoy_base numeric,
+       reported_value numeric, reported_unit text, source text, batch_id uuid, row_index int,
+       reported_at timestamptz, explanation text, explained_warnings jsonb, reported_yoy_pct numeric)
 """
 
 INSERT_OBSERVATION_REVISIONS = (
@@ -175,13 +180,18 @@ JOIN unnest(%s::text[], %s::text[], %s::int[], %s::int[]) AS s(zone, indicator, 
   ON t.zone = s.zone AND t.indicator = s.indicator AND t.year BETWEEN s.first_year AND s.last_year
 """
 
-# Every row a chunk recomputed, in one statement (arrays, one per column; the rows are unique by series and month).
+# Every row a chunk recomputed, in one statement (one JSON array of records; the rows are unique by series and month).
 UPSERT_PROGRESS = """
 INSERT INTO progress (zone, indicator, period, year, month, ytd_value, month_value, ytd_last_year, month_last_year,
-                      yoy_base, yoy_base_comparable, yoy_pct, month_yoy_pct, target_value, completion_pct,
-                      time_progress_pct, progress_gap_pp, on_track, reported_at, computed_at, yoy_source,
-                      reported_yoy_pct, growth_target_pct, growth_gap_pp, growth_on_track)
-SELECT * FROM unnest(%s::text[], %s::text[], %s::date[], %s::int[], %s::int[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::bool[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::numeric[], %s::bool[], %s::timestamptz[], %s::timestamptz[], %s::text[], %s::numeric[], %s::numeric[], %s::numeric[], %s::bool[])
+                      yoy_base, yoy_base_comparable, yoy_pct, month_yoy_pct, target_value, completion_pct, time_progress_pct, progress_gap_pp,
+                      on_track, reported_at, computed_at, yoy_source, reported_yoy_pct, growth_target_pct, growth_gap_pp, growth_on_track)
+SELECT * FROM json_to_recordset(%s::json)
+  AS r(zone text, indicator text, period date, year int, month int, ytd_value numeric, month_value numeric,
+       ytd_last_year numeric, month_last_year numeric, yoy_base numeric, yoy_base_comparable bool,
+       yoy_pct numeric, month_yoy_pct numeric, target_value numeric, completion_pct numeric,
+       time_progress_pct numeric, progress_gap_pp numeric, on_track bool, reported_at timestamptz,
+       computed_at timestamptz, yoy_source text, reported_yoy_pct numeric, growth_target_pct numeric,
+       growth_gap_pp numeric, growth_on_track bool)
 ON CONFLICT (zone, indicator, period) DO UPDATE SET
     ytd_value = EXCLUDED.ytd_value, month_value = EXCLUDED.month_value, ytd_last_year = EXCLUDED.ytd_last_year,
     month_last_year = EXCLUDED.month_last_year, yoy_base = EXCLUDED.yoy_base,
@@ -238,7 +248,7 @@ def _observation_params(report: events.Report) -> tuple[object, ...]:
         from_timestamp(report.reported_at),
         # "" on the wire (proto3's absent string) is NULL in the table: no explanation, no warnings.
         obs.explanation or None,
-        obs.explained_warnings or None,
+        orjson.Fragment(obs.explained_warnings) if obs.explained_warnings else None,  # JSON already
         text_decimal(obs.reported_yoy_pct),
     )
 
@@ -324,9 +334,67 @@ def progress_params(zone: str, indicator: str, row: MonthProgress, computed_at: 
     )
 
 
-def as_columns(rows: Sequence[tuple[object, ...]]) -> list[list[object]]:
-    """Rows as one list per column: the array parameters of a set-based statement (INSERT … SELECT unnest)."""
-    return [list(column) for column in zip(*rows, strict=True)]
+OBSERVATION_COLUMNS = (
+    "zone",
+    "indicator",
+    "period",
+    "basis",
+    "value",
+    "yoy_base",
+    "reported_value",
+    "reported_unit",
+    "source",
+    "batch_id",
+    "row_index",
+    "reported_at",
+    "explanation",
+    "explained_warnings",
+    "reported_yoy_pct",
+)
+PROGRESS_COLUMNS = (
+    "zone",
+    "indicator",
+    "period",
+    "year",
+    "month",
+    "ytd_value",
+    "month_value",
+    "ytd_last_year",
+    "month_last_year",
+    "yoy_base",
+    "yoy_base_comparable",
+    "yoy_pct",
+    "month_yoy_pct",
+    "target_value",
+    "completion_pct",
+    "time_progress_pct",
+    "progress_gap_pp",
+    "on_track",
+    "reported_at",
+    "computed_at",
+    "yoy_source",
+    "reported_yoy_pct",
+    "growth_target_pct",
+    "growth_gap_pp",
+    "growth_on_track",
+)
+
+
+def json_records(columns: Sequence[str], rows: Sequence[tuple[object, ...]]) -> str:
+    """Rows as the JSON array of records json_to_recordset reads: decimals as strings of their digits (what
+    psycopg would send for a Decimal), dates and times in ISO 8601, a JSON column as its own JSON (orjson.Fragment).
+
+    Text with a NUL byte is refused here, by column: JSON would carry it as \\u0000, which PostgreSQL refuses
+    for text with a message about JSON rather than the report."""
+    payload = orjson.dumps([dict(zip(columns, row, strict=True)) for row in rows], default=str)
+    if b"\\u0000" in payload:
+        for row in rows:
+            for column, value in zip(columns, row, strict=True):
+                if isinstance(value, str) and "\x00" in value:
+                    raise psycopg.DataError(
+                        f"{column} {value!r} holds a NUL (0x00) byte, which PostgreSQL text cannot hold"
+                    )
+    return payload.decode()
 
 
 def group_changes(reports: Iterable[events.Report]) -> dict[tuple[str, str], SeriesChange]:
@@ -403,9 +471,9 @@ class ProgressStore:
                 targets = [r for r in reports if r.HasField("target") and not is_growth_target(r)]
                 growth_targets = [r for r in reports if is_growth_target(r)]
                 if observations:
-                    columns = as_columns([_observation_params(r) for r in observations])
-                    await cur.execute(UPSERT_OBSERVATIONS, columns)
-                    await cur.execute(INSERT_OBSERVATION_REVISIONS, columns)
+                    records = json_records(OBSERVATION_COLUMNS, [_observation_params(r) for r in observations])
+                    await cur.execute(UPSERT_OBSERVATIONS, (records,))
+                    await cur.execute(INSERT_OBSERVATION_REVISIONS, (records,))
                 if targets:
                     rows = [_target_params(r) for r in targets]
                     await cur.executemany(UPSERT_TARGET, rows)
@@ -524,5 +592,5 @@ class ProgressStore:
                 await cur.executemany(DELETE_STALE_PROGRESS, stale)
             if results:
                 rows = [progress_params(r.zone, r.indicator, r.row, computed_at) for r in results]
-                await cur.execute(UPSERT_PROGRESS, as_columns(rows))
+                await cur.execute(UPSERT_PROGRESS, (json_records(PROGRESS_COLUMNS, rows),))
         return results
