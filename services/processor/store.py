@@ -54,38 +54,75 @@ from processor.projects_store import (
 log = logging.getLogger(__name__)
 
 
-# A chunk's observations in one statement each, sent as one JSON array of records (json_records) rather
-# than one statement per row or one array per column: orjson writes it in C, PostgreSQL reads it in C, and the
-# decimals travel as their own digits (exact). The same report twice in a chunk (a resend) is one row: the later
-# by the order every report is kept by.
-INCOMING_OBSERVATIONS = """
-SELECT zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit, source, batch_id, row_index,
-       reported_at, explanation, explained_warnings, reported_yoy_pct
-FROM json_to_recordset(%s::json)
-  AS r(zone text, indicator text, period date, basis text, value numeric, yoy_base numeric,
-       reported_value numeric, reported_unit text, source text, batch_id uuid, row_index int,
-       reported_at timestamptz, explanation text, explained_warnings jsonb, reported_yoy_pct numeric)
-"""
-
-INSERT_OBSERVATION_REVISIONS = (
-    """
-INSERT INTO observation_revisions (zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit,
-                                   source, batch_id, row_index, reported_at, explanation, explained_warnings,
-                                   reported_yoy_pct)
-"""
-    + INCOMING_OBSERVATIONS
-    + "ON CONFLICT DO NOTHING"
+# The columns of the rows the processor writes as sets, with their types: the one place they are named (the
+# statements and json_records are derived from them, so that no key can be left out, which json_to_recordset
+# would silently read as NULL).
+OBSERVATION_RECORD = (
+    ("zone", "text"),
+    ("indicator", "text"),
+    ("period", "date"),
+    ("basis", "text"),
+    ("value", "numeric"),
+    ("yoy_base", "numeric"),
+    ("reported_value", "numeric"),
+    ("reported_unit", "text"),
+    ("source", "text"),
+    ("batch_id", "uuid"),
+    ("row_index", "int"),
+    ("reported_at", "timestamptz"),
+    ("explanation", "text"),
+    ("explained_warnings", "jsonb"),
+    ("reported_yoy_pct", "numeric"),
 )
+PROGRESS_RECORD = (
+    ("zone", "text"),
+    ("indicator", "text"),
+    ("period", "date"),
+    ("year", "int"),
+    ("month", "int"),
+    ("ytd_value", "numeric"),
+    ("month_value", "numeric"),
+    ("ytd_last_year", "numeric"),
+    ("month_last_year", "numeric"),
+    ("yoy_base", "numeric"),
+    ("yoy_base_comparable", "bool"),
+    ("yoy_pct", "numeric"),
+    ("month_yoy_pct", "numeric"),
+    ("target_value", "numeric"),
+    ("completion_pct", "numeric"),
+    ("time_progress_pct", "numeric"),
+    ("progress_gap_pp", "numeric"),
+    ("on_track", "bool"),
+    ("reported_at", "timestamptz"),
+    ("computed_at", "timestamptz"),
+    ("yoy_source", "text"),
+    ("reported_yoy_pct", "numeric"),
+    ("growth_target_pct", "numeric"),
+    ("growth_gap_pp", "numeric"),
+    ("growth_on_track", "bool"),
+)
+OBSERVATION_COLUMNS = tuple(name for name, _ in OBSERVATION_RECORD)
+PROGRESS_COLUMNS = tuple(name for name, _ in PROGRESS_RECORD)
 
-UPSERT_OBSERVATIONS = (
-    """
-INSERT INTO observations AS o (zone, indicator, period, basis, value, yoy_base, reported_value, reported_unit,
-                               source, batch_id, row_index, reported_at, explanation, explained_warnings,
-                               reported_yoy_pct)
-SELECT DISTINCT ON (zone, indicator, period) * FROM (
-"""
-    + INCOMING_OBSERVATIONS
-    + """) AS incoming
+
+def _recordset(record: Sequence[tuple[str, str]]) -> str:
+    """The rows of one json_records parameter, typed."""
+    return "json_to_recordset(%s::json) AS r(" + ", ".join(f"{name} {kind}" for name, kind in record) + ")"
+
+
+# A chunk's observations in one statement, sent as one JSON array of records (json_records) rather than one
+# statement per row or one array per column: orjson writes it in C, PostgreSQL reads it in C, once for both
+# tables, and the decimals travel as their own digits (exact). Every report is kept as a revision; the same report
+# twice in a chunk (a resend) is one current row: the later by the order every report is kept by.
+UPSERT_OBSERVATIONS = f"""
+WITH incoming AS (SELECT * FROM {_recordset(OBSERVATION_RECORD)}),
+revisions AS (
+    INSERT INTO observation_revisions ({", ".join(OBSERVATION_COLUMNS)})
+    SELECT * FROM incoming
+    ON CONFLICT DO NOTHING
+)
+INSERT INTO observations AS o ({", ".join(OBSERVATION_COLUMNS)})
+SELECT DISTINCT ON (zone, indicator, period) * FROM incoming
 ORDER BY zone, indicator, period, reported_at DESC, batch_id::text DESC, row_index DESC
 ON CONFLICT (zone, indicator, period) DO UPDATE SET
     basis = EXCLUDED.basis, value = EXCLUDED.value, yoy_base = EXCLUDED.yoy_base,
@@ -95,8 +132,7 @@ ON CONFLICT (zone, indicator, period) DO UPDATE SET
     explanation = EXCLUDED.explanation, explained_warnings = EXCLUDED.explained_warnings,
     stored_at = now()
 WHERE (o.reported_at, o.batch_id::text, o.row_index) < (EXCLUDED.reported_at, EXCLUDED.batch_id::text, EXCLUDED.row_index)
-"""
-)
+"""  # noqa: S608 (built from the constant column list above)
 
 
 UPSERT_TARGET = """
@@ -181,17 +217,9 @@ JOIN unnest(%s::text[], %s::text[], %s::int[], %s::int[]) AS s(zone, indicator, 
 """
 
 # Every row a chunk recomputed, in one statement (one JSON array of records; the rows are unique by series and month).
-UPSERT_PROGRESS = """
-INSERT INTO progress (zone, indicator, period, year, month, ytd_value, month_value, ytd_last_year, month_last_year,
-                      yoy_base, yoy_base_comparable, yoy_pct, month_yoy_pct, target_value, completion_pct, time_progress_pct, progress_gap_pp,
-                      on_track, reported_at, computed_at, yoy_source, reported_yoy_pct, growth_target_pct, growth_gap_pp, growth_on_track)
-SELECT * FROM json_to_recordset(%s::json)
-  AS r(zone text, indicator text, period date, year int, month int, ytd_value numeric, month_value numeric,
-       ytd_last_year numeric, month_last_year numeric, yoy_base numeric, yoy_base_comparable bool,
-       yoy_pct numeric, month_yoy_pct numeric, target_value numeric, completion_pct numeric,
-       time_progress_pct numeric, progress_gap_pp numeric, on_track bool, reported_at timestamptz,
-       computed_at timestamptz, yoy_source text, reported_yoy_pct numeric, growth_target_pct numeric,
-       growth_gap_pp numeric, growth_on_track bool)
+UPSERT_PROGRESS = f"""
+INSERT INTO progress ({", ".join(PROGRESS_COLUMNS)})
+SELECT * FROM {_recordset(PROGRESS_RECORD)}
 ON CONFLICT (zone, indicator, period) DO UPDATE SET
     ytd_value = EXCLUDED.ytd_value, month_value = EXCLUDED.month_value, ytd_last_year = EXCLUDED.ytd_last_year,
     month_last_year = EXCLUDED.month_last_year, yoy_base = EXCLUDED.yoy_base,
@@ -202,7 +230,7 @@ ON CONFLICT (zone, indicator, period) DO UPDATE SET
     computed_at = EXCLUDED.computed_at, yoy_source = EXCLUDED.yoy_source,
     reported_yoy_pct = EXCLUDED.reported_yoy_pct, growth_target_pct = EXCLUDED.growth_target_pct,
     growth_gap_pp = EXCLUDED.growth_gap_pp, growth_on_track = EXCLUDED.growth_on_track
-"""
+"""  # noqa: S608 (built from the constant column list above)
 
 
 # A derived series' year recomputed from the project list: its months that no longer have a figure (a rate whose
@@ -334,52 +362,6 @@ def progress_params(zone: str, indicator: str, row: MonthProgress, computed_at: 
     )
 
 
-OBSERVATION_COLUMNS = (
-    "zone",
-    "indicator",
-    "period",
-    "basis",
-    "value",
-    "yoy_base",
-    "reported_value",
-    "reported_unit",
-    "source",
-    "batch_id",
-    "row_index",
-    "reported_at",
-    "explanation",
-    "explained_warnings",
-    "reported_yoy_pct",
-)
-PROGRESS_COLUMNS = (
-    "zone",
-    "indicator",
-    "period",
-    "year",
-    "month",
-    "ytd_value",
-    "month_value",
-    "ytd_last_year",
-    "month_last_year",
-    "yoy_base",
-    "yoy_base_comparable",
-    "yoy_pct",
-    "month_yoy_pct",
-    "target_value",
-    "completion_pct",
-    "time_progress_pct",
-    "progress_gap_pp",
-    "on_track",
-    "reported_at",
-    "computed_at",
-    "yoy_source",
-    "reported_yoy_pct",
-    "growth_target_pct",
-    "growth_gap_pp",
-    "growth_on_track",
-)
-
-
 def json_records(columns: Sequence[str], rows: Sequence[tuple[object, ...]]) -> str:
     """Rows as the JSON array of records json_to_recordset reads: decimals as strings of their digits (what
     psycopg would send for a Decimal), dates and times in ISO 8601, a JSON column as its own JSON (orjson.Fragment).
@@ -473,7 +455,6 @@ class ProgressStore:
                 if observations:
                     records = json_records(OBSERVATION_COLUMNS, [_observation_params(r) for r in observations])
                     await cur.execute(UPSERT_OBSERVATIONS, (records,))
-                    await cur.execute(INSERT_OBSERVATION_REVISIONS, (records,))
                 if targets:
                     rows = [_target_params(r) for r in targets]
                     await cur.executemany(UPSERT_TARGET, rows)
