@@ -1,11 +1,12 @@
 """The alert evaluator: a Faust app on the results topic, and the late-report clock.
 
-1. `evaluate_results` takes ProgressResults in chunks; for each chunk, one
-   database transaction judges the rules the changed months affect, records
+1. `evaluate_results` takes messages of ProgressResults (a batch each, as the
+   processor sends them, or a single one) several at a time; for every
+   take_max results of them, one database transaction judges the rules the changed months affect, records
    the transitions (alerts, alert_events) and queues the deliveries (the
    outbox); after the commit the transitions are published on the alerts
-   topic as AlertEvents. Offsets are acknowledged after that, so a crash
-   replays the chunk, and a replay judges the same figures again: no new
+   topic as AlertEvents. Offsets are acknowledged after all that, so a crash
+   replays the messages, and a replay judges the same figures again: no new
    transition, nothing sent twice. A chunk whose evaluation fails for a reason
    other than an outage is bisected until the offending results stand alone;
    they go to `<results topic>.dead-letter` with the reason, and every other
@@ -23,6 +24,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import logging
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Sequence
@@ -30,6 +32,7 @@ from datetime import date
 from typing import Any, TypeVar
 
 import faust
+from google.protobuf.message import DecodeError
 from tenacity import AsyncRetrying
 
 from alerts import metrics
@@ -41,7 +44,9 @@ from indicators_core import events
 from indicators_core.catalog import load_catalog, subject_name
 from indicators_core.consumer_lag import ConsumerLagMetric, ConsumerLagReader
 from indicators_core.dead_letters import (
-    apply_or_dead_letter,
+    UNDECODABLE,
+    DeadLetter,
+    apply_isolating,
     dead_letter_topic,
     send_acknowledged,
 )
@@ -162,7 +167,8 @@ async def refresh_firing_now() -> None:
 
 
 async def evaluate_chunk(chunk: list[faust.EventT]) -> None:
-    """Judge what can be judged of a chunk, dead-letter the rest, publish the transitions recorded."""
+    """Judge what can be judged of a chunk of messages (each a batch of results), take_max results per transaction;
+    dead-letter the rest, each offending result alone; publish the transitions recorded."""
 
     async def evaluate(results: Sequence[events.ProgressResult]) -> list[AlertTransition]:
         touched = [Touched(r.zone, r.indicator, r.year, r.month) for r in results]
@@ -175,29 +181,48 @@ async def evaluate_chunk(chunk: list[faust.EventT]) -> None:
 
         return await with_store(work)
 
-    outcome = await apply_or_dead_letter(
-        chunk,
-        events.ProgressResult.FromString,
-        evaluate,
-        noun="result",
-        what=lambda r: f"{r.zone!r} {r.indicator} {r.year}-{r.month:02d}",
-        on_undecodable=metrics.UNDECODABLE.inc,
-        log=log,
-    )
-    await _send_dead_letters(dead_letters_topic, outcome.letters, metrics.DEAD_LETTERS, settings.alerts_app_id, log)
-    evaluated = outcome.applied
+    letters: list[DeadLetter] = []
+    results: list[tuple[faust.EventT, events.ProgressResult]] = []
+    for event in chunk:
+        try:
+            results.extend((event, result) for result in events.results_of(event.value))
+        except DecodeError as error:
+            metrics.UNDECODABLE.inc()
+            letters.append(DeadLetter.of_event(event, UNDECODABLE, error))
+    for first in range(0, len(results), settings.alerts_take_max):
+        outcome = await apply_isolating(
+            results[first : first + settings.alerts_take_max],
+            evaluate,
+            letter_of=result_dead_letter,
+            noun="result",
+            what=lambda r: f"{r.zone!r} {r.indicator} {r.year}-{r.month:02d}",
+            log=log,
+        )
+        letters.extend(outcome.letters)
+        count_evaluated(outcome.applied)
+        await publish_committed(outcome.results)
+    await _send_dead_letters(dead_letters_topic, letters, metrics.DEAD_LETTERS, settings.alerts_app_id, log)
+
+
+def result_dead_letter(event: faust.EventT, result: events.ProgressResult, reason: str, error: Exception) -> DeadLetter:
+    """A result that cannot be judged goes alone, as a single ProgressResult said to come from where its message
+    was consumed: a replay sends it back to the results topic, and the other results of its message are judged."""
+    letter = DeadLetter.of_event(event, reason, error)
+    return dataclasses.replace(letter, key=series_key(result.zone, result.indicator), value=result.SerializeToString())
+
+
+def count_evaluated(evaluated: Sequence[events.ProgressResult]) -> None:
     committed_at = time.time()
     metrics.RESULTS_CONSUMED.inc(len(evaluated))
     for result in evaluated:
         if result.HasField("computed_at"):
             computed = from_timestamp(result.computed_at).timestamp()
             metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - computed))
-    await publish_committed(outcome.results)
 
 
 @app.agent(results_topic)
 async def evaluate_results(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
-    async for chunk in acked_chunks(stream, settings.alerts_take_max, settings.alerts_take_within_s):
+    async for chunk in acked_chunks(stream, settings.alerts_messages_take_max, settings.alerts_take_within_s):
         await evaluate_chunk(chunk)
         yield None
 

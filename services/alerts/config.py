@@ -37,8 +37,10 @@ class AlertsSettings(CommonSettings):
     # a time without a zone is read in alerts_timezone.
     alerts_frozen_now: datetime | None = None
     alerts_late_check_interval_s: float = Field(default=300.0, gt=0)
-    # Results are evaluated in chunks: up to take_max, or what arrived within take_within_s.
+    # Up to messages_take_max messages of results (up to 500 results each), or what arrived within take_within_s,
+    # are taken at once, and their results evaluated take_max at a time: one transaction, one digest per subscriber.
     alerts_take_max: int = Field(default=500, ge=1)
+    alerts_messages_take_max: int = Field(default=20, ge=1)
     alerts_take_within_s: float = Field(default=0.2, gt=0)
     alerts_db_pool_max: int = Field(default=4, ge=1)
     alerts_db_retry_max_wait_s: float = Field(default=30.0, gt=0)

@@ -20,7 +20,8 @@ TRANSITIONS = Counter(
 )
 RESULTS_CONSUMED = Counter("indicators_alerts_results_total", "Progress results evaluated")
 UNDECODABLE = Counter(
-    "indicators_alerts_undecodable_total", "Messages on the results topic that are not ProgressResults (dead-lettered)"
+    "indicators_alerts_undecodable_total",
+    "Messages on the results topic that are neither ProgressResults nor batches of them (dead-lettered)",
 )
 EVALUATION_SECONDS = Histogram(
     "indicators_alerts_evaluation_seconds",

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from datetime import UTC, datetime
 from decimal import Decimal
 
@@ -18,6 +19,7 @@ ProjectInvestment = pb.ProjectInvestment
 Report = pb.Report
 ReportBatch = pb.ReportBatch
 ProgressResult = pb.ProgressResult
+ProgressResultBatch = pb.ProgressResultBatch
 BASIS_YTD = pb.BASIS_YTD
 BASIS_MONTH = pb.BASIS_MONTH
 
@@ -80,3 +82,24 @@ def progress_result(
     if row.reported_at is not None:
         result.reported_at.CopyFrom(to_timestamp(row.reported_at))
     return result
+
+
+# Results per message on the results topic: ~100 KB, well under the producer's and the broker's 1 MB.
+RESULTS_PER_MESSAGE = 500
+
+
+def result_batches(results: Sequence[pb.ProgressResult]) -> list[bytes]:
+    """The results as messages of the results topic, RESULTS_PER_MESSAGE to a message."""
+    return [
+        pb.ProgressResultBatch(results=results[first : first + RESULTS_PER_MESSAGE]).SerializeToString()
+        for first in range(0, len(results), RESULTS_PER_MESSAGE)
+    ]
+
+
+def results_of(value: bytes) -> list[pb.ProgressResult]:
+    """The results one message of the results topic carries: a ProgressResultBatch, or a single ProgressResult
+    (as earlier processors sent them, and as a dead-lettered result is replayed). DecodeError for neither."""
+    batch = pb.ProgressResultBatch.FromString(value)
+    if batch.results:
+        return list(batch.results)
+    return [pb.ProgressResult.FromString(value)]

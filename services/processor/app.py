@@ -45,7 +45,7 @@ from indicators_core.dead_letters import (
     dead_letter_topic,
 )
 from indicators_core.dead_letters import send_dead_letters as _send_dead_letters
-from indicators_core.events import from_timestamp, progress_result
+from indicators_core.events import RESULTS_PER_MESSAGE, from_timestamp, progress_result, result_batches
 from indicators_core.faust_worker import (
     acked_chunks,
     database_retrying,
@@ -214,16 +214,18 @@ def count_stored(stored: Sequence[events.Report]) -> None:
 
 
 async def queue_results(pending: PendingSends, results: Sequence[SeriesResult]) -> None:
+    """One transaction's results, RESULTS_PER_MESSAGE to a message: a message per result cost the processor a
+    quarter of its time in the producer and the evaluator two fifths in Faust's per-event work."""
     metrics.RESULTS_WRITTEN.inc(len(results))
+    if not results:
+        return
+    messages = [progress_result(r.zone, r.indicator, r.row, r.computed_at, frequency_of(r.indicator)) for r in results]
+    # Keyed by the first result's series: the messages spread over the partitions (and the evaluator's workers),
+    # which judge the stored figures in whatever order the results come.
     await pending.add(
         [
-            (
-                series_key(r.zone, r.indicator),
-                progress_result(
-                    r.zone, r.indicator, r.row, r.computed_at, frequency_of(r.indicator)
-                ).SerializeToString(),
-            )
-            for r in results
+            (series_key(messages[first].zone, messages[first].indicator), value)
+            for first, value in zip(range(0, len(messages), RESULTS_PER_MESSAGE), result_batches(messages), strict=True)
         ]
     )
 

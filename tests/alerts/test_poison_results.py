@@ -141,3 +141,53 @@ def test_a_poison_result_is_dead_lettered_and_the_other_zones_alerts_still_fire(
         f"  {letter.name}  {letter.headers['dead-lettered-at']}  invalid_data  "
         f"{RESULTS}[{poison_sent.partition}]@{poison_sent.offset}  result '隔离毒区\\x00' industrial_output 2042-05"
     ) in listing
+
+
+def test_a_poison_result_inside_a_batch_is_dead_lettered_alone_and_the_rest_of_the_batch_is_judged(
+    pipeline: Pipeline,
+):
+    """The processor's way: a transaction's results in one ProgressResultBatch message."""
+    zones = ["隔离批告警甲区", "隔离批告警乙区"]
+    before = metric(pipeline.alerts_url, METRIC, reason="invalid_data")
+    good: list[events.ProgressResult] = []
+    for zone in zones:
+        good.extend(store_progress(pipeline.database_url, zone, ["6", "13", "20", "27", "35"], "100"))
+    fillers = [result_of(f"隔离批空区{i:03d}", 1 + i % 12) for i in range(40)]
+    poison = result_of(POISON_ZONE, 4)
+    (value,) = events.result_batches(fillers[:20] + good[:3] + [poison] + good[3:] + fillers[20:])
+
+    producer = KafkaProducer(bootstrap_servers=pipeline.kafka_bootstrap, acks="all")
+    try:
+        sent = producer.send(RESULTS, key=series_key(zones[0], "industrial_output"), value=value).get(timeout=30)
+    finally:
+        producer.close()
+
+    expected = {("behind_schedule", zone, "industrial_output", "firing", "warning") for zone in zones}
+    wait_for(
+        lambda: alert_state(pipeline.database_url, zones) == expected,
+        timeout=120,
+        what="the two zones' behind-schedule alerts",
+        last=lambda: sorted(alert_state(pipeline.database_url, zones)),
+    )
+
+    def poison_letters() -> list:
+        return [
+            letter
+            for letter in read_letters(pipeline.kafka_bootstrap, DEAD_LETTERS)
+            if letter.headers.get("source-offset") == str(sent.offset)
+            and letter.headers.get("source-partition") == str(sent.partition)
+        ]
+
+    # The poison result alone, as a single ProgressResult: a replay after the fix judges that one result.
+    (letter,) = wait_for(poison_letters, 60, "the poison result's dead letter")
+    assert events.results_of(letter.value) == [poison]
+    assert events.ProgressResultBatch.FromString(letter.value).results == []
+    assert letter.key == series_key(POISON_ZONE, "industrial_output")
+    assert letter.headers["dead-letter-reason"] == "invalid_data"
+    assert letter.headers["source-topic"] == RESULTS
+    wait_for(
+        lambda: caught_up(pipeline.kafka_bootstrap, {"indicators-alerts": [RESULTS]}),
+        timeout=60,
+        what="the evaluator to commit the batch",
+    )
+    assert metric(pipeline.alerts_url, METRIC, reason="invalid_data") - before == 1

@@ -116,9 +116,9 @@ def test_poison_reports_amid_a_thousand_good_ones_are_dead_lettered_and_every_go
     # The results of the stored reports were published: October's figures of every series.
     published = {}
     for _, value in topic_messages(pipeline.kafka_bootstrap, "indicators.results"):
-        result = events.ProgressResult.FromString(value)
-        if result.zone in ZONES and result.year == YEAR and result.month == 10:
-            published[(result.zone, result.indicator)] = Decimal(result.ytd_value)
+        for result in events.results_of(value):
+            if result.zone in ZONES and result.year == YEAR and result.month == 10:
+                published[(result.zone, result.indicator)] = Decimal(result.ytd_value)
     assert published == {
         (zone, indicator): rate(z, i) * 10 for z, zone in enumerate(ZONES) for i, indicator in enumerate(INDICATORS)
     }

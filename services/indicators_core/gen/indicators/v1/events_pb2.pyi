@@ -234,6 +234,12 @@ class ProgressResult(_message.Message):
     period: str
     def __init__(self, zone: _Optional[str] = ..., indicator: _Optional[str] = ..., year: _Optional[int] = ..., month: _Optional[int] = ..., ytd_value: _Optional[str] = ..., month_value: _Optional[str] = ..., ytd_last_year: _Optional[str] = ..., month_last_year: _Optional[str] = ..., yoy_base: _Optional[str] = ..., yoy_base_comparable: _Optional[bool] = ..., yoy_pct: _Optional[str] = ..., month_yoy_pct: _Optional[str] = ..., target_value: _Optional[str] = ..., completion_pct: _Optional[str] = ..., time_progress_pct: _Optional[str] = ..., progress_gap_pp: _Optional[str] = ..., on_track: _Optional[str] = ..., reported_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., computed_at: _Optional[_Union[datetime.datetime, _timestamp_pb2.Timestamp, _Mapping]] = ..., yoy_source: _Optional[str] = ..., reported_yoy_pct: _Optional[str] = ..., growth_target_pct: _Optional[str] = ..., growth_gap_pp: _Optional[str] = ..., growth_on_track: _Optional[str] = ..., frequency: _Optional[str] = ..., period: _Optional[str] = ...) -> None: ...
 
+class ProgressResultBatch(_message.Message):
+    __slots__ = ("results",)
+    RESULTS_FIELD_NUMBER: _ClassVar[int]
+    results: _containers.RepeatedCompositeFieldContainer[ProgressResult]
+    def __init__(self, results: _Optional[_Iterable[_Union[ProgressResult, _Mapping]]] = ...) -> None: ...
+
 class AlertEvent(_message.Message):
     __slots__ = ("rule", "zone", "indicator", "indicator_name", "year", "month", "version", "transition", "severity", "message", "figures", "occurred_at")
     class FiguresEntry(_message.Message):
