@@ -62,7 +62,7 @@ def batch_rows(zone: str, rows: int) -> list[dict]:
     out = []
     for index in range(rows):
         indicator = CODES[(index // 12) % len(CODES)]
-        year = 2024 + index // (12 * len(CODES))
+        year = 2024 - index // (12 * len(CODES))  # a long batch goes back in time: ten years of history
         month = index % 12 + 1
         # Year to date: the indicator's size spread over the months, growing a little from year to year.
         value = INDICATORS[indicator] * month / 12 * (1 + (year - 2024) * 0.08) + index * 0.001
