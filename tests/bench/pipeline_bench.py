@@ -40,6 +40,7 @@ from stack.ports import free_port
 from stack.postgres import PostgresServer
 from stack.run import ServiceProcess, service_processes
 from tests.bench.ceilings import Ceiling, batch_messages, copy_ceiling, kafka_ceiling
+from tests.bench.cpu import CpuMeter, cpu_lines
 from tests.support import stable_members
 
 # Each indicator's size in 亿元, so that the figures are plausible as a whole (ingest refuses a batch whose
@@ -104,6 +105,7 @@ class Stack:
     key: str
     processors: list[str]  # each processor worker's web URL
     alerts_url: str
+    cpu: CpuMeter
 
     def client(self) -> httpx.Client:
         return httpx.Client(headers={"Authorization": f"Bearer {self.key}"}, timeout=60)
@@ -124,6 +126,7 @@ class Burst:
     delays: list[float]
     drain_s: float
     judged_s: float
+    cpu: list[str]  # CPU per observation of each part, from the first POST until every result was judged
 
 
 def wait_visible(database_url: str, zone: str, rows: int) -> None:
@@ -190,6 +193,7 @@ def burst(stack: Stack, zones: list[str], rows: int, clients: int, pause: float 
 
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
+    cpu_before = stack.cpu.read()
     started = time.perf_counter()
     with ThreadPoolExecutor(clients) as pool:
         list(pool.map(post, zones))
@@ -204,6 +208,7 @@ def burst(stack: Stack, zones: list[str], rows: int, clients: int, pause: float 
             raise SystemExit("the evaluator did not judge every result within 600 s")
         time.sleep(0.1)
     judged = time.perf_counter()
+    cpu_after = stack.cpu.read()
     total = rows * len(zones)
     return Burst(
         rows=total,
@@ -213,6 +218,7 @@ def burst(stack: Stack, zones: list[str], rows: int, clients: int, pause: float 
         delays=[visible_at[z] - sent_at[z] for z in zones],
         drain_s=max(0.0, finished - posted),
         judged_s=judged - started,
+        cpu=cpu_lines(cpu_before, cpu_after, total, judged - started),
     )
 
 
@@ -281,6 +287,12 @@ def second_processor(first: ServiceProcess, root: Path) -> tuple[ServiceProcess,
     return process, f"http://127.0.0.1:{port}"
 
 
+def pid_of(server: ServiceProcess | PostgresServer | KafkaBroker) -> int:
+    if server.process is None:
+        raise SystemExit(f"{server} is not running")
+    return server.process.pid
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--batches", type=int, default=1050, help="batches of the burst (1050 × 96 = 100,800 rows)")
@@ -332,6 +344,16 @@ def main() -> None:
                 key=key,
                 processors=[f"http://127.0.0.1:{ports['processor']}"],
                 alerts_url=f"http://127.0.0.1:{ports['alerts']}",
+                cpu=CpuMeter(
+                    {
+                        "ingest": [pid_of(services["ingest"])],
+                        "processor": [pid_of(services["processor"])],
+                        "alerts evaluator": [pid_of(services["alerts"])],
+                        "PostgreSQL": [pid_of(postgres)],
+                        "Kafka": [pid_of(kafka)],
+                        "load generator and poller (this process)": [os.getpid()],
+                    }
+                ),
             )
             run(args, stack, kafka.bootstrap, root, services["processor"], extra)
         finally:
@@ -378,6 +400,8 @@ def run(
     print(
         f"drain after the last POST: {one.drain_s:.2f} s; every result judged by the evaluator after {one.judged_s:.2f} s"
     )
+    print("CPU per observation, first POST to every result judged:")
+    print("\n".join(one.cpu))
     if ceilings:
         lowest = min(ceilings, key=lambda c: c.rate)
         print(f"end-to-end / min(ceilings): {one.sustained_rate / lowest.rate:.2f} (lowest: {lowest.name})")
@@ -408,11 +432,14 @@ def run(
                 raise SystemExit("the second processor worker did not join the group")
             time.sleep(0.5)
         stack.processors.append(url)
+        stack.cpu.parts["processor"].append(pid_of(process))
         two = burst(stack, [f"bench2-{i:05d}" for i in range(args.batches)], args.rows, args.clients, args.pause)
         print(
             f"two processor workers: sustained {two.sustained_rate:.0f} observations/s "
-            f"({two.sustained_rate / one.sustained_rate:.2f}× one worker), POST→row {delays_text(two.delays)}"
+            f"({two.sustained_rate / one.sustained_rate:.2f}× one worker), POST→row {delays_text(two.delays)}; "
+            f"every result judged after {two.judged_s:.2f} s"
         )
+        print("\n".join(two.cpu))
 
 
 if __name__ == "__main__":
