@@ -55,7 +55,7 @@ from indicators_core.faust_worker import (
 from indicators_core.topics import series_key
 from processor import metrics
 from processor.config import ProcessorSettings
-from processor.store import ProgressStore, SeriesResult
+from processor.store import ProgressStore, SeriesResult, analyze_grown_tables
 
 log = logging.getLogger("processor")
 settings = ProcessorSettings()
@@ -284,6 +284,21 @@ async def refresh_derived_figures() -> None:
     log.info(
         "derived figures of %d refreshed for %04d-%02d: %d results", today.year, today.year, today.month, len(results)
     )
+
+
+@app.timer(interval=settings.processor_analyze_check_s, on_leader=False)
+async def refresh_table_statistics() -> None:
+    """Keep the planner's row counts up with a burst (store.GROWING_TABLES): every worker may, an ANALYZE beside
+    another waits for it."""
+    try:
+        store = await get_store()
+        analyzed = await analyze_grown_tables(store.pool)
+    except Exception as error:
+        # Statistics are an optimisation: a refusal (a role that may not ANALYZE) or an outage is said, not fatal.
+        log.warning("table statistics not refreshed: %s", error)
+        return
+    if analyzed:
+        log.info("statistics refreshed for %s", ", ".join(analyzed))
 
 
 consumer_lag = ConsumerLagMetric(

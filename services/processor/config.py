@@ -28,6 +28,8 @@ class ProcessorSettings(CommonSettings):
     db_retry_max_wait_s: float = 30.0
     # How often a worker checks whether a month began (Asia/Shanghai), to give the project lists' figures to it.
     processor_derived_refresh_s: float = Field(default=600.0, gt=0)
+    # How often a worker looks whether a burst grew the tables by half since their statistics (then ANALYZE).
+    processor_analyze_check_s: float = Field(default=10.0, gt=0)
     # How often the consumer lag gauge is read from the broker (Prometheus scrapes every 15 s).
     lag_refresh_s: float = 10.0
 

@@ -46,8 +46,16 @@ def find_bindir() -> Path:
 class PostgresServer:
     """Our own cluster in `data_dir`; created on first start, kept afterwards."""
 
-    def __init__(self, data_dir: Path, port: int | None = None, user: str = "indicators"):
+    def __init__(
+        self,
+        data_dir: Path,
+        port: int | None = None,
+        user: str = "indicators",
+        server_settings: dict[str, str] | None = None,
+    ):
         self.root = Path(data_dir).resolve()
+        # More `-c name=value` for the server (the bench's --statements: pg_stat_statements).
+        self.server_settings = dict(server_settings or {})
         self.port = port or free_port()
         self.user = user
         self.bindir = find_bindir()
@@ -137,6 +145,7 @@ class PostgresServer:
             "listen_addresses=127.0.0.1",
             "-c",
             "fsync=on",
+            *(argument for name, value in self.server_settings.items() for argument in ("-c", f"{name}={value}")),
         ]
         with self.log_path.open("ab") as log:
             # Own session: Ctrl-C in a terminal reaches whoever started us, who stops the server in order.

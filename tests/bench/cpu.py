@@ -30,7 +30,9 @@ def _process_stats() -> dict[int, tuple[int, float]]:
     return found
 
 
-def tree_cpu_seconds(roots: list[int], stats: dict[int, tuple[int, float]], apart: frozenset[int] | set[int] = frozenset()) -> float:
+def tree_cpu_seconds(
+    roots: list[int], stats: dict[int, tuple[int, float]], apart: frozenset[int] | set[int] = frozenset()
+) -> float:
     """CPU seconds of the processes `roots` and all their live descendants (PostgreSQL's backends, say), but not
     of the processes `apart` and theirs (the services the bench started are its children, counted on their own)."""
     children: dict[int, list[int]] = {}

@@ -287,6 +287,20 @@ def second_processor(first: ServiceProcess, root: Path) -> tuple[ServiceProcess,
     return process, f"http://127.0.0.1:{port}"
 
 
+def top_statements(database_url: str, count: int) -> list[str]:
+    """The statements PostgreSQL spent most time executing since the reset: total and per call, calls, rows."""
+    with psycopg.connect(database_url) as conn:
+        found = conn.execute(
+            "SELECT total_exec_time, calls, rows, query FROM pg_stat_statements ORDER BY total_exec_time DESC LIMIT %s",
+            (count,),
+        ).fetchall()
+    return [
+        f"  {total / 1000:7.2f} s  {calls:6d} calls  {total / max(calls, 1):8.2f} ms/call  {rows:8d} rows  "
+        + " ".join(query.split())[:150]
+        for total, calls, rows, query in found
+    ]
+
+
 def pid_of(server: ServiceProcess | PostgresServer | KafkaBroker) -> int:
     if server.process is None:
         raise SystemExit(f"{server} is not running")
@@ -306,11 +320,21 @@ def main() -> None:
     parser.add_argument("--workers", type=int, choices=(1, 2), default=2, help="2: also run the burst on two workers")
     parser.add_argument("--reads", type=int, default=50, help="calls per read measured (0: skip)")
     parser.add_argument("--no-ceilings", action="store_true")
+    parser.add_argument(
+        "--statements",
+        type=int,
+        default=0,
+        metavar="N",
+        help="profile PostgreSQL: after the first burst, the N statements of most execution time (pg_stat_statements)",
+    )
     args = parser.parse_args()
 
     with tempfile.TemporaryDirectory(prefix="indicators-bench-") as tmp:
         root = Path(tmp)
-        postgres = PostgresServer(root / "postgres")
+        postgres = PostgresServer(
+            root / "postgres",
+            server_settings={"shared_preload_libraries": "pg_stat_statements"} if args.statements else None,
+        )
         kafka = KafkaBroker(root / "kafka", jars_dir=default_jars_dir())
         postgres.start()
         kafka.start()
@@ -393,6 +417,10 @@ def run(
                 f"ceiling, {ceiling.name}: {ceiling.rate:.0f} observations/s ({ceiling.rows} in {ceiling.seconds:.2f} s)"
             )
 
+    if args.statements:
+        with psycopg.connect(stack.database_url, autocommit=True) as conn:
+            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+            conn.execute("SELECT pg_stat_statements_reset()")
     one = burst(stack, zones, args.rows, args.clients, args.pause)
     print(f"HTTP accepted: {one.accepted_rate:.0f} observations/s")
     print(f"sustained HTTP→database: {one.sustained_rate:.0f} observations/s ({one.rows} rows in {one.seconds:.2f} s)")
@@ -402,6 +430,9 @@ def run(
     )
     print("CPU per observation, first POST to every result judged:")
     print("\n".join(one.cpu))
+    if args.statements:
+        print(f"PostgreSQL, the {args.statements} statements of most execution time in the burst:")
+        print("\n".join(top_statements(stack.database_url, args.statements)))
     if ceilings:
         lowest = min(ceilings, key=lambda c: c.rate)
         print(f"end-to-end / min(ceilings): {one.sustained_rate / lowest.rate:.2f} (lowest: {lowest.name})")
