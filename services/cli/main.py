@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import json
 import sys
+import time
 from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from pathlib import Path
@@ -20,7 +21,7 @@ from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, T
 from rich.table import Table
 
 from cli.settings import CliSettings, SettingsInvalid, resolve
-from cli.uploading import DEFAULT_BATCH_ROWS, UploadFailed, passes, read_file, upload
+from cli.uploading import DEFAULT_BATCH_ROWS, UploadFailed, passes, read_file, upload, wait_stored
 
 out = Console(highlight=False, soft_wrap=True)
 err = Console(stderr=True, highlight=False, soft_wrap=True)
@@ -99,6 +100,11 @@ def cli(context: click.Context, url: str | None, query_url: str | None, key: str
 @click.option("--dry-run", is_flag=True, help="Validate the whole file on ingest; publish nothing")
 @click.option("--no-check", is_flag=True, help="Publish at once, without the dry run of every batch first")
 @click.option("--batch-rows", type=click.IntRange(1, 5000), default=DEFAULT_BATCH_ROWS, show_default=True)
+@click.option(
+    "--wait",
+    is_flag=True,
+    help="Then wait until every row is stored and its figures computed (a backfill's progress), via the query service",
+)
 @click.pass_context
 def upload_command(
     context: click.Context,
@@ -108,6 +114,7 @@ def upload_command(
     dry_run: bool,
     no_check: bool,
     batch_rows: int,
+    wait: bool,
 ) -> None:
     """Post FILE (.xlsx, .csv or .json) to ingest in batches.
 
@@ -129,6 +136,7 @@ def upload_command(
         _print_problems(failed.problems)
         raise Failure(failed.detail) from None
     total = len(rows.rows) * len(passes(dry_run, not no_check))
+    began = time.monotonic()
     with _client(settings) as client, progress_bar(total) as advance:
         try:
             result = upload(
@@ -153,14 +161,25 @@ def upload_command(
         first = batch["first_row"] + 1
         out.print(f"batch {batch['batch_id']}: rows {first}-{first + batch['rows'] - 1} accepted")
     out.print(f"accepted: {result.rows} {result.kind} rows of {file.name}{where} in {len(result.batches)} batch(es)")
+    if wait:
+        with _client(settings) as client, progress_bar(result.rows, "stored and computed") as advance:
+            try:
+                stored = wait_stored(client, settings.query_url, result.batches, advance=advance)
+            except UploadFailed as failed:
+                raise Failure(failed.detail) from None
+        seconds = time.monotonic() - began
+        out.print(
+            f"stored and computed: {stored.rows} rows in {seconds:.1f} s from the first batch sent "
+            f"({stored.rows / seconds:.0f} rows/s), {stored.seconds:.1f} s after the last was accepted"
+        )
 
 
 @contextmanager
-def progress_bar(total: int) -> Iterator[Any]:
+def progress_bar(total: int, doing: str = "uploading") -> Iterator[Any]:
     if total < PROGRESS_BAR_ROWS:
         yield lambda rows: None
         return
-    columns = (TextColumn("uploading"), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
+    columns = (TextColumn(doing), BarColumn(), MofNCompleteColumn(), TimeElapsedColumn())
     with Progress(*columns, console=err, transient=False) as progress:
         task = progress.add_task("rows", total=total)
         yield lambda rows: progress.advance(task, rows)

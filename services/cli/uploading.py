@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -217,3 +218,67 @@ def _refused(
     earlier = f"; batches accepted before it: {', '.join(accepted)}" if accepted else "; no batch was published"
     detail = f"{step} {where} was refused with {response.status_code}: {body.get('detail', '')}"
     return UploadFailed(detail + (earlier if not checking else "; nothing was published"), problems, accepted)
+
+
+# Batch ids per GET /v1/batches (the query service takes up to 100).
+BATCHES_PER_QUERY = 100
+
+
+@dataclass
+class Stored:
+    rows: int
+    seconds: float
+
+
+def wait_stored(
+    client: httpx.Client,
+    query_url: str,
+    batches: list[dict[str, Any]],
+    *,
+    advance: Callable[[int], None] = lambda rows: None,  # rows newly stored and computed
+    poll_s: float = 0.5,
+    stall_s: float = 300.0,
+    clock: Callable[[], float] = time.monotonic,
+    sleep: Callable[[float], None] = time.sleep,
+) -> Stored:
+    """Wait until every row of the accepted `batches` (ingest's answers, with their `rows`) is stored and its figures
+    computed, as the query service's GET /v1/batches tells; UploadFailed when nothing more is stored for `stall_s`
+    (the processor stopped, or a row was dead-lettered) or the query service cannot be reached."""
+    started = clock()
+    waiting = {str(batch["batch_id"]): int(batch["rows"]) for batch in batches}
+    stored = dict.fromkeys(waiting, 0)
+    total = sum(waiting.values())
+    last_change = started
+    while waiting:
+        ids = list(waiting)
+        for first in range(0, len(ids), BATCHES_PER_QUERY):
+            chunk = ids[first : first + BATCHES_PER_QUERY]
+            try:
+                response = client.get(f"{query_url}/v1/batches", params=[("id", batch_id) for batch_id in chunk])
+                response.raise_for_status()
+            except httpx.HTTPError as error:
+                raise UploadFailed(
+                    f"every batch was accepted, but the query service at {query_url} cannot tell whether they are "
+                    f"stored: {error}"
+                ) from None
+            for item in response.json()["items"]:
+                batch_id, rows = str(item["batch_id"]), int(item["rows_stored"])
+                if rows > stored[batch_id]:
+                    advance(rows - stored[batch_id])
+                    stored[batch_id] = rows
+                    last_change = clock()
+                if rows >= waiting[batch_id]:
+                    del waiting[batch_id]
+        if not waiting:
+            break
+        if clock() - last_change > stall_s:
+            done = sum(stored.values())
+            raise UploadFailed(
+                f"every batch was accepted, but only {done} of {total} rows are stored after {clock() - started:.0f} s "
+                f"and none more for {stall_s:.0f} s: is the processor running (its /readyz), and were rows "
+                "dead-lettered (python -m processor.dead_letters list)? Batches still waiting: "
+                + ", ".join(sorted(waiting)[:10])
+                + (" …" if len(waiting) > 10 else "")
+            )
+        sleep(poll_s)
+    return Stored(total, clock() - started)

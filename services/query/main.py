@@ -20,6 +20,7 @@ from indicators_core.catalog import load_catalog
 from indicators_core.db import MIGRATIONS_DIR, describe_database
 from query import (
     alerts_api,
+    batches_api,
     board,
     board_projects,
     board_rankings,
@@ -87,6 +88,7 @@ def create_app(settings: QuerySettings | None = None) -> FastAPI:
         zones_api.router,
         projects_api.router,
         rankings_api.router,
+        batches_api.router,
         health.router,
     )
     for router in routers:

@@ -133,3 +133,50 @@ def test_upload_a_zone_registry_sheet_in_one_batch_and_read_the_names_back(pipel
     )
     assert item["parents"] == [{"code": district, "name_zh": f"命令行区-{tag}"}]
     assert item["groups"] == [f"命令行组-{tag}", "杭州市开发区"]
+
+
+def test_upload_wait_returns_once_every_row_is_stored_and_computed(pipeline: Pipeline, tmp_path: Path):
+    """A backfill's way: --wait follows the batches on the query service (GET /v1/batches) until every row is
+    stored, so the figures read right after the command are the whole file's, with no waiting of our own."""
+    zone = f"回填区-{uuid.uuid4().hex[:6]}"
+    rows = [
+        ("规上工业产值", f"{year}-{m:02d}", (year - 2014) * m, "亿元")
+        for year in range(2015, 2026)
+        for m in range(1, 13)
+    ]
+    sheet = report(tmp_path / "history.xlsx", zone, rows)
+    done = run(pipeline, "upload", "--batch-rows", "40", "--wait", str(sheet))
+    assert done.returncode == 0, done.stderr
+    assert "accepted: 132 observations rows of history.xlsx (月报) in 4 batch(es)" in done.stdout
+    assert "stored and computed: 132 rows in " in done.stdout
+    assert pipeline.revision_count(zone) == 132
+    shown = run(pipeline, "progress", "--year", "2025", "--month", "12", "--zone", zone, "--format", "json")
+    (item,) = json.loads(shown.stdout)["items"]
+    # 11 × 12 = 132 in 2025 against 10 × 12 = 120 in 2024: +10%.
+    assert (item["ytd_value"], item["ytd_last_year"], item["yoy_pct"]) == (132, 120, 10)
+
+    batch_ids = [line.split()[1].rstrip(":") for line in done.stdout.splitlines() if line.startswith("batch ")]
+    answer = httpx.get(f"{pipeline.query_url}/v1/batches", params=[("id", b) for b in batch_ids], timeout=10).json()
+    assert [(item["rows_stored"], item["by_kind"]) for item in answer["items"]] == [
+        (40, {"observations": 40}),
+        (40, {"observations": 40}),
+        (40, {"observations": 40}),
+        (12, {"observations": 12}),
+    ]
+
+
+def test_batches_are_asked_by_their_ids(pipeline: Pipeline):
+    unknown = str(uuid.uuid4())
+    answer = httpx.get(f"{pipeline.query_url}/v1/batches", params={"id": unknown}, timeout=10)
+    assert answer.status_code == 200
+    assert answer.json() == {"items": [{"batch_id": unknown, "rows_stored": 0, "by_kind": {}}]}
+    wrong = httpx.get(f"{pipeline.query_url}/v1/batches", params={"id": "batch-7"}, timeout=10)
+    assert wrong.status_code == 422
+    assert wrong.json()["errors"] == [
+        {"field": "id", "reason": "'batch-7' is not a batch id (a UUID, as ingest answers it)"}
+    ]
+    many = httpx.get(
+        f"{pipeline.query_url}/v1/batches", params=[("id", str(uuid.uuid4())) for _ in range(101)], timeout=10
+    )
+    assert many.status_code == 422
+    assert many.json()["errors"] == [{"field": "id", "reason": "at most 100 batch ids per request, not 101"}]
