@@ -250,11 +250,18 @@ class AlertStore:
         rows: dict[tuple[str, str], dict[tuple[int, int], MonthProgress]],
     ) -> dict[AlertKey, R.Finding | None]:
         findings: dict[AlertKey, R.Finding | None] = {}
+        # Each series' rows by year, grouped once: a backfill judges ten years of a series in one chunk.
+        by_year: dict[tuple[str, str], dict[int, dict[int, MonthProgress]]] = {}
+        for key, series_rows in rows.items():
+            grouped: dict[int, dict[int, MonthProgress]] = defaultdict(dict)
+            for (y, month), row in series_rows.items():
+                grouped[y][month] = row
+            by_year[key] = grouped
         for (zone, code, year), changed in sorted(months.items()):
             indicator = self.catalog.indicators[code]
             ruleset = self.rules.for_indicator(code)
             series = rows.get((zone, code), {})
-            year_rows = {month: row for (y, month), row in series.items() if y == year}
+            year_rows = by_year.get((zone, code), {}).get(year, {})
             if year_rows:
                 # The year-to-date rules judge the latest month of the year, whichever month changed.
                 latest = year_rows[max(year_rows)]
@@ -312,10 +319,12 @@ class AlertStore:
         row = series.get((year, month))
         if row is None:
             return None
-        earlier = [
-            (m, r.ytd_value) for (y, m), r in series.items() if y == year and m < month and r.ytd_value is not None
-        ]
-        previous = max(earlier) if earlier else None
+        previous = None  # the latest earlier month of the year with a figure: (month, ytd)
+        for m in range(month - 1, 0, -1):
+            earlier = series.get((year, m))
+            if earlier is not None and earlier.ytd_value is not None:
+                previous = (m, earlier.ytd_value)
+                break
         whole = None
         if indicator.part_of is not None:
             whole_row = rows.get((zone, indicator.part_of), {}).get((year, month))
