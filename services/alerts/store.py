@@ -154,6 +154,19 @@ def _months_back(year: int, month: int, count: int) -> list[tuple[int, int]]:
     return months
 
 
+def _by_year(
+    rows: dict[tuple[str, str], dict[tuple[int, int], MonthProgress]],
+) -> dict[tuple[str, str], dict[int, dict[int, MonthProgress]]]:
+    """Each series' rows by year and month, grouped once: a backfill judges ten years of a series in one chunk."""
+    by_year: dict[tuple[str, str], dict[int, dict[int, MonthProgress]]] = {}
+    for key, series_rows in rows.items():
+        grouped: dict[int, dict[int, MonthProgress]] = defaultdict(dict)
+        for (year, month), row in series_rows.items():
+            grouped[year][month] = row
+        by_year[key] = grouped
+    return by_year
+
+
 def _key_columns(keys: Sequence[AlertKey]) -> tuple[list[str], list[str], list[str], list[date]]:
     return ([k.rule.value for k in keys], [k.zone for k in keys], [k.indicator for k in keys], [k.period for k in keys])
 
@@ -250,13 +263,7 @@ class AlertStore:
         rows: dict[tuple[str, str], dict[tuple[int, int], MonthProgress]],
     ) -> dict[AlertKey, R.Finding | None]:
         findings: dict[AlertKey, R.Finding | None] = {}
-        # Each series' rows by year, grouped once: a backfill judges ten years of a series in one chunk.
-        by_year: dict[tuple[str, str], dict[int, dict[int, MonthProgress]]] = {}
-        for key, series_rows in rows.items():
-            grouped: dict[int, dict[int, MonthProgress]] = defaultdict(dict)
-            for (y, month), row in series_rows.items():
-                grouped[y][month] = row
-            by_year[key] = grouped
+        by_year = _by_year(rows)
         for (zone, code, year), changed in sorted(months.items()):
             indicator = self.catalog.indicators[code]
             ruleset = self.rules.for_indicator(code)

@@ -262,6 +262,15 @@ def test_config_files_named_on_command_lines_are_mounted_from_the_repository():
         )
 
 
+def job_targets(job: dict) -> list[str]:
+    """What a scrape job scrapes: its static targets, and host:port of each name it finds by DNS (the replicas)."""
+    found = [target for static in job.get("static_configs", []) for target in static["targets"]]
+    for lookup in job.get("dns_sd_configs", []):
+        assert lookup["type"] == "A", f"{job['job_name']}: Docker's DNS answers A records"
+        found += [f"{name}:{lookup['port']}" for name in lookup["names"]]
+    return found
+
+
 def test_every_address_names_a_service_and_a_port_it_declares():
     all_services = services()
 
@@ -275,9 +284,8 @@ def test_every_address_names_a_service_and_a_port_it_declares():
     # Every service that serves /metrics is scraped.
     assert set(PYTHON_SERVICES) <= set(jobs)
     for job in jobs.values():
-        for static in job["static_configs"]:
-            for target in static["targets"]:
-                check(target, f"prometheus.yml job {job['job_name']}")
+        for target in job_targets(job):
+            check(target, f"prometheus.yml job {job['job_name']}")
     for alerting in prometheus["alerting"]["alertmanagers"]:
         for static in alerting["static_configs"]:
             for target in static["targets"]:
@@ -293,7 +301,7 @@ def test_every_address_names_a_service_and_a_port_it_declares():
         environment = all_services[name]["environment"]
         port = environment[port_variable]
         assert port in container_ports(all_services[name]), f"{name} listens on {port} but does not declare it"
-        assert f"{name}:{port}" in [t for j in jobs.values() for s in j["static_configs"] for t in s["targets"]]
+        assert f"{name}:{port}" in [target for job in jobs.values() for target in job_targets(job)]
         # Prometheus scrapes from another container: loopback only would be "down" for ever.
         assert environment[host_variable] == "0.0.0.0", f"{name} must listen on every interface"  # noqa: S104
         # The healthcheck asks the port the service listens on.
