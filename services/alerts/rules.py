@@ -14,8 +14,8 @@ zone is back on track. The other rules are about one month (period = that month)
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass, field
+from collections.abc import Callable, Collection, Sequence
+from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
@@ -39,15 +39,68 @@ TWELVE = Decimal(12)
 CHECKPOINT_WORDS = {6: "时间过半、任务未过半", 12: "全年目标未完成"}
 
 
-@dataclass(frozen=True)
-class Finding:
-    """A rule's judgement of one alert identity now."""
+Words = Callable[[], tuple[str, dict[str, str]]]
 
-    key: AlertKey
-    active: bool
-    severity: Severity  # meaningful when active
-    message: str
-    figures: dict[str, str] = field(default_factory=dict)
+
+class Finding:
+    """A rule's judgement of one alert identity now: whether it is active, how severe, and its words (the message
+    and the figures). The words may be given as a function, called when they are first read: judging every month
+    of a backfill, the swing rule finds thousands of months within their normal range that have no alert to
+    update, and nobody reads what it would say of them (building it was a fifth of the evaluator's time)."""
+
+    __slots__ = ("_said", "_words", "active", "key", "severity")
+
+    def __init__(
+        self,
+        key: AlertKey,
+        active: bool,
+        severity: Severity,  # meaningful when active
+        message: str | Words,
+        figures: dict[str, str] | None = None,
+    ):
+        self.key = key
+        self.active = active
+        self.severity = severity
+        self._words: Words | None = None
+        self._said: tuple[str, dict[str, str]] | None = None
+        if callable(message):
+            self._words = message
+        else:
+            self._said = (message, {} if figures is None else figures)
+
+    def _spoken(self) -> tuple[str, dict[str, str]]:
+        if self._said is None:
+            assert self._words is not None  # noqa: S101
+            self._said = self._words()
+        return self._said
+
+    @property
+    def message(self) -> str:
+        return self._spoken()[0]
+
+    @property
+    def figures(self) -> dict[str, str]:
+        return self._spoken()[1]
+
+    def reworded(self, reword: Callable[[str], str]) -> Finding:
+        """The same judgement with its message rewritten by `reword`, as lazily as this one's."""
+        return Finding(self.key, self.active, self.severity, lambda: (reword(self.message), self.figures))
+
+    def __eq__(self, other: object) -> bool:
+        if not isinstance(other, Finding):
+            return NotImplemented
+        return (self.key, self.active, self.severity, self.message, self.figures) == (
+            other.key,
+            other.active,
+            other.severity,
+            other.message,
+            other.figures,
+        )
+
+    __hash__ = None  # type: ignore[assignment]  # compared by value, like the dataclass it was
+
+    def __repr__(self) -> str:
+        return f"Finding({self.key!r}, active={self.active}, {self.severity!r}, {self.message!r})"
 
 
 # ---------------------------------------------------------------- wording
@@ -275,45 +328,50 @@ def sharp_swing(
     high = month_value >= config.min_ratio * centre
     low = month_value * config.min_ratio <= centre
     active = far and (high or low)
-    ratio = month_value / centre
-    n = len(history)
-    span = (
-        f"近{config.window_months}个月"
-        if n == config.window_months
-        else f"近{config.window_months}个月中有数据的{n}个月"
-    )
-    head = f"{_series(zone, indicator)} {year}年{month}月当月值{amount(month_value, indicator)}，"
-    centre_words = f"{span}中位数{shown(centre)}{indicator.unit}"
-    if mad == 0:
-        # Half the months or more sit exactly on the median: any departure is outside the band.
-        why = f"偏离中位数{shown(deviation)}{indicator.unit}，而过半月份恰为中位数（中位绝对偏差为0）"
-    else:
-        why = (
-            f"偏离中位数{shown(deviation)}{indicator.unit}，"
-            f"超过中位绝对偏差{shown(mad)}{indicator.unit}的{exact(config.mad_k)}倍"
+    this_month: Decimal = month_value  # not None: narrowed for words() too
+
+    def words() -> tuple[str, dict[str, str]]:
+        ratio = this_month / centre
+        n = len(history)
+        span = (
+            f"近{config.window_months}个月"
+            if n == config.window_months
+            else f"近{config.window_months}个月中有数据的{n}个月"
         )
-    if active and high:
-        message = head + f"为{centre_words}的{one_decimal(ratio)}倍，" + why
-    elif active:
-        message = head + f"仅为{centre_words}的{one_decimal(ratio * HUNDRED)}%，" + why
-    else:
-        message = (
-            head + f"在{span}的正常波动范围内（中位数{shown(centre)}{indicator.unit}，为其{one_decimal(ratio)}倍）"
-        )
-    figures = {
-        "year": str(year),
-        "month": str(month),
-        "month_value": exact(month_value),
-        "unit": indicator.unit,
-        "history_months": str(n),
-        "median": exact(centre),
-        "mad": exact(mad),
-        "ratio": shown(ratio, 6),
-        "mad_k": exact(config.mad_k),
-        "min_ratio": exact(config.min_ratio),
-    }
+        head = f"{_series(zone, indicator)} {year}年{month}月当月值{amount(this_month, indicator)}，"
+        centre_words = f"{span}中位数{shown(centre)}{indicator.unit}"
+        if mad == 0:
+            # Half the months or more sit exactly on the median: any departure is outside the band.
+            why = f"偏离中位数{shown(deviation)}{indicator.unit}，而过半月份恰为中位数（中位绝对偏差为0）"
+        else:
+            why = (
+                f"偏离中位数{shown(deviation)}{indicator.unit}，"
+                f"超过中位绝对偏差{shown(mad)}{indicator.unit}的{exact(config.mad_k)}倍"
+            )
+        if active and high:
+            message = head + f"为{centre_words}的{one_decimal(ratio)}倍，" + why
+        elif active:
+            message = head + f"仅为{centre_words}的{one_decimal(ratio * HUNDRED)}%，" + why
+        else:
+            message = (
+                head + f"在{span}的正常波动范围内（中位数{shown(centre)}{indicator.unit}，为其{one_decimal(ratio)}倍）"
+            )
+        figures = {
+            "year": str(year),
+            "month": str(month),
+            "month_value": exact(this_month),
+            "unit": indicator.unit,
+            "history_months": str(n),
+            "median": exact(centre),
+            "mad": exact(mad),
+            "ratio": shown(ratio, 6),
+            "mad_k": exact(config.mad_k),
+            "min_ratio": exact(config.min_ratio),
+        }
+        return message, figures
+
     key = AlertKey(Rule.SHARP_SWING, zone, indicator.code, date(year, month, 1))
-    return Finding(key, active, config.severity, message, figures)
+    return Finding(key, active, config.severity, words)
 
 
 # ---------------------------------------------------------------- implausible

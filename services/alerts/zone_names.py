@@ -8,7 +8,6 @@ the registry says at the moment the alert is judged.
 from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
-from dataclasses import replace
 
 import psycopg
 
@@ -21,9 +20,10 @@ def named(finding: R.Finding, names: Mapping[str, str]) -> R.Finding:
     """The finding with its message's leading zone code written as the zone's registered name."""
     zone = finding.key.zone
     name = names.get(zone)
-    if name is None or name == zone or not finding.message.startswith(f"{zone} "):
+    if name is None or name == zone:
         return finding
-    return replace(finding, message=name + finding.message[len(zone) :])
+    # Lazily: the message is only written out when it is read (rules.Finding).
+    return finding.reworded(lambda message: name + message[len(zone) :] if message.startswith(f"{zone} ") else message)
 
 
 async def zone_names(conn: psycopg.AsyncConnection, zones: Iterable[str]) -> dict[str, str]:
