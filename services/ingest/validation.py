@@ -231,6 +231,10 @@ def clean_text(value: str, max_chars: int = MAX_TEXT_CHARS) -> tuple[str | None,
     if len(value) > max_chars:
         return f"is longer than {max_chars} characters", ""
     text = unicodedata.normalize("NFC", value).strip()
+    # Every refused category is one str.isprintable() refuses too (Cc, Cf, Cs, Zl, Zp of Other and Separator):
+    # a printable text, as nearly every zone and indicator is, holds none, and is checked in C, not per character.
+    if text.isprintable():
+        return None, text
     for char in text:
         kind = FORBIDDEN_CATEGORIES.get(unicodedata.category(char))
         if kind is not None:

@@ -617,3 +617,21 @@ def test_a_figure_derived_from_the_project_list_is_refused_as_an_observation_but
         {"targets": [{"zone": "A区", "indicator": "project_start_rate_pct", "year": 2026, "value": 90}]}, CATALOG, 100
     )
     assert (rate.value, rate.reported_unit, rate.kind) == (D(90), "%", "absolute")
+
+
+def test_every_refused_character_is_one_that_isprintable_refuses_too():
+    """clean_text passes a printable text without looking at each character: that is only right while every
+    refused category is outside what str.isprintable() accepts."""
+    import unicodedata
+
+    from ingest.validation import FORBIDDEN_CATEGORIES, clean_text
+
+    printable_but_refused = [
+        code
+        for code in range(0x110000)
+        if unicodedata.category(chr(code)) in FORBIDDEN_CATEGORIES and chr(code).isprintable()
+    ]
+    assert printable_but_refused == []
+    assert clean_text(" 杭州高新区\u0301 ") == (None, "杭州高新区\u0301")
+    assert clean_text("高新\u200b区") == ("contains U+200B (ZERO WIDTH SPACE), an invisible formatting character", "")
+    assert clean_text("高新\u2028区") == ("contains U+2028 (LINE SEPARATOR), a line separator", "")
