@@ -441,20 +441,27 @@ def _history(
     if value is None:
         return None
     history: list[Decimal] = []
-    first = last = None
+    first = last = -1  # the window's first and last months with a value, as year * 12 + month - 1
     position = row.year * 12 + row.month - 1
+    # Each year's month values looked up once, and the months named only for a warning: this loop runs the
+    # window's 24 months for every row of a batch, most of ingest's time in a backfill.
+    year_values: dict[int, dict[int, Decimal]] = {}
     for earlier in range(position - check.window_months, position):
         year, month = divmod(earlier, 12)
-        month_value = mine.month_value(year, month + 1)
+        values = year_values.get(year)
+        if values is None:
+            values = year_values[year] = mine.year(year)[1]
+        month_value = values.get(month + 1)
         if month_value is not None:
             history.append(month_value)
-            first = first or _period(year, month + 1)
-            last = _period(year, month + 1)
+            first = earlier if first < 0 else first
+            last = earlier
     if len(history) < check.min_months:
         return None
     median = _median(history)
     if median <= 0 or (value <= median * check.factor and value * check.factor >= median):
         return None
+    first_period, last_period = (_period(year, month + 1) for year, month in (divmod(first, 12), divmod(last, 12)))
     unit = indicator.unit
     apart = (
         f"{_times(value / median)} times"
@@ -466,7 +473,7 @@ def _history(
         "value",
         "history",
         f"{indicator.name_zh} {_period(row.year, row.month)} 当月 {exact(value)}{unit} is {apart} the median"
-        f" {exact(median)}{unit} of its {len(history)} months {first} to {last}; more than {exact(check.factor)} times"
+        f" {exact(median)}{unit} of its {len(history)} months {first_period} to {last_period}; more than {exact(check.factor)} times"
         " apart either way is outside the series' own history",
         {
             "month_value": exact(value),
