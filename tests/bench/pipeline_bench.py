@@ -366,7 +366,7 @@ def main() -> None:
     parser.add_argument(
         "--backfill",
         type=int,
-        default=0,
+        default=1_000_000,
         metavar="N",
         help="also load N observations of ten years' history with `indicators upload --wait` (0: skip)",
     )
