@@ -34,6 +34,7 @@ import psycopg
 from fastapi import APIRouter, Query
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
+from markupsafe import Markup
 from psycopg_pool import AsyncConnectionPool, PoolTimeout
 
 from alerts.model import RULE_ZH, Rule, Severity, period_zh
@@ -41,9 +42,10 @@ from indicators_core.catalog import Catalog, subject_name
 from indicators_core.progress import round_half_up, time_progress_pct
 from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 from query import metrics
+from query.answer_cache import RowPieces
 from query.dependencies import AnswerCacheDep, CatalogDep, RepositoryDep
 from query.params import FieldProblem, cleaned_values, unknown_indicator
-from query.progress_items import progress_item
+from query.progress_items import progress_item, row_key
 from query.repository import AlertSelection, select_alerts
 from query.schemas import ProgressItem
 from query.wording import Status
@@ -101,12 +103,26 @@ class ZoneRow:
     yoy_text: str
 
 
+@dataclass(frozen=True)
+class BoardLine:
+    """One progress row as the page shows it: its table row rendered (board_row.html), with what the page counts
+    and groups it by. Rendered once per version of the row and reused while the row is unchanged
+    (query.answer_cache.RowPieces): rendering ten thousand rows was most of a rebuilt page."""
+
+    indicator: str
+    indicator_name: str
+    unit: str
+    status: str
+    reported_at: datetime | None
+    html: Markup
+
+
 @dataclass
 class IndicatorSection:
     code: str
     name: str
     unit: str
-    rows: list[ZoneRow] = field(default_factory=list)
+    rows: list[BoardLine] = field(default_factory=list)
 
     @property
     def on_track(self) -> int:
@@ -283,14 +299,24 @@ def zone_row(item: ProgressItem, unit: str) -> ZoneRow:
     )
 
 
-def build_sections(items: Sequence[ProgressItem], catalog: Catalog) -> list[IndicatorSection]:
-    """One section per indicator, in catalog order; rows keep the items' order (lagging first)."""
+def board_line(row: dict[str, Any], catalog: Catalog, marker_left: str) -> BoardLine:
+    """A progress row as the page's line: the item /v1/progress shows, in words, rendered as a table row."""
+    item = progress_item(row, catalog, BOARD_DIGITS)
+    unit = item.unit or ""
+    html = _templates.get_template("board_row.html").render(row=zone_row(item, unit), marker_left=marker_left)
+    # The template escapes every value it writes (autoescape): its output is safe to place as it is.
+    safe = Markup(html)  # noqa: S704
+    return BoardLine(item.indicator, item.indicator_name, unit, str(item.status), item.reported_at, safe)
+
+
+def build_sections(lines: Sequence[BoardLine], catalog: Catalog) -> list[IndicatorSection]:
+    """One section per indicator, in catalog order; rows keep the lines' order (lagging first)."""
     sections: dict[str, IndicatorSection] = {}
-    for item in items:
-        section = sections.get(item.indicator)
+    for line in lines:
+        section = sections.get(line.indicator)
         if section is None:
-            section = sections[item.indicator] = IndicatorSection(item.indicator, item.indicator_name, item.unit or "")
-        section.rows.append(zone_row(item, section.unit))
+            section = sections[line.indicator] = IndicatorSection(line.indicator, line.indicator_name, line.unit)
+        section.rows.append(line)
     order = {code: position for position, code in enumerate(catalog.codes())}
     # A code dropped from the catalog since its rows were computed still shows, after the known ones.
     return sorted(sections.values(), key=lambda s: (order.get(s.code, len(order)), s.code))
@@ -358,11 +384,14 @@ async def board(
             headers={"Retry-After": str(UNAVAILABLE_REFRESH_S)},
             refresh_s=UNAVAILABLE_REFRESH_S,
         )
-    items = [progress_item(row, catalog, BOARD_DIGITS) for row in rows]
-    sections = build_sections(items, catalog)
+    # The marker line sits at the exact time progress (41.67 %), not at the rounded figure.
+    marker_left = "" if shown_month is None else format(round_half_up(time_progress_pct(shown_month), 2), "f")
+    previous = {} if kept is None else cache.pieces(kept[0])
+    lines = RowPieces(previous, lambda row: board_line(row, catalog, marker_left), row_key)
+    sections = build_sections([lines.of(row) for row in rows], catalog)
     alerts = None if shown_year is None else alerts_panel(shown_year, alert_records, catalog)
     time_progress = None if shown_month is None else round_half_up(time_progress_pct(shown_month), BOARD_DIGITS)
-    reported = [item.reported_at for item in items if item.reported_at is not None]
+    reported = [line.reported_at for line in lines.pieces.values() if line.reported_at is not None]
     page = _html(
         "board.html",
         refresh_s=REFRESH_S,
@@ -370,8 +399,6 @@ async def board(
         month=shown_month,
         period=None if shown_month is None else period_label(shown_month),
         time_progress=None if time_progress is None else format_pct(time_progress),
-        # The marker line sits at the exact time progress (41.67 %), not at the rounded figure.
-        marker_left=None if shown_month is None else format(round_half_up(time_progress_pct(shown_month), 2), "f"),
         zones=query.zones,
         indicator_names=[catalog.get(code).name_zh for code in query.indicators or ()],  # type: ignore[union-attr]
         sections=sections,
@@ -381,7 +408,7 @@ async def board(
         latest_report=max(reported).astimezone(BEIJING).strftime("%Y-%m-%d %H:%M") if reported else None,
     )
     if kept is not None:
-        cache.put(*kept, bytes(page.body))
+        cache.put(*kept, bytes(page.body), lines.pieces)
     return page
 
 

@@ -8,15 +8,17 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
+import orjson
 from fastapi import APIRouter, Query, Request
 from fastapi.responses import Response
 
 from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 from query import downloads
+from query.answer_cache import RowPieces
 from query.dependencies import AnswerCacheDep, CatalogDep, RepositoryDep, SettingsDep
 from query.params import MAX_DIGITS, BadQuery, check_indicators, cleaned_values, parse_month
 from query.problems import PROBLEM_RESPONSES
-from query.progress_items import progress_item_fields
+from query.progress_items import progress_item_fields, row_key
 from query.schemas import (
     ExactJSONResponse,
     IndicatorItem,
@@ -84,9 +86,13 @@ async def get_progress(
     body = cache.get(key, version)
     if body is None:
         rows = await repository.progress(year, month, zones, indicators)
-        content = {"year": year, "month": month, "items": [progress_item_fields(row, catalog, places) for row in rows]}
-        body = dumps_bytes(content)
-        cache.put(key, version, body)
+        pieces = RowPieces(
+            cache.pieces(key),
+            lambda row: orjson.Fragment(dumps_bytes(progress_item_fields(row, catalog, places))),
+            row_key,
+        )
+        body = dumps_bytes({"year": year, "month": month, "items": [pieces.of(row) for row in rows]})
+        cache.put(key, version, body, pieces.pieces)
     return Response(body, media_type="application/json")
 
 

@@ -26,6 +26,22 @@ def utc(moment: datetime | None) -> datetime | None:
     return None if moment is None else moment.astimezone(UTC)
 
 
+def row_key(row: dict[str, Any]) -> tuple[Any, ...]:
+    """What a row's item depends on, as a key for keeping its rendering (query.answer_cache.RowPieces): the
+    progress row's version (xmin: every committed write of the row gives it a new one; a version is seen only
+    once committed) and the columns read with it from other tables. Cheaper to hash than every figure."""
+    return (
+        row["zone"],
+        row["indicator"],
+        row["year"],
+        row["month"],
+        row["row_version"],
+        row["zone_name"],
+        row["explanation"],
+        row["parent_ytd_value"],
+    )
+
+
 def progress_item(row: dict[str, Any], catalog: Catalog, digits: int) -> ProgressItem:
     """One row of the progress table as the API shows it: percentages rounded, values as stored."""
     return ProgressItem.model_construct(**progress_item_fields(row, catalog, digits))

@@ -33,7 +33,9 @@ PROGRESS_COLUMNS = sql.SQL(
     # The zone's registered name, and its parent's own figure of the same indicator and month (the share).
     "(SELECT z.name_zh FROM zones z WHERE z.code = progress.zone) AS zone_name, "
     "(SELECT p.ytd_value FROM zones z JOIN progress p ON p.zone = z.parent AND p.indicator = progress.indicator "
-    "AND p.period = progress.period WHERE z.code = progress.zone) AS parent_ytd_value"
+    "AND p.period = progress.period WHERE z.code = progress.zone) AS parent_ytd_value, "
+    # The row version's writing transaction: what a kept rendering of the row is keyed by (query.answer_cache).
+    "progress.xmin::text AS row_version"
 )
 
 # Every write gives the row versions it leaves a new xmin (the writing transaction's id), so the count and the

@@ -7,12 +7,13 @@ deleted, an observation's explanation, a zone registered — makes the next answ
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
+from decimal import Decimal
 
 import httpx
 import psycopg
 import pytest
 
-from query.answer_cache import AnswerCache
+from query.answer_cache import AnswerCache, RowPieces
 from query.config import QuerySettings
 from tests.in_process import query_api
 from tests.query.progress_rows import seed, zones
@@ -90,6 +91,51 @@ def test_the_cache_keeps_the_most_recent_answers_only():
     assert (cache.hits, cache.misses) == (3, 2)
 
 
+def test_a_rebuilt_answer_renders_only_the_rows_that_changed():
+    rendered: list[str] = []
+
+    def render(row: dict) -> str:
+        rendered.append(row["zone"])
+        return f"<{row['zone']} {row['ytd_value']}>"
+
+    cache = AnswerCache()
+    key = lambda row: tuple(row.values())  # noqa: E731
+    first = RowPieces(cache.pieces("month"), render, key)
+    rows = [{"zone": "甲", "ytd_value": Decimal("1.5")}, {"zone": "乙", "ytd_value": Decimal("2")}]
+    assert [first.of(row) for row in rows] == ["<甲 1.5>", "<乙 2>"]
+    cache.put("month", 1, b"...", first.pieces)
+    again = RowPieces(cache.pieces("month"), render, key)
+    rows[1] = {"zone": "乙", "ytd_value": Decimal("2.25")}  # revised
+    rows.append({"zone": "丙", "ytd_value": None})  # added
+    assert [again.of(row) for row in rows] == ["<甲 1.5>", "<乙 2.25>", "<丙 None>"]
+    assert (rendered, again.rendered) == (["甲", "乙", "乙", "丙"], 2)
+    assert set(again.pieces.values()) == {"<甲 1.5>", "<乙 2.25>", "<丙 None>"}  # the old 乙 is not kept
+
+
+async def test_a_rebuilt_answer_is_the_answer_built_afresh(client: httpx.AsyncClient, migrated: str):
+    a, b, c = zones("缓存重建甲区", "缓存重建乙区", "缓存重建丙区")
+    for zone, ytd in ((a, "40"), (b, "20.5"), (c, "61")):
+        seed(migrated, zone, "industrial_output", YEAR, 8, ytd=ytd, target=100)
+    month = {"year": YEAR, "month": 8}
+    await client.get("/v1/progress", params=month)  # kept, with each row's item
+    with psycopg.connect(migrated) as conn:
+        conn.execute(
+            "UPDATE progress SET ytd_value = 52.25, completion_pct = 52.25, progress_gap_pp = 52.25 - time_progress_pct,"
+            " computed_at = now()"
+            " WHERE zone = %s AND year = %s AND month = 8",
+            (b, YEAR),
+        )
+    rebuilt = (await client.get("/v1/progress", params=month)).json()["items"]
+    # With zones named the answer is built without the cache: every row rendered from what was read.
+    afresh = (await client.get("/v1/progress", params={**month, "zone": [a, b, c]})).json()["items"]
+    assert rebuilt == afresh
+    assert [(i["zone"], i["ytd_value"], i["completion_pct"]) for i in rebuilt] == [
+        (a, 40, 40.0),
+        (b, 52.25, 52.3),
+        (c, 61, 61.0),
+    ]
+
+
 async def test_a_kept_board_page_changes_with_its_rows_and_its_alerts(client: httpx.AsyncClient, migrated: str):
     (a,) = zones("缓存看板区")
     seed(migrated, a, "industrial_output", YEAR, 7, ytd="30", target=100)  # month 7: this test's alone
@@ -111,6 +157,26 @@ async def test_a_kept_board_page_changes_with_its_rows_and_its_alerts(client: ht
             (a, f"{YEAR}-01-01", '{"month": "7"}'),
         )
     assert "缓存看板区落后序时进度" in (await client.get("/board", params={"year": YEAR, "month": 7})).text
+
+
+async def test_a_rebuilt_board_page_is_the_page_rendered_afresh(client: httpx.AsyncClient, migrated: str):
+    a, b = zones("缓存重绘甲区", "缓存重绘乙区")
+    seed(migrated, a, "export", YEAR, 9, ytd="70", target=100)  # month 9: this test's alone
+    seed(migrated, b, "export", YEAR, 9, ytd="80", target=100)
+    month = {"year": YEAR, "month": 9}
+    before = (await client.get("/board", params=month)).text
+    assert before.count('<tr data-zone="') == 2 and before.count('data-status="on_track"') == 1  # 80 of 100 by 75%
+    with psycopg.connect(migrated) as conn:
+        conn.execute(
+            "UPDATE progress SET ytd_value = 74, completion_pct = 74, progress_gap_pp = 74 - time_progress_pct,"
+            " on_track = false, computed_at = now() WHERE zone = %s AND year = %s AND month = 9",
+            (b, YEAR),
+        )
+    rebuilt = (await client.get("/board", params=month)).text
+    async with query_api(QuerySettings(database_url=migrated)) as fresh:  # an empty cache: every row rendered
+        afresh = (await fresh.get("/board", params=month)).text
+    assert rebuilt == afresh
+    assert rebuilt.count('data-status="on_track"') == 0 and "74.0%" in rebuilt and "80.0%" not in rebuilt
 
 
 async def test_a_kept_ranking_changes_with_the_indicators_year(client: httpx.AsyncClient, migrated: str):
