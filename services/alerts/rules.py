@@ -322,15 +322,17 @@ def sharp_swing(
     centre = median(history)
     if centre <= 0:
         return None
-    mad = median([abs(value - centre) for value in history])
     deviation = abs(month_value - centre)
-    far = deviation > config.mad_k * mad
     high = month_value >= config.min_ratio * centre
     low = month_value * config.min_ratio <= centre
-    active = far and (high or low)
+    # The deviation's median only where it can decide: most months are within the ratio (a backfill's ten years),
+    # and their words, if ever read, take it then.
+    known_mad = median([abs(value - centre) for value in history]) if high or low else None
+    active = known_mad is not None and deviation > config.mad_k * known_mad
     this_month: Decimal = month_value  # not None: narrowed for words() too
 
     def words() -> tuple[str, dict[str, str]]:
+        mad = known_mad if known_mad is not None else median([abs(value - centre) for value in history])
         ratio = this_month / centre
         n = len(history)
         span = (

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from decimal import Decimal
 
 from google.protobuf.timestamp_pb2 import Timestamp
@@ -24,14 +24,22 @@ BASIS_YTD = pb.BASIS_YTD
 BASIS_MONTH = pb.BASIS_MONTH
 
 
+# Timestamps built and read by their parts: protobuf's FromDatetime/ToDatetime cost 4.8 and 1.7 µs, a third of
+# building a result, for what is a subtraction (tests/indicators_core/test_events.py checks they agree).
+EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
+
+
 def to_timestamp(moment: datetime) -> Timestamp:
-    stamp = Timestamp()
-    stamp.FromDatetime(moment.astimezone(UTC))
-    return stamp
+    """A datetime on the wire; a naive one is taken as local time, as astimezone takes it."""
+    if moment.tzinfo is None:
+        moment = moment.astimezone(UTC)
+    since = moment - EPOCH
+    return Timestamp(seconds=since.days * 86_400 + since.seconds, nanos=since.microseconds * 1000)
 
 
 def from_timestamp(stamp: Timestamp) -> datetime:
-    return stamp.ToDatetime(tzinfo=UTC)
+    """The wire's timestamp as an aware UTC datetime (nanoseconds below a microsecond dropped, as ToDatetime)."""
+    return EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
 
 
 def decimal_text(value: Decimal | None) -> str:
