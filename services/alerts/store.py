@@ -60,12 +60,15 @@ JOIN unnest(%s::text[], %s::text[], %s::int[], %s::int[]) AS s(zone, indicator, 
  AND p.period >= make_date(s.first_year, 1, 1) AND p.period < make_date(s.last_year + 1, 1, 1)
 """
 
+# The alerts of each rule and series between two periods (the keys judged lie in them; the reader keeps only those):
+# a backfill judges ten years of a series at once, and one range per rule and series is a few array elements
+# where a key each was thousands, dumped one by one.
 SELECT_ALERTS = """
 SELECT a.rule, a.zone, a.indicator, a.period, a.state, a.severity, a.version, a.message, a.figures,
        a.fired_at, a.updated_at, a.resolved_at
 FROM alerts a
-JOIN unnest(%s::text[], %s::text[], %s::text[], %s::date[]) AS k(rule, zone, indicator, period)
-  ON a.rule = k.rule AND a.zone = k.zone AND a.indicator = k.indicator AND a.period = k.period
+JOIN unnest(%s::text[], %s::text[], %s::text[], %s::date[], %s::date[]) AS k(rule, zone, indicator, first, last)
+  ON a.rule = k.rule AND a.zone = k.zone AND a.indicator = k.indicator AND a.period BETWEEN k.first AND k.last
 """
 
 # Late-report alerts still firing for the series and years a chunk touched: a report for
@@ -169,6 +172,26 @@ def _by_year(
 
 def _key_columns(keys: Sequence[AlertKey]) -> tuple[list[str], list[str], list[str], list[date]]:
     return ([k.rule.value for k in keys], [k.zone for k in keys], [k.indicator for k in keys], [k.period for k in keys])
+
+
+def _period_ranges(
+    keys: Iterable[AlertKey],
+) -> tuple[list[str], list[str], list[str], list[date], list[date]]:
+    """The keys as one range of periods per rule and series: (rules, zones, indicators, firsts, lasts)."""
+    ranges: dict[tuple[str, str, str], tuple[date, date]] = {}
+    for key in keys:
+        series = (key.rule.value, key.zone, key.indicator)
+        known = ranges.get(series)
+        ranges[series] = (
+            (key.period, key.period) if known is None else (min(known[0], key.period), max(known[1], key.period))
+        )
+    return (
+        [rule for rule, _, _ in ranges],
+        [zone for _, zone, _ in ranges],
+        [code for _, _, code in ranges],
+        [first for first, _ in ranges.values()],
+        [last for _, last in ranges.values()],
+    )
 
 
 def _event_row(transition: AlertTransition) -> tuple[object, ...]:
@@ -470,8 +493,9 @@ class AlertStore:
         self, conn: psycopg.AsyncConnection, keys: Sequence[AlertKey]
     ) -> dict[AlertKey, StoredAlert]:
         stored: dict[AlertKey, StoredAlert] = {}
+        wanted = set(keys)
         async with conn.cursor() as cur:
-            await cur.execute(SELECT_ALERTS, _key_columns(keys))
+            await cur.execute(SELECT_ALERTS, _period_ranges(keys))
             for (
                 rule,
                 zone,
@@ -487,6 +511,8 @@ class AlertStore:
                 resolved,
             ) in await cur.fetchall():
                 key = AlertKey(Rule(rule), zone, code, period)
+                if key not in wanted:
+                    continue
                 stored[key] = StoredAlert(
                     key, State(state), Severity(severity), version, message, dict(figures), fired, updated, resolved
                 )

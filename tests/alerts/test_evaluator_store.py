@@ -16,9 +16,9 @@ import pytest
 from psycopg_pool import AsyncConnectionPool
 
 from alerts.config import load_rules
-from alerts.model import AlertTransition
+from alerts.model import AlertKey, AlertTransition, Rule
 from alerts.outbox import enqueue_deliveries
-from alerts.store import AlertStore, Touched
+from alerts.store import AlertStore, Touched, _period_ranges
 from indicators_core.catalog import load_catalog
 from indicators_core.progress import Basis, MonthReport, compute_year
 
@@ -205,3 +205,18 @@ def test_the_growth_target_is_read_with_the_figures_from_the_database(database: 
     (resolved,) = judge()
     assert (resolved.key.rule.value, resolved.transition.value) == ("negative_growth", "resolved")
     assert resolved.message.endswith("同比增长6.3%，达到增长目标6.0%（上年同期32亿元）")
+
+
+def test_the_stored_alerts_are_read_by_one_period_range_per_rule_and_series():
+    keys = [AlertKey(Rule.SHARP_SWING, "甲区", "export", date(2016, month, 1)) for month in (3, 12, 1)] + [
+        AlertKey(Rule.SHARP_SWING, "甲区", "export", date(2024, 5, 1)),
+        AlertKey(Rule.BEHIND_SCHEDULE, "甲区", "export", date(2016, 1, 1)),
+        AlertKey(Rule.SHARP_SWING, "乙区", "export", date(2020, 7, 1)),
+    ]
+    assert _period_ranges(keys) == (
+        ["sharp_swing", "behind_schedule", "sharp_swing"],
+        ["甲区", "甲区", "乙区"],
+        ["export", "export", "export"],
+        [date(2016, 1, 1), date(2016, 1, 1), date(2020, 7, 1)],
+        [date(2024, 5, 1), date(2016, 1, 1), date(2020, 7, 1)],
+    )
