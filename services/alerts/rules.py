@@ -416,56 +416,60 @@ def implausible(
     apart is implausible: releases round to one decimal). Each check is made
     when its figures are known; no judgement when none can be made.
     """
-    if ytd_value is None:
-        return None
-    problems: list[str] = []
-    codes: list[str] = []
-    figures = {"year": str(year), "month": str(month), "ytd_value": exact(ytd_value), "unit": indicator.unit}
-    evaluable = False
+    if ytd_value is None or (previous is None and growth is None and (whole is None or whole.ytd_value is None)):
+        return None  # nothing to check it against
+    this_month: Decimal = ytd_value  # not None: narrowed for words() too
+    whole_value = None
     if whole is not None and whole.ytd_value is not None:
-        evaluable = True
         whole_value = whole.ytd_value
         if whole.indicator.unit != indicator.unit:
             whole_value = convert(whole_value, whole.indicator.unit, indicator.unit, indicator.scale)
-        figures["whole_indicator"] = whole.indicator.code
-        figures["whole_ytd_value"] = exact(whole_value)
-        if ytd_value > whole_value:
-            codes.append("part_exceeds_whole")
-            problems.append(
-                f"{indicator.name_zh}累计{amount(ytd_value, indicator)}大于{whole.indicator.name_zh}累计"
-                f"{exact(whole_value)}{indicator.unit}（部分不应大于整体）"
-            )
-    if previous is not None:
-        evaluable = True
-        previous_month, previous_value = previous
-        figures["previous_month"] = str(previous_month)
-        figures["previous_ytd_value"] = exact(previous_value)
-        if ytd_value < previous_value and not indicator.stock:  # a level may fall; a sum over the year may not
-            codes.append("cumulative_fell")
-            problems.append(
-                f"累计{amount(ytd_value, indicator)}低于{months_label(previous_month)}累计"
-                f"{amount(previous_value, indicator)}（累计值不应在年内回落）"
-            )
-    if growth is not None:
-        evaluable = True
-        figures["yoy_pct"] = exact(growth.computed_pct)
-        figures["reported_yoy_pct"] = exact(growth.reported_pct)
-        if growth_mismatch(growth.computed_pct, growth.reported_pct):
-            codes.append("reported_growth_differs")
-            problems.append(
-                f"上报增速与计算增速不一致（上报{one_decimal(growth.reported_pct)}%，"
-                f"按累计数计算{one_decimal(growth.computed_pct)}%）"
-            )
-    if not evaluable:
-        return None
-    figures["problems"] = ",".join(codes)
-    head = f"{_series(zone, indicator)} {year}年{span_label(indicator, month)}"
-    if problems:
-        message = head + "数据存疑：" + "；".join(problems)
-    else:
-        message = head + f"累计{amount(ytd_value, indicator)}，数据审核无异常"
+    exceeds = whole_value is not None and this_month > whole_value
+    # A level may fall; a sum over the year may not.
+    fell = previous is not None and this_month < previous[1] and not indicator.stock
+    differs = growth is not None and growth_mismatch(growth.computed_pct, growth.reported_pct)
+
+    def words() -> tuple[str, dict[str, str]]:
+        # Built only when read: most months of a backfill pass, and have no alert whose words would change.
+        problems: list[str] = []
+        codes: list[str] = []
+        figures = {"year": str(year), "month": str(month), "ytd_value": exact(this_month), "unit": indicator.unit}
+        if whole is not None and whole_value is not None:
+            figures["whole_indicator"] = whole.indicator.code
+            figures["whole_ytd_value"] = exact(whole_value)
+            if exceeds:
+                codes.append("part_exceeds_whole")
+                problems.append(
+                    f"{indicator.name_zh}累计{amount(this_month, indicator)}大于{whole.indicator.name_zh}累计"
+                    f"{exact(whole_value)}{indicator.unit}（部分不应大于整体）"
+                )
+        if previous is not None:
+            previous_month, previous_value = previous
+            figures["previous_month"] = str(previous_month)
+            figures["previous_ytd_value"] = exact(previous_value)
+            if fell:
+                codes.append("cumulative_fell")
+                problems.append(
+                    f"累计{amount(this_month, indicator)}低于{months_label(previous_month)}累计"
+                    f"{amount(previous_value, indicator)}（累计值不应在年内回落）"
+                )
+        if growth is not None:
+            figures["yoy_pct"] = exact(growth.computed_pct)
+            figures["reported_yoy_pct"] = exact(growth.reported_pct)
+            if differs:
+                codes.append("reported_growth_differs")
+                problems.append(
+                    f"上报增速与计算增速不一致（上报{one_decimal(growth.reported_pct)}%，"
+                    f"按累计数计算{one_decimal(growth.computed_pct)}%）"
+                )
+        figures["problems"] = ",".join(codes)
+        head = f"{_series(zone, indicator)} {year}年{span_label(indicator, month)}"
+        if problems:
+            return head + "数据存疑：" + "；".join(problems), figures
+        return head + f"累计{amount(this_month, indicator)}，数据审核无异常", figures
+
     key = AlertKey(Rule.IMPLAUSIBLE, zone, indicator.code, date(year, month, 1))
-    return Finding(key, bool(problems), config.severity, message, figures)
+    return Finding(key, exceeds or fell or differs, config.severity, words)
 
 
 # ---------------------------------------------------------------- late report
