@@ -2,6 +2,7 @@
 
 import logging
 
+from indicators_core.collector import settle_started_objects
 from indicators_core.dead_letters import dead_letter_topic
 from indicators_core.topics import wait_for_topics
 from processor.app import app, settings
@@ -19,6 +20,7 @@ def main() -> None:
     )
     # One partition: an offset alone names a dead letter (python -m processor.dead_letters show OFFSET).
     wait_for_topics(settings.kafka_bootstrap, [dead_letter_topic(settings.topic_reports)], 1, log)
+    settle_started_objects()
     app.main()
 
 
