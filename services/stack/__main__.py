@@ -19,6 +19,8 @@ def main() -> int:
         from stack.run import main as run_main
 
         return run_main()
+    from stack.run import wait_until_set
+
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())
     signal.signal(signal.SIGTERM, lambda *_: stop.set())
@@ -28,7 +30,7 @@ def main() -> int:
         broker = KafkaBroker(args.data_dir / "kafka", port=args.port)
         broker.start()
         print(f"Kafka ready on {broker.bootstrap}; Ctrl-C stops it", flush=True)
-        stop.wait()
+        wait_until_set(stop)
         broker.stop()
     else:
         from stack.postgres import PostgresServer
@@ -36,7 +38,7 @@ def main() -> int:
         server = PostgresServer(args.data_dir / "postgres", port=args.port)
         server.start()
         print(f"PostgreSQL ready: {server.url('postgres')}; Ctrl-C stops it", flush=True)
-        stop.wait()
+        wait_until_set(stop)
         server.stop()
     return 0
 

@@ -305,6 +305,14 @@ class LocalStack:
         )
 
 
+def wait_until_set(event: threading.Event) -> None:
+    """Wait for `event`, waking every second. CPython runs a signal's handler in the main thread only when that
+    thread next runs Python code; a wait without a timeout can sleep through a Ctrl-C the kernel handed to another
+    of the process's threads (a fresh-clone run once kept the whole stack up for two minutes after SIGINT)."""
+    while not event.wait(1.0):
+        pass
+
+
 def say(message: str) -> None:
     print(f"[stack] {message}", flush=True)
 
@@ -333,7 +341,7 @@ def main() -> int:
         started.set()
         print(local.urls(), flush=True)
         # The keepers restart what crashes; this thread only waits for Ctrl-C (or SIGTERM).
-        stop.wait()
+        wait_until_set(stop)
     except KeyboardInterrupt:
         say("interrupted while starting")
     except Exception as error:
