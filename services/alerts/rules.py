@@ -325,14 +325,18 @@ def sharp_swing(
     deviation = abs(month_value - centre)
     high = month_value >= config.min_ratio * centre
     low = month_value * config.min_ratio <= centre
+
+    def deviations_median() -> Decimal:
+        return median([abs(value - centre) for value in history])
+
     # The deviation's median only where it can decide: most months are within the ratio (a backfill's ten years),
     # and their words, if ever read, take it then.
-    known_mad = median([abs(value - centre) for value in history]) if high or low else None
+    known_mad = deviations_median() if high or low else None
     active = known_mad is not None and deviation > config.mad_k * known_mad
     this_month: Decimal = month_value  # not None: narrowed for words() too
 
     def words() -> tuple[str, dict[str, str]]:
-        mad = known_mad if known_mad is not None else median([abs(value - centre) for value in history])
+        mad = known_mad if known_mad is not None else deviations_median()
         ratio = this_month / centre
         n = len(history)
         span = (
@@ -395,6 +399,15 @@ class Whole:
     ytd_value: Decimal | None
 
 
+def _in_unit_of(indicator: Indicator, whole: Whole | None) -> Decimal | None:
+    """The whole's cumulative value in the part's unit (None when unknown)."""
+    if whole is None or whole.ytd_value is None:
+        return None
+    if whole.indicator.unit == indicator.unit:
+        return whole.ytd_value
+    return convert(whole.ytd_value, whole.indicator.unit, indicator.unit, indicator.scale)
+
+
 def implausible(
     zone: str,
     indicator: Indicator,
@@ -416,14 +429,12 @@ def implausible(
     apart is implausible: releases round to one decimal). Each check is made
     when its figures are known; no judgement when none can be made.
     """
-    if ytd_value is None or (previous is None and growth is None and (whole is None or whole.ytd_value is None)):
-        return None  # nothing to check it against
+    if ytd_value is None:
+        return None
     this_month: Decimal = ytd_value  # not None: narrowed for words() too
-    whole_value = None
-    if whole is not None and whole.ytd_value is not None:
-        whole_value = whole.ytd_value
-        if whole.indicator.unit != indicator.unit:
-            whole_value = convert(whole_value, whole.indicator.unit, indicator.unit, indicator.scale)
+    whole_value = _in_unit_of(indicator, whole)
+    if whole_value is None and previous is None and growth is None:
+        return None  # nothing to check it against
     exceeds = whole_value is not None and this_month > whole_value
     # A level may fall; a sum over the year may not.
     fell = previous is not None and this_month < previous[1] and not indicator.stock

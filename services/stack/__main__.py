@@ -19,7 +19,7 @@ def main() -> int:
         from stack.run import main as run_main
 
         return run_main()
-    from stack.run import wait_until_set
+    from stack.supervise import wait_until_set
 
     stop = threading.Event()
     signal.signal(signal.SIGINT, lambda *_: stop.set())

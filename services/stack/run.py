@@ -30,7 +30,7 @@ from stack.keys import kept_secret
 from stack.logs import log_tail
 from stack.ports import ensure_port_free
 from stack.postgres import PostgresServer
-from stack.supervise import Child, Supervisor, process_child
+from stack.supervise import Child, Supervisor, process_child, wait_until_set
 
 
 class StackSettings(BaseSettings):
@@ -303,14 +303,6 @@ class LocalStack:
             f"alert inbox: {self.inbox.url if self.inbox else '-'} (subscribed to every alert; deliveries print here as [inbox])\n"
             f"supervised (a crashed one is restarted): {self.supervisor.pids()} (pid files in {self.data_dir / 'pids'})"
         )
-
-
-def wait_until_set(event: threading.Event) -> None:
-    """Wait for `event`, waking every second. CPython runs a signal's handler in the main thread only when that
-    thread next runs Python code; a wait without a timeout can sleep through a Ctrl-C the kernel handed to another
-    of the process's threads (a fresh-clone run once kept the whole stack up for two minutes after SIGINT)."""
-    while not event.wait(1.0):
-        pass
 
 
 def say(message: str) -> None:

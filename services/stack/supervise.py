@@ -254,3 +254,11 @@ class Supervisor:
         for keeper in self.keepers:
             keeper.join(timeout)
         (self.pid_dir / "stack.pid").unlink(missing_ok=True)
+
+
+def wait_until_set(event: threading.Event) -> None:
+    """Wait for `event`, waking every second. CPython runs a signal's handler in the main thread only when that
+    thread next runs Python code; a wait without a timeout can sleep through a Ctrl-C the kernel handed to another
+    of the process's threads (a fresh-clone run once kept the whole stack up for two minutes after SIGINT)."""
+    while not event.wait(1.0):
+        pass
