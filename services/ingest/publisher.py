@@ -211,7 +211,7 @@ class BatchPublisher:
             client_id="indicators-ingest",
             acks="all",
             enable_idempotence=True,
-            compression_type="gzip",
+            compression_type="lz4",
             max_request_size=MAX_MESSAGE_BYTES,
             linger_ms=0,
             max_block_ms=int(self.connect_timeout_s * 1000),

@@ -36,7 +36,7 @@ async def test_a_batch_the_broker_refuses_as_too_large_is_413_saying_to_split_it
         topic_partitions=1,
     )
     app = create_app(settings)
-    # Zones that do not compress: the gzip'd batch stays well above 1 KiB.
+    # Zones that do not compress: the compressed batch stays well above 1 KiB.
     rows = [
         {"zone": uuid.uuid4().hex, "indicator": "export", "period": "2025-01", "value": 1, "unit": "亿元"}
         for _ in range(100)
