@@ -13,7 +13,8 @@ as real processes, as in `make run`, the alerts evaluator included so every resu
    answered; judged = when the evaluator had evaluated as many results as the processor published.
 3. Paced: `--paced-rate` observations/s for `--paced-seconds`, POST → progress row p50/p95.
 4. Two workers: a second processor process joins the consumer group; the burst again with new zones.
-5. Reads: /v1/progress for one month (all zones, one zone) and /board, p50/p95 over `--reads` calls.
+5. Reads: /v1/progress for one month (all zones, one zone), /board and /v1/rankings (all zones), p50/p95 over
+   `--reads` calls.
 
 Speed is reported, never asserted. Compare ratios between runs: the machines are small and noisy.
 """
@@ -499,6 +500,11 @@ def run(
             ("/v1/progress, one month, all zones", f"{stack.query_url}/v1/progress", month),
             ("/v1/progress, one month, one zone", f"{stack.query_url}/v1/progress", {**month, "zone": zones[0]}),
             ("/board", f"{stack.query_url}/board", month),
+            (
+                "/v1/rankings, all zones, by growth",
+                f"{stack.query_url}/v1/rankings",
+                {**month, "indicator": CODES[0], "by": "yoy_pct"},
+            ),
         ):
             print(f"read {label}: {delays_text(read_latencies(url, args.reads, params))}")
 
