@@ -39,7 +39,9 @@ class AlertsSettings(CommonSettings):
     alerts_late_check_interval_s: float = Field(default=300.0, gt=0)
     # Up to messages_take_max messages of results (up to 500 results each), or what arrived within take_within_s,
     # are taken at once, and their results evaluated take_max at a time: one transaction, one digest per subscriber.
-    alerts_take_max: int = Field(default=500, ge=1)
+    # 5,000: a transaction's fixed work (locks, the late-report and stored-alert reads, the firing count) and the
+    # history years read for the swing rule are shared by ten times the results of 500.
+    alerts_take_max: int = Field(default=5000, ge=1)
     alerts_messages_take_max: int = Field(default=20, ge=1)
     alerts_take_within_s: float = Field(default=0.2, gt=0)
     alerts_db_pool_max: int = Field(default=4, ge=1)

@@ -301,6 +301,17 @@ def second_processor(first: ServiceProcess, root: Path) -> tuple[ServiceProcess,
     return process, f"http://127.0.0.1:{port}"
 
 
+def wal_written(database_url: str) -> str:
+    """What PostgreSQL wrote to its WAL since the statistics' reset: bytes, full-page images, checkpoints."""
+    with psycopg.connect(database_url) as conn:
+        wal_bytes, records, images = conn.execute("SELECT wal_bytes, wal_records, wal_fpi FROM pg_stat_wal").fetchone()
+        timed, requested = conn.execute("SELECT checkpoints_timed, checkpoints_req FROM pg_stat_bgwriter").fetchone()
+    return (
+        f"  WAL: {int(wal_bytes) / 1e6:.0f} MB in {records} records, {images} full-page images; "
+        f"checkpoints {timed} timed, {requested} requested"
+    )
+
+
 def top_statements(database_url: str, count: int) -> list[str]:
     """The statements PostgreSQL spent most time executing since the reset: total and per call, calls, rows."""
     with psycopg.connect(database_url) as conn:
@@ -376,7 +387,8 @@ def main() -> None:
         type=int,
         default=0,
         metavar="N",
-        help="profile PostgreSQL: after the first burst, the N statements of most execution time (pg_stat_statements)",
+        help="profile PostgreSQL: after the first burst (and the backfill), the N statements of most execution time "
+        "(pg_stat_statements)",
     )
     args = parser.parse_args()
 
@@ -472,6 +484,8 @@ def run(
         with psycopg.connect(stack.database_url, autocommit=True) as conn:
             conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
             conn.execute("SELECT pg_stat_statements_reset()")
+            conn.execute("SELECT pg_stat_reset_shared('wal')")
+            conn.execute("SELECT pg_stat_reset_shared('bgwriter')")
     one = burst(stack, zones, args.rows, args.clients, args.pause)
     print(f"HTTP accepted: {one.accepted_rate:.0f} observations/s")
     print(f"sustained HTTP→database: {one.sustained_rate:.0f} observations/s ({one.rows} rows in {one.seconds:.2f} s)")
@@ -484,6 +498,7 @@ def run(
     if args.statements:
         print(f"PostgreSQL, the {args.statements} statements of most execution time in the burst:")
         print("\n".join(top_statements(stack.database_url, args.statements)))
+        print(wal_written(stack.database_url))
     if ceilings:
         lowest = min(ceilings, key=lambda c: c.rate)
         print(f"end-to-end / min(ceilings): {one.sustained_rate / lowest.rate:.2f} (lowest: {lowest.name})")
@@ -509,7 +524,16 @@ def run(
             print(f"read {label}: {delays_text(read_latencies(url, args.reads, params))}")
 
     if args.backfill > 0:
+        if args.statements:
+            with psycopg.connect(stack.database_url, autocommit=True) as conn:
+                conn.execute("SELECT pg_stat_statements_reset()")
+                conn.execute("SELECT pg_stat_reset_shared('wal')")
+                conn.execute("SELECT pg_stat_reset_shared('bgwriter')")
         print(backfill(stack, root, args.backfill))
+        if args.statements:
+            print(f"PostgreSQL, the {args.statements} statements of most execution time in the backfill:")
+            print("\n".join(top_statements(stack.database_url, args.statements)))
+            print(wal_written(stack.database_url))
 
     if args.workers == 2:
         process, url = second_processor(processor, root)
