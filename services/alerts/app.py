@@ -51,7 +51,7 @@ from indicators_core.dead_letters import (
     send_acknowledged,
 )
 from indicators_core.dead_letters import send_dead_letters as _send_dead_letters
-from indicators_core.events import from_timestamp, to_timestamp
+from indicators_core.events import epoch_seconds, to_timestamp
 from indicators_core.faust_worker import (
     acked_chunks,
     database_retrying,
@@ -216,8 +216,7 @@ def count_evaluated(evaluated: Sequence[events.ProgressResult]) -> None:
     metrics.RESULTS_CONSUMED.inc(len(evaluated))
     for result in evaluated:
         if result.HasField("computed_at"):
-            computed = from_timestamp(result.computed_at).timestamp()
-            metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - computed))
+            metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - epoch_seconds(result.computed_at)))
 
 
 @app.agent(results_topic)

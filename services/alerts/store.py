@@ -23,6 +23,7 @@ from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, date, datetime
+from decimal import Decimal
 from typing import Any
 
 import psycopg
@@ -149,14 +150,6 @@ class Touched:
     month: int
 
 
-def _months_back(year: int, month: int, count: int) -> list[tuple[int, int]]:
-    months = []
-    for _ in range(count):
-        year, month = (year - 1, 12) if month == 1 else (year, month - 1)
-        months.append((year, month))
-    return months
-
-
 def _by_year(
     rows: dict[tuple[str, str], dict[tuple[int, int], MonthProgress]],
 ) -> dict[tuple[str, str], dict[int, dict[int, MonthProgress]]]:
@@ -168,6 +161,16 @@ def _by_year(
             grouped[year][month] = row
         by_year[key] = grouped
     return by_year
+
+
+def _swing_values(indicator: Indicator, series: dict[tuple[int, int], MonthProgress]) -> dict[int, Decimal]:
+    """A series' month values by month number (year × 12 + month − 1), found once for every month judged: none for a
+    month without one, nor for 1-2月 without a January report (two months in one value, not a month's)."""
+    return {
+        year * 12 + month - 1: row.month_value
+        for (year, month), row in series.items()
+        if row.month_value is not None and (indicator.january or month != 2)
+    }
 
 
 def _key_columns(keys: Sequence[AlertKey]) -> tuple[list[str], list[str], list[str], list[date]]:
@@ -287,6 +290,7 @@ class AlertStore:
     ) -> dict[AlertKey, R.Finding | None]:
         findings: dict[AlertKey, R.Finding | None] = {}
         by_year = _by_year(rows)
+        swing_values: dict[tuple[str, str], dict[int, Decimal]] = {}  # by series, for all its years judged
         for (zone, code, year), changed in sorted(months.items()):
             indicator = self.catalog.indicators[code]
             ruleset = self.rules.for_indicator(code)
@@ -301,11 +305,13 @@ class AlertStore:
                     # The growth target comes with the figures: the processor read it from growth_targets.
                     target = latest.growth_target_pct
                     self._put(findings, R.negative_growth(zone, indicator, latest, ruleset.negative_growth, target))
+            if ruleset.sharp_swing.enabled and (zone, code) not in swing_values:
+                swing_values[(zone, code)] = _swing_values(indicator, series)
             for month in sorted(changed):
                 if month not in year_rows:
                     continue
                 if ruleset.sharp_swing.enabled:
-                    self._put(findings, self._swing(zone, indicator, year, month, series))
+                    self._put(findings, self._swing(zone, indicator, year, month, series, swing_values[(zone, code)]))
                 if ruleset.implausible.enabled:
                     self._put(findings, self._implausible(zone, indicator, year, month, rows))
                 for part in self.parts.get(code, []):
@@ -319,23 +325,23 @@ class AlertStore:
             findings[finding.key] = finding
 
     def _swing(
-        self, zone: str, indicator: Indicator, year: int, month: int, series: dict[tuple[int, int], MonthProgress]
+        self,
+        zone: str,
+        indicator: Indicator,
+        year: int,
+        month: int,
+        series: dict[tuple[int, int], MonthProgress],
+        values: dict[int, Decimal],
     ) -> R.Finding | None:
+        """`values`: the series' month values the rule reads, by month number (_swing_values)."""
+        if not indicator.january and month == 2:
+            return None  # 1-2月 of a series without a January report: two months in one value
         config = self.rules.for_indicator(indicator.code).sharp_swing
-
-        def combined(y: int, m: int) -> bool:
-            # Without a January report the first release is 1-2月: two months in one value.
-            return not indicator.january and m == 2
-
-        if combined(year, month):
-            return None
-        history = []
-        for y, m in _months_back(year, month, config.window_months):
-            row = series.get((y, m))
-            if row is not None and row.month_value is not None and not combined(y, m):
-                history.append(row.month_value)
-        row = series[(year, month)]
-        return R.sharp_swing(zone, indicator, year, month, row.month_value, history, config)
+        position = year * 12 + month - 1
+        history = [
+            value for p in range(position - config.window_months, position) if (value := values.get(p)) is not None
+        ]
+        return R.sharp_swing(zone, indicator, year, month, series[(year, month)].month_value, history, config)
 
     def _implausible(
         self,
@@ -522,17 +528,28 @@ class AlertStore:
         self, conn: psycopg.AsyncConnection, findings: dict[AlertKey, R.Finding | None]
     ) -> list[AlertTransition]:
         """The lifecycle for every finding; write what changed, record and queue the transitions."""
-        keys = sorted((k for k, f in findings.items() if f is not None), key=_sort_key)
+        judged = {key: finding for key, finding in findings.items() if finding is not None}
+        if not judged:
+            return []
+        stored = await self._read_alerts(conn, list(judged))
+        # A condition that is off, where no alert is firing, changes nothing (lifecycle.decide): most months of a
+        # backfill. Only the others are named, decided and written, in a stable order.
+        keys = sorted(
+            (
+                key
+                for key, finding in judged.items()
+                if finding.active or (key in stored and stored[key].state is State.FIRING)
+            ),
+            key=_sort_key,
+        )
         if not keys:
             return []
-        stored = await self._read_alerts(conn, keys)
-        names = await zone_names(conn, (key.zone for key in keys))
-        findings = {key: named(finding, names) if finding is not None else None for key, finding in findings.items()}
+        names = await zone_names(conn, {key.zone for key in keys})
         now = datetime.now(UTC)
         alert_rows = []
         transitions: list[AlertTransition] = []
         for key in keys:
-            outcome = decide(stored.get(key), findings[key], now)
+            outcome = decide(stored.get(key), named(judged[key], names), now)
             if outcome.alert is not None:
                 a = outcome.alert
                 alert_rows.append(

@@ -42,6 +42,11 @@ def from_timestamp(stamp: Timestamp) -> datetime:
     return EPOCH + timedelta(seconds=stamp.seconds, microseconds=stamp.nanos // 1000)
 
 
+def epoch_seconds(stamp: Timestamp) -> float:
+    """The wire's timestamp as time.time() counts: for latencies, per report and result, without a datetime."""
+    return stamp.seconds + stamp.nanos / 1e9
+
+
 def decimal_text(value: Decimal | None) -> str:
     """Decimal to the wire: plain notation, "" for unknown."""
     if value is None:

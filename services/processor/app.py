@@ -26,6 +26,7 @@ import asyncio
 import dataclasses
 import logging
 import time
+from collections import Counter
 from collections.abc import AsyncIterator, Sequence
 from typing import Any
 
@@ -45,7 +46,7 @@ from indicators_core.dead_letters import (
     dead_letter_topic,
 )
 from indicators_core.dead_letters import send_dead_letters as _send_dead_letters
-from indicators_core.events import RESULTS_PER_MESSAGE, from_timestamp, progress_result, result_batches
+from indicators_core.events import RESULTS_PER_MESSAGE, epoch_seconds, progress_result, result_batches
 from indicators_core.faust_worker import (
     acked_chunks,
     database_retrying,
@@ -207,10 +208,12 @@ def report_dead_letter(
 
 def count_stored(stored: Sequence[events.Report]) -> None:
     committed_at = time.time()
+    kinds: Counter[str] = Counter()
     for report in stored:
-        kind = report.WhichOneof("payload") or "target"
-        metrics.REPORTS_CONSUMED.labels(kind).inc()
-        metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - from_timestamp(report.reported_at).timestamp()))
+        kinds[report.WhichOneof("payload") or "target"] += 1
+        metrics.LATENCY_SECONDS.observe(max(0.0, committed_at - epoch_seconds(report.reported_at)))
+    for kind, count in kinds.items():
+        metrics.REPORTS_CONSUMED.labels(kind).inc(count)
 
 
 async def queue_results(pending: PendingSends, results: Sequence[SeriesResult]) -> None:

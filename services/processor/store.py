@@ -19,6 +19,7 @@ from decimal import Decimal
 import orjson
 import psycopg
 from psycopg import AsyncConnection, sql
+from psycopg.types.json import Json
 from psycopg_pool import AsyncConnectionPool
 
 from indicators_core import events
@@ -362,9 +363,10 @@ def progress_params(zone: str, indicator: str, row: MonthProgress, computed_at: 
     )
 
 
-def json_records(columns: Sequence[str], rows: Sequence[tuple[object, ...]]) -> str:
+def json_records(columns: Sequence[str], rows: Sequence[tuple[object, ...]]) -> bytes:
     """Rows as the JSON array of records json_to_recordset reads: decimals as strings of their digits (what
     psycopg would send for a Decimal), dates and times in ISO 8601, a JSON column as its own JSON (orjson.Fragment).
+    Sent as these bytes (json_parameter), not decoded to be encoded again.
 
     Text with a NUL byte is refused here, by column: JSON would carry it as \\u0000, which PostgreSQL refuses
     for text with a message about JSON rather than the report."""
@@ -376,7 +378,16 @@ def json_records(columns: Sequence[str], rows: Sequence[tuple[object, ...]]) -> 
                     raise psycopg.DataError(
                         f"{column} {value!r} holds a NUL (0x00) byte, which PostgreSQL text cannot hold"
                     )
-    return payload.decode()
+    return payload
+
+
+def _written(payload: bytes) -> bytes:
+    return payload
+
+
+def json_parameter(payload: bytes) -> Json:
+    """JSON text already written (json_records) as a json parameter: its bytes as they are."""
+    return Json(payload, dumps=_written)
 
 
 def group_changes(reports: Iterable[events.Report]) -> dict[tuple[str, str], SeriesChange]:
@@ -479,7 +490,7 @@ class ProgressStore:
                 growth_targets = [r for r in reports if is_growth_target(r)]
                 if observations:
                     records = json_records(OBSERVATION_COLUMNS, [_observation_params(r) for r in observations])
-                    await cur.execute(UPSERT_OBSERVATIONS, (records,))
+                    await cur.execute(UPSERT_OBSERVATIONS, (json_parameter(records),))
                 if targets:
                     rows = [_target_params(r) for r in targets]
                     await cur.executemany(UPSERT_TARGET, rows)
@@ -598,5 +609,5 @@ class ProgressStore:
                 await cur.executemany(DELETE_STALE_PROGRESS, stale)
             if results:
                 rows = [progress_params(r.zone, r.indicator, r.row, computed_at) for r in results]
-                await cur.execute(UPSERT_PROGRESS, (json_records(PROGRESS_COLUMNS, rows),))
+                await cur.execute(UPSERT_PROGRESS, (json_parameter(json_records(PROGRESS_COLUMNS, rows)),))
         return results

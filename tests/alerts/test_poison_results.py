@@ -23,7 +23,7 @@ from indicators_core import events
 from indicators_core.progress import Basis, MonthReport, compute_year
 from indicators_core.topics import series_key
 from processor.dead_letters import read_letters
-from processor.store import PROGRESS_COLUMNS, UPSERT_PROGRESS, json_records, progress_params
+from processor.store import PROGRESS_COLUMNS, UPSERT_PROGRESS, json_parameter, json_records, progress_params
 from tests.metrics import metric
 from tests.support import Pipeline, alert_state, caught_up, wait_for
 
@@ -49,8 +49,10 @@ def store_progress(database_url: str, zone: str, ytd: list[str], target: str) ->
         conn.execute(
             UPSERT_PROGRESS,
             (
-                json_records(
-                    PROGRESS_COLUMNS, [progress_params(zone, "industrial_output", r, reported_at) for r in rows]
+                json_parameter(
+                    json_records(
+                        PROGRESS_COLUMNS, [progress_params(zone, "industrial_output", r, reported_at) for r in rows]
+                    )
                 ),
             ),
         )

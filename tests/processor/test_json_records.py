@@ -28,7 +28,7 @@ def test_decimals_keep_their_digits_and_scale_and_nothing_is_rounded():
         )
     ]
     columns = ("zone", "a", "b", "c", "d", "e", "f", "g", "h")
-    assert json_records(columns, rows) == (
+    assert json_records(columns, rows).decode() == (
         '[{"zone":"东区","a":"12.50","b":"0E-12","c":"-4.761904761905","d":null,"e":true,'
         '"f":"2026-06-01","g":"2026-07-01T08:30:00.123456+00:00","h":{"warnings":["plausibility"]}}]'
     )
@@ -41,4 +41,4 @@ def test_text_with_a_nul_byte_is_refused_naming_the_column():
 
 
 def test_a_backslash_u0000_written_out_is_text_not_a_nul():
-    assert json_records(("explanation",), [("见附件\\u0000",)]) == '[{"explanation":"见附件\\\\u0000"}]'
+    assert json_records(("explanation",), [("见附件\\u0000",)]).decode() == '[{"explanation":"见附件\\\\u0000"}]'
