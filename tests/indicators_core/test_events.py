@@ -7,7 +7,7 @@ from datetime import UTC, datetime, timedelta, timezone
 
 from google.protobuf.timestamp_pb2 import Timestamp
 
-from indicators_core.events import from_timestamp, to_timestamp
+from indicators_core.events import epoch_seconds, from_timestamp, to_timestamp
 
 
 def protobuf_stamp(moment: datetime) -> Timestamp:
@@ -38,3 +38,9 @@ def test_a_zone_offset_and_a_naive_time_land_on_the_same_instant():
 def test_nanoseconds_below_a_microsecond_are_dropped_as_protobuf_drops_them():
     stamp = Timestamp(seconds=1_700_000_000, nanos=123_456_789)
     assert from_timestamp(stamp) == stamp.ToDatetime(tzinfo=UTC) == datetime(2023, 11, 14, 22, 13, 20, 123456, UTC)
+
+
+def test_epoch_seconds_count_as_time_time_does_for_latencies():
+    moment = datetime(2026, 12, 3, 9, 30, 15, 250000, tzinfo=UTC)
+    assert epoch_seconds(to_timestamp(moment)) == moment.timestamp() == 1796290215.25
+    assert epoch_seconds(Timestamp(seconds=1, nanos=500_000_000)) == 1.5
