@@ -24,6 +24,9 @@ class ProcessorSettings(CommonSettings):
     take_max: int = Field(default=5000, ge=1)
     take_within_s: float = Field(default=0.2, gt=0)
     processor_batches_take_max: int = Field(default=100, ge=1)
+    # Chunks of batches handled at once by one worker: the next one's Python work overlaps the last one's wait on
+    # the database. 1: one after the other.
+    processor_chunks_in_flight: int = Field(default=2, ge=1)
     processor_db_pool_max: int = Field(default=4, ge=1)
     # The old, shared INDICATORS_DB_POOL_MAX (the query service read it too, meaning 8): still read, with a warning.
     legacy_db_pool_max: int | None = Field(default=None, ge=1, validation_alias="INDICATORS_DB_POOL_MAX")
