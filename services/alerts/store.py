@@ -311,7 +311,7 @@ class AlertStore:
                 if month not in year_rows:
                     continue
                 if ruleset.sharp_swing.enabled:
-                    self._put(findings, self._swing(zone, indicator, year, month, series, swing_values[(zone, code)]))
+                    self._put(findings, self._swing(zone, indicator, year, month, swing_values[(zone, code)]))
                 if ruleset.implausible.enabled:
                     self._put(findings, self._implausible(zone, indicator, year, month, rows))
                 for part in self.parts.get(code, []):
@@ -325,13 +325,7 @@ class AlertStore:
             findings[finding.key] = finding
 
     def _swing(
-        self,
-        zone: str,
-        indicator: Indicator,
-        year: int,
-        month: int,
-        series: dict[tuple[int, int], MonthProgress],
-        values: dict[int, Decimal],
+        self, zone: str, indicator: Indicator, year: int, month: int, values: dict[int, Decimal]
     ) -> R.Finding | None:
         """`values`: the series' month values the rule reads, by month number (_swing_values)."""
         if not indicator.january and month == 2:
@@ -341,7 +335,7 @@ class AlertStore:
         history = [
             value for p in range(position - config.window_months, position) if (value := values.get(p)) is not None
         ]
-        return R.sharp_swing(zone, indicator, year, month, series[(year, month)].month_value, history, config)
+        return R.sharp_swing(zone, indicator, year, month, values.get(position), history, config)
 
     def _implausible(
         self,

@@ -301,14 +301,27 @@ def second_processor(first: ServiceProcess, root: Path) -> tuple[ServiceProcess,
     return process, f"http://127.0.0.1:{port}"
 
 
-def wal_written(database_url: str) -> str:
-    """What PostgreSQL wrote to its WAL since the statistics' reset: bytes, full-page images, checkpoints."""
+def reset_database_statistics(database_url: str) -> None:
+    """Start PostgreSQL's profile afresh: pg_stat_statements, and the WAL and checkpoint counters."""
+    with psycopg.connect(database_url, autocommit=True) as conn:
+        conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
+        conn.execute("SELECT pg_stat_statements_reset()")
+        conn.execute("SELECT pg_stat_reset_shared('wal')")
+        conn.execute("SELECT pg_stat_reset_shared('bgwriter')")
+
+
+def database_profile(database_url: str, count: int, phase: str) -> str:
+    """The `count` statements of most execution time since the reset, and what was written to the WAL."""
     with psycopg.connect(database_url) as conn:
         wal_bytes, records, images = conn.execute("SELECT wal_bytes, wal_records, wal_fpi FROM pg_stat_wal").fetchone()
         timed, requested = conn.execute("SELECT checkpoints_timed, checkpoints_req FROM pg_stat_bgwriter").fetchone()
-    return (
-        f"  WAL: {int(wal_bytes) / 1e6:.0f} MB in {records} records, {images} full-page images; "
-        f"checkpoints {timed} timed, {requested} requested"
+    return "\n".join(
+        [
+            f"PostgreSQL, the {count} statements of most execution time in the {phase}:",
+            *top_statements(database_url, count),
+            f"  WAL: {int(wal_bytes) / 1e6:.0f} MB in {records} records, {images} full-page images; "
+            f"checkpoints {timed} timed, {requested} requested",
+        ]
     )
 
 
@@ -481,11 +494,7 @@ def run(
             )
 
     if args.statements:
-        with psycopg.connect(stack.database_url, autocommit=True) as conn:
-            conn.execute("CREATE EXTENSION IF NOT EXISTS pg_stat_statements")
-            conn.execute("SELECT pg_stat_statements_reset()")
-            conn.execute("SELECT pg_stat_reset_shared('wal')")
-            conn.execute("SELECT pg_stat_reset_shared('bgwriter')")
+        reset_database_statistics(stack.database_url)
     one = burst(stack, zones, args.rows, args.clients, args.pause)
     print(f"HTTP accepted: {one.accepted_rate:.0f} observations/s")
     print(f"sustained HTTP→database: {one.sustained_rate:.0f} observations/s ({one.rows} rows in {one.seconds:.2f} s)")
@@ -496,9 +505,7 @@ def run(
     print("CPU per observation, first POST to every result judged:")
     print("\n".join(one.cpu))
     if args.statements:
-        print(f"PostgreSQL, the {args.statements} statements of most execution time in the burst:")
-        print("\n".join(top_statements(stack.database_url, args.statements)))
-        print(wal_written(stack.database_url))
+        print(database_profile(stack.database_url, args.statements, "burst"))
     if ceilings:
         lowest = min(ceilings, key=lambda c: c.rate)
         print(f"end-to-end / min(ceilings): {one.sustained_rate / lowest.rate:.2f} (lowest: {lowest.name})")
@@ -525,15 +532,10 @@ def run(
 
     if args.backfill > 0:
         if args.statements:
-            with psycopg.connect(stack.database_url, autocommit=True) as conn:
-                conn.execute("SELECT pg_stat_statements_reset()")
-                conn.execute("SELECT pg_stat_reset_shared('wal')")
-                conn.execute("SELECT pg_stat_reset_shared('bgwriter')")
+            reset_database_statistics(stack.database_url)
         print(backfill(stack, root, args.backfill))
         if args.statements:
-            print(f"PostgreSQL, the {args.statements} statements of most execution time in the backfill:")
-            print("\n".join(top_statements(stack.database_url, args.statements)))
-            print(wal_written(stack.database_url))
+            print(database_profile(stack.database_url, args.statements, "backfill"))
 
     if args.workers == 2:
         process, url = second_processor(processor, root)
