@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import logging
 from collections.abc import AsyncIterator, Awaitable, Callable, Collection
-from dataclasses import dataclass
 from typing import Any
 
 import faust
@@ -49,63 +48,6 @@ async def open_pool_after_migrations(
     pool = AsyncConnectionPool(database_url, min_size=1, max_size=pool_max, open=False)
     await pool.open(wait=True, timeout=60)
     return pool
-
-
-@dataclass(frozen=True)
-class ChunkWork:
-    """What a chunk asks of the worker: `run` handles it; `alone` when it may not overlap another chunk."""
-
-    run: Callable[[], Awaitable[None]]
-    alone: bool = False
-
-
-async def pipelined_chunks(
-    stream: Any, take_max: int, within_s: float, prepare: Callable[[list[Any]], ChunkWork], in_flight: int
-) -> AsyncIterator[None]:
-    """Chunks of a Faust stream handled up to `in_flight` at once, each acked when its own work is done.
-
-    The next chunk is taken, and its work begun, while the last one waits on the database: one worker's Python
-    and PostgreSQL's work overlap instead of taking turns (a processor chunk is mostly one or the other). As in
-    acked_chunks, an event is acked only after its chunk was handled, so a crash or a shutdown replays what was
-    not finished; Faust commits an offset only when every earlier one is acked. A chunk whose work is `alone`
-    waits for those in flight and runs before the next is begun. The first failure is raised here, at the next
-    chunk taken; the other chunks in flight are cancelled (their transactions roll back, their events unacked).
-    """
-    running: set[asyncio.Task[None]] = set()
-
-    async def handled(chunk: list[Any], work: ChunkWork) -> None:
-        await work.run()
-        for event in chunk:
-            await stream.ack(event)
-
-    async def settle(limit: int) -> None:
-        """Until at most `limit` chunks are in flight, raising the first failure."""
-        nonlocal running
-        while len(running) > limit:
-            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
-            for task in done:
-                task.result()
-
-    try:
-        async for taken in stream.noack_take(take_max, within=within_s):
-            chunk = list(taken)
-            for task in [task for task in running if task.done()]:  # finished meanwhile: a failure is raised
-                running.discard(task)
-                task.result()
-            work = prepare(chunk)
-            if work.alone:
-                await settle(0)
-                await handled(chunk, work)
-            else:
-                running.add(asyncio.ensure_future(handled(chunk, work)))
-                await settle(in_flight - 1)
-            yield None
-        await settle(0)
-    finally:
-        # Left early (a failure, a shutdown): what is still in flight is cancelled, its events unacked.
-        for task in running:
-            task.cancel()
-        await asyncio.gather(*running, return_exceptions=True)
 
 
 def restore_root_level(root: logging.Logger) -> int:
@@ -176,3 +118,47 @@ async def acked_chunks(stream: Any, take_max: int, within_s: float) -> AsyncIter
         yield list(chunk)
         for event in chunk:
             await stream.ack(event)
+
+
+async def pipelined_chunks(
+    stream: Any, take_max: int, within_s: float, handle: Callable[[list[Any]], Awaitable[None]], in_flight: int
+) -> AsyncIterator[None]:
+    """Chunks of a Faust stream handled up to `in_flight` at once, each acked when its own work is done.
+
+    The next chunk is taken, and its work begun, while the last one waits on the database: one worker's Python
+    and PostgreSQL's work overlap instead of taking turns (a processor chunk is mostly one or the other). As in
+    acked_chunks, an event is acked only after its chunk was handled, so a crash or a shutdown replays what was
+    not finished; Faust commits an offset only when every earlier one is acked. The first failure is raised here,
+    at the next chunk taken; the other chunks in flight are cancelled (their transactions roll back, their events
+    unacked).
+    """
+    running: set[asyncio.Task[None]] = set()
+
+    async def handled(chunk: list[Any]) -> None:
+        await handle(chunk)
+        for event in chunk:
+            await stream.ack(event)
+
+    async def settle(limit: int) -> None:
+        """Until at most `limit` chunks are in flight, raising the first failure."""
+        nonlocal running
+        while len(running) > limit:
+            done, running = await asyncio.wait(running, return_when=asyncio.FIRST_COMPLETED)
+            for task in done:
+                task.result()
+
+    try:
+        async for taken in stream.noack_take(take_max, within=within_s):
+            chunk = list(taken)
+            for task in [task for task in running if task.done()]:  # finished meanwhile: a failure is raised
+                running.discard(task)
+                task.result()
+            running.add(asyncio.ensure_future(handled(chunk)))
+            await settle(in_flight - 1)
+            yield None
+        await settle(0)
+    finally:
+        # Left early (a failure, a shutdown): what is still in flight is cancelled, its events unacked.
+        for task in running:
+            task.cancel()
+        await asyncio.gather(*running, return_exceptions=True)

@@ -48,7 +48,6 @@ from indicators_core.dead_letters import (
 from indicators_core.dead_letters import send_dead_letters as _send_dead_letters
 from indicators_core.events import RESULTS_PER_MESSAGE, epoch_seconds, progress_result, result_batches
 from indicators_core.faust_worker import (
-    ChunkWork,
     acked_chunks,
     database_retrying,
     open_pool_after_migrations,
@@ -162,10 +161,10 @@ async def store_reports(chunk: list[faust.EventT]) -> None:
     metrics.RESULTS_PUBLISHED.inc(len(outcome.results))
 
 
-def batches_work(chunk: list[faust.EventT]) -> ChunkWork:
-    """A chunk of batches decoded, and the work of storing them (store_batches). A chunk with a project report
-    runs alone: which series a project's new version changes is read before the series are locked (the zone and
-    years it leaves), so a version stored by a chunk still in flight could be missed."""
+async def store_batches(chunk: list[faust.EventT]) -> None:
+    """Store every report of a chunk of batches, take_max reports per transaction, each transaction's results
+    sent while the next one runs; dead-letter what cannot be stored. Returns once every result and dead
+    letter is acknowledged by the broker, so that the batches can be acked."""
     letters: list[DeadLetter] = []
     reports: list[tuple[tuple[faust.EventT, events.ReportBatch], events.Report]] = []
     for event in chunk:
@@ -176,21 +175,6 @@ def batches_work(chunk: list[faust.EventT]) -> ChunkWork:
             letters.append(DeadLetter.of_event(event, UNDECODABLE, error))
             continue
         reports.extend(((event, batch), report) for report in batch.reports)
-    return ChunkWork(
-        lambda: store_batches(reports, letters, len(chunk)),
-        alone=any(report.HasField("project") for _, report in reports),
-    )
-
-
-async def store_batches(
-    reports: list[tuple[tuple[faust.EventT, events.ReportBatch], events.Report]],
-    letters: list[DeadLetter],
-    batches: int,
-) -> None:
-    """Store every report of a chunk of batches, take_max reports per transaction, each transaction's results
-    sent while the next one runs; dead-letter what cannot be stored (`letters`: the batches that could not be
-    decoded). Returns once every result and dead letter is acknowledged by the broker, so that the batches can
-    be acked."""
     results = PendingSends(results_topic, log)
     published = 0
     for first in range(0, len(reports), settings.take_max):
@@ -209,7 +193,7 @@ async def store_batches(
     await send_dead_letters(letters)
     await results.acknowledged()
     metrics.RESULTS_PUBLISHED.inc(published)
-    metrics.BATCHES_CONSUMED.inc(batches)
+    metrics.BATCHES_CONSUMED.inc(len(chunk))
 
 
 def report_dead_letter(
@@ -268,7 +252,7 @@ async def compute_progress(stream: faust.StreamT[bytes]) -> AsyncIterator[None]:
         stream,
         settings.processor_batches_take_max,
         settings.take_within_s,
-        batches_work,
+        store_batches,
         settings.processor_chunks_in_flight,
     ):
         yield None

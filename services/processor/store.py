@@ -172,6 +172,8 @@ ON CONFLICT DO NOTHING
 """
 # The series key zone reports travel under (reports topic): "<code>|zone", apart from any indicator's.
 ZONE_KEY = "zone"
+# A project's own lock: "<id>|project", apart from any series' key.
+PROJECT_KEY = "project"
 
 UPSERT_GROWTH_TARGET = """
 INSERT INTO growth_targets AS t (zone, indicator, year, value_pct, source, batch_id, row_index, reported_at)
@@ -514,9 +516,15 @@ class ProgressStore:
 
         They count as reported in those years (so the next year's growth follows too), whichever version wins: the
         replaced version's zone and years are recomputed as well, since its dates no longer count. Read before the
-        series are locked, so that one sorted lock covers the chunk (the zone's list keys are among them).
+        series are locked, so that one sorted lock covers the chunk (the zone's list keys are among them), but under
+        the projects' own locks: a transaction storing another version of a project (another chunk, another
+        worker; the project's zone, and so its partition, may differ) commits first, and the version it stored is
+        the one replaced here, so that no zone the project leaves is missed. Project locks are taken before any
+        series lock, in sorted order, and never while a series lock is held: no cycle with the series' locks.
         """
-        replaced = await stored_projects(conn, sorted({r.project.id for r in reports}))
+        ids = sorted({r.project.id for r in reports})
+        await conn.execute(LOCK_SERIES, ([f"{project_id}|{PROJECT_KEY}" for project_id in ids],))
+        replaced = await stored_projects(conn, ids)
         for zone, years in changed_zone_years([project_of_event(r) for r in reports], replaced).items():
             for code in PROJECT_SERIES:
                 if self.catalog.get(code) is not None:

@@ -1,5 +1,5 @@
 """pipelined_chunks: a worker handles up to N chunks at once, acks each chunk's events only when its own work is
-done, runs an `alone` chunk by itself, and raises the first failure with the events of unfinished chunks unacked.
+done, and raises the first failure with the events of unfinished chunks unacked.
 
 The stream here is a list of chunks with Faust's two calls the helper uses (noack_take, ack); the helper's use of
 a real Faust stream is the processor's, exercised by the pipeline, SIGKILL and poison tests."""
@@ -11,7 +11,7 @@ from collections.abc import AsyncIterator
 
 import pytest
 
-from indicators_core.faust_worker import ChunkWork, pipelined_chunks
+from indicators_core.faust_worker import pipelined_chunks
 
 pytestmark = pytest.mark.anyio
 
@@ -41,23 +41,19 @@ class Worker:
         self.most = 0
         self.log: list[str] = []
 
-    def prepare(self, chunk: list[str]) -> ChunkWork:
+    async def handle(self, chunk: list[str]) -> None:
         name = chunk[0].split(".")[0]
         gate = self.gates.setdefault(name, asyncio.Event())
-
-        async def run() -> None:
-            self.running += 1
-            self.most = max(self.most, self.running)
-            self.log.append(f"start {name}")
-            try:
-                await gate.wait()
-                if name.startswith("bad"):
-                    raise ValueError(f"{name} cannot be stored")
-            finally:
-                self.running -= 1
-                self.log.append(f"end {name}")
-
-        return ChunkWork(run, alone=name.startswith("alone"))
+        self.running += 1
+        self.most = max(self.most, self.running)
+        self.log.append(f"start {name}")
+        try:
+            await gate.wait()
+            if name.startswith("bad"):
+                raise ValueError(f"{name} cannot be stored")
+        finally:
+            self.running -= 1
+            self.log.append(f"end {name}")
 
 
 async def drive(stream: ChunkStream, worker: Worker, in_flight: int, open_order: list[str]) -> None:
@@ -72,7 +68,7 @@ async def drive(stream: ChunkStream, worker: Worker, in_flight: int, open_order:
 
     opener = asyncio.ensure_future(open_gates())
     try:
-        async for _ in pipelined_chunks(stream, 100, 0.2, worker.prepare, in_flight):
+        async for _ in pipelined_chunks(stream, 100, 0.2, worker.handle, in_flight):
             pass
     finally:
         opener.cancel()
@@ -95,14 +91,6 @@ async def test_with_one_in_flight_the_chunks_take_turns():
     assert worker.most == 1
     assert worker.log == ["start a", "end a", "start b", "end b", "start c", "end c"]
     assert stream.acked == ["a.1", "b.1", "c.1"]
-
-
-async def test_a_chunk_that_must_run_alone_waits_for_those_in_flight_and_the_next_waits_for_it():
-    stream = ChunkStream([["a.1"], ["alone.1"], ["c.1"]])
-    worker = Worker()
-    await drive(stream, worker, 2, ["a", "alone", "c"])
-    assert worker.log == ["start a", "end a", "start alone", "end alone", "start c", "end c"]
-    assert stream.acked == ["a.1", "alone.1", "c.1"]
 
 
 async def test_a_failure_is_raised_and_the_chunk_in_flight_beside_it_is_cancelled_unacked():
