@@ -6,7 +6,7 @@ import tomllib
 import unicodedata
 from collections.abc import Mapping
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 from typing import Any
 
@@ -79,6 +79,19 @@ class Catalog:
 
     def codes(self) -> list[str]:
         return list(self.indicators)
+
+    def parts(self, code: str) -> list[Indicator]:
+        """The indicators that are parts of `code` (part_of), in catalog order."""
+        return self._parts_by_whole.get(code, [])
+
+    @cached_property
+    def _parts_by_whole(self) -> dict[str, list[Indicator]]:
+        # Asked for every row a plausibility check reads: found once, not by a scan of the catalog per row.
+        found: dict[str, list[Indicator]] = {}
+        for indicator in self.indicators.values():
+            if indicator.part_of is not None:
+                found.setdefault(indicator.part_of, []).append(indicator)
+        return found
 
     def find(self, name: str) -> Indicator | None:
         """The indicator a person's name for it means: its code, its Chinese name or an alias (spaces ignored)."""

@@ -20,6 +20,7 @@ reports (`merge`), through progress.cumulate_year and progress.growth_pct, never
 from __future__ import annotations
 
 import tomllib
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
@@ -298,7 +299,7 @@ def series_needed(
 def _relatives(code: str, catalog: Catalog) -> list[Indicator]:
     """The whole of an indicator and its parts."""
     own = catalog.get(code)
-    found = [i for i in catalog.indicators.values() if i.part_of == code]
+    found = list(catalog.parts(code))
     if own is not None and own.part_of is not None:
         whole = catalog.get(own.part_of)
         if whole is not None:
@@ -313,6 +314,7 @@ class _Series:
         self.years = years
         self.indicator = indicator
         self._cache: dict[int, tuple[dict[int, Decimal], dict[int, Decimal]]] = {}
+        self._months: tuple[list[int], list[Decimal]] | None = None
 
     def year(self, year: int) -> tuple[dict[int, Decimal], dict[int, Decimal]]:
         if year not in self._cache:
@@ -328,6 +330,18 @@ class _Series:
 
     def month_value(self, year: int, month: int) -> Decimal | None:
         return self.year(year)[1].get(month)
+
+    def month_values(self) -> tuple[list[int], list[Decimal]]:
+        """Every month value of the series in order, with its month number (year * 12 + month - 1)."""
+        if self._months is None:
+            numbers: list[int] = []
+            values: list[Decimal] = []
+            for year in sorted(self.years):
+                for month, value in self.year(year)[1].items():  # in month order (cumulate_year)
+                    numbers.append(year * 12 + month - 1)
+                    values.append(value)
+            self._months = numbers, values
+        return self._months
 
 
 def check_batch(
@@ -440,28 +454,21 @@ def _history(
     value = mine.month_value(row.year, row.month)
     if value is None:
         return None
-    history: list[Decimal] = []
-    first = last = -1  # the window's first and last months with a value, as year * 12 + month - 1
+    # The window's months found by bisection in the series' ordered month values, found once per series: this
+    # runs for every row of a batch, most of ingest's time in a backfill.
+    numbers, values = mine.month_values()
     position = row.year * 12 + row.month - 1
-    # Each year's month values looked up once, and the months named only for a warning: this loop runs the
-    # window's 24 months for every row of a batch, most of ingest's time in a backfill.
-    year_values: dict[int, dict[int, Decimal]] = {}
-    for earlier in range(position - check.window_months, position):
-        year, month = divmod(earlier, 12)
-        values = year_values.get(year)
-        if values is None:
-            values = year_values[year] = mine.year(year)[1]
-        month_value = values.get(month + 1)
-        if month_value is not None:
-            history.append(month_value)
-            first = earlier if first < 0 else first
-            last = earlier
+    start = bisect_left(numbers, position - check.window_months)
+    end = bisect_left(numbers, position, start)
+    history = values[start:end]
     if len(history) < check.min_months:
         return None
     median = _median(history)
     if median <= 0 or (value <= median * check.factor and value * check.factor >= median):
         return None
-    first_period, last_period = (_period(year, month + 1) for year, month in (divmod(first, 12), divmod(last, 12)))
+    first_period, last_period = (
+        _period(year, month + 1) for year, month in (divmod(numbers[start], 12), divmod(numbers[end - 1], 12))
+    )
     unit = indicator.unit
     apart = (
         f"{_times(value / median)} times"
@@ -505,8 +512,8 @@ def _part_of(
     pairs: list[tuple[Indicator, Indicator]] = []
     if indicator.part_of is not None and (whole := catalog.get(indicator.part_of)) is not None:
         pairs.append((indicator, whole))
-    for part in catalog.indicators.values():
-        if part.part_of == indicator.code and (row.zone, part.code, row.year, row.month) not in in_batch:
+    for part in catalog.parts(indicator.code):
+        if (row.zone, part.code, row.year, row.month) not in in_batch:
             pairs.append((part, indicator))
     found: list[PlausibilityWarning] = []
     for part, whole in pairs:

@@ -1,4 +1,8 @@
-"""What ingest's routes are given (FastAPI dependencies): the app's IngestContext and the writer of the request."""
+"""What ingest's routes are given (FastAPI dependencies): the app's IngestContext and the writer of the request.
+
+Each is `async def` although none waits: FastAPI runs a plain `def` dependency in its thread pool, a thread
+hand-off per dependency per request.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +17,7 @@ from ingest.context import IngestContext
 from ingest.problems import Unauthorized
 
 
-def ingest_context(request: Request) -> IngestContext:
+async def ingest_context(request: Request) -> IngestContext:
     context: IngestContext = request.app.state.ingest
     return context
 
@@ -21,7 +25,7 @@ def ingest_context(request: Request) -> IngestContext:
 ContextDep = Annotated[IngestContext, Depends(ingest_context)]
 
 
-def request_writer(request: Request, context: ContextDep) -> Writer:
+async def request_writer(request: Request, context: ContextDep) -> Writer:
     """The writer whose key the request carries; 401 (counted) when there is none or it is not valid."""
     header = request.headers.get("authorization", "")
     writer = writer_of(header, context.writers)

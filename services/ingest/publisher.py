@@ -72,22 +72,27 @@ def build_batch(
     for index, row in enumerate(rows):
         report = batch.reports.add(batch_id=batch_id, row_index=index, source=source, reported_at=stamp)
         if isinstance(row, ObservationRow):
-            report.observation.CopyFrom(
-                events.Observation(
-                    zone=row.zone,
-                    indicator=row.indicator,
-                    year=row.year,
-                    month=row.month,
-                    basis=events.BASIS_YTD if row.basis is Basis.YTD else events.BASIS_MONTH,
-                    value=decimal_text(row.value),
-                    yoy_base=decimal_text(row.yoy_base),
-                    reported_value=decimal_text(row.reported_value),
-                    reported_unit=row.reported_unit,
-                    explanation=row.explanation or "",
-                    explained_warnings=row.explained_warnings or "",
-                    reported_yoy_pct=decimal_text(row.reported_yoy_pct),
-                )
-            )
+            # Set in place, and only what is known (proto3 leaves "" unsent): a backfill builds a million of these,
+            # and a message built apart then copied in costs half as much again.
+            observation = report.observation
+            observation.zone = row.zone
+            observation.indicator = row.indicator
+            observation.year = row.year
+            observation.month = row.month
+            observation.basis = events.BASIS_YTD if row.basis is Basis.YTD else events.BASIS_MONTH
+            if row.value is not None:
+                observation.value = decimal_text(row.value)
+            if row.yoy_base is not None:
+                observation.yoy_base = decimal_text(row.yoy_base)
+            if row.reported_value is not None:
+                observation.reported_value = decimal_text(row.reported_value)
+            observation.reported_unit = row.reported_unit
+            if row.explanation:
+                observation.explanation = row.explanation
+            if row.explained_warnings:
+                observation.explained_warnings = row.explained_warnings
+            if row.reported_yoy_pct is not None:
+                observation.reported_yoy_pct = decimal_text(row.reported_yoy_pct)
         elif isinstance(row, ProjectRow):
             report.project.CopyFrom(project_event(row))
         elif isinstance(row, ZoneRow):

@@ -32,11 +32,12 @@ import unicodedata
 from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal, InvalidOperation
+from functools import lru_cache
 from typing import Any
 
 from indicators_core.catalog import Catalog, Indicator
 from indicators_core.progress import Basis, growth_pct, period_text
-from indicators_core.units import UnitError, convert, unit_shift
+from indicators_core.units import UnitError, plain, unit_shift
 from indicators_core.vocabulary import MAX_YEAR, MIN_YEAR
 from ingest.limits import MAX_JSON_DEPTH, json_depth_exceeds
 
@@ -220,6 +221,8 @@ def describe_character(char: str) -> str:
     return f"U+{ord(char):04X}" + (f" ({name})" if name else "")
 
 
+# A batch repeats its zones, indicators, periods and units on every row: each distinct text is checked once.
+@lru_cache(maxsize=8192)
 def clean_text(value: str, max_chars: int = MAX_TEXT_CHARS) -> tuple[str | None, str]:
     """(problem, text): the text in NFC without surrounding whitespace, or why it is refused.
 
@@ -298,19 +301,33 @@ def range_problem(number: Decimal, unit: str, shift: int, stored_unit: str) -> s
     while digits[significant - 1] == 0:  # at most MAX_NUMBER_CHARS digits
         significant -= 1
         exponent += 1
+    # The stored figure's digits and exponent; its adjusted exponent is that of the leading digit.
+    adjusted = significant - 1 + exponent + shift
+    places = -(exponent + shift)
+    if adjusted < MAX_INTEGER_DIGITS and places <= MAX_DECIMAL_PLACES:
+        return None
     stored = Decimal((sign, digits[:significant], exponent + shift))
     shown = f"{show(number)} {unit}"
     if unit != stored_unit:
         shown += f" ({show(stored)} {stored_unit})"
-    if stored.adjusted() >= MAX_INTEGER_DIGITS:
+    if adjusted >= MAX_INTEGER_DIGITS:
         return f"{shown} is too large: figures must be below 1E+{MAX_INTEGER_DIGITS} {stored_unit}"
-    places = -(exponent + shift)
-    if places > MAX_DECIMAL_PLACES:
-        smallest = format(Decimal(1).scaleb(-MAX_DECIMAL_PLACES), "f")
-        return (
-            f"{shown} has {places} decimal places in {stored_unit}; at most {MAX_DECIMAL_PLACES} are kept"
-            f" ({smallest} {stored_unit}): round it"
-        )
+    smallest = format(Decimal(1).scaleb(-MAX_DECIMAL_PLACES), "f")
+    return (
+        f"{shown} has {places} decimal places in {stored_unit}; at most {MAX_DECIMAL_PLACES} are kept"
+        f" ({smallest} {stored_unit}): round it"
+    )
+
+
+@lru_cache(maxsize=4096)
+def _period_form(period: str) -> tuple[bool, int, int] | None:
+    """(is a quarter, year, month) of "YYYY-MM", or of "YYYY-Qn" at its last month (Q2 → 6); None for neither."""
+    month_match = PERIOD_RE.match(period)
+    if month_match is not None:
+        return False, int(month_match.group(1)), int(month_match.group(2))
+    quarter_match = QUARTER_RE.match(period)
+    if quarter_match is not None:
+        return True, int(quarter_match.group(1)), 3 * int(quarter_match.group(2))
     return None
 
 
@@ -381,7 +398,7 @@ class _RowChecker:
         if problem is not None:
             self.fail(field, problem)
             return None
-        converted = convert(number, unit, indicator.unit, indicator.scale)
+        converted = plain(number, shift)
         if converted < 0:
             self.fail(field, f"{number} is negative; {indicator.name_zh} cannot be negative")
             return None
@@ -421,33 +438,29 @@ class _RowChecker:
         if problem is not None:
             self.fail("period", problem)
             return None
-        month_match, quarter_match = PERIOD_RE.match(period), QUARTER_RE.match(period)
-        if month_match is None and quarter_match is None:
+        form = _period_form(period)
+        if form is None:
             what = "a quarter" if wanted == "YYYY-Qn" else "a month"
             self.fail("period", f"'{period}' is not {what} in the form {wanted}")
             return None
-        if indicator is not None and indicator.quarterly and month_match is not None:
+        quarter, year, month = form
+        if indicator is not None and indicator.quarterly and not quarter:
             self.fail(
                 "period",
                 f"'{period}' is a month, but {indicator.code} ({indicator.name_zh}) is reported by quarter:"
                 " send the quarter as YYYY-Qn (2026-Q2 for 1-2季度)",
             )
             return None
-        if indicator is not None and not indicator.quarterly and quarter_match is not None:
+        if indicator is not None and not indicator.quarterly and quarter:
             self.fail(
                 "period",
                 f"'{period}' is a quarter, but {indicator.code} ({indicator.name_zh}) is reported by month:"
                 " send the month as YYYY-MM",
             )
             return None
-        if quarter_match is not None:
-            year, month = int(quarter_match.group(1)), 3 * int(quarter_match.group(2))
-        else:
-            assert month_match is not None  # noqa: S101
-            year, month = int(month_match.group(1)), int(month_match.group(2))
-            if not 1 <= month <= 12:
-                self.fail("period", f"'{period}': month {month} is not 1..12")
-                return None
+        if not quarter and not 1 <= month <= 12:
+            self.fail("period", f"'{period}': month {month} is not 1..12")
+            return None
         if year < MIN_YEAR:
             self.fail("period", f"'{period}' is before {MIN_YEAR}")
             return None
