@@ -32,6 +32,21 @@ def with_connect_timeout(database_url: str, seconds: int = 10) -> str:
     return f"{database_url}{'&' if '?' in database_url else '?'}connect_timeout={seconds}"
 
 
+# Server options of the connections whose statements take arrays of series (ingest's plausibility read, the
+# processor's and the evaluator's): each execution is planned for the values it has. After five executions
+# PostgreSQL may keep one generic plan per connection; made while a fresh installation's tables are nearly empty
+# it reads the whole table for every batch (a hash join over `observations`: 10 ms a batch at 100,000 rows,
+# growing, against 0.3 ms by the key), until the next ANALYZE, which a burst outruns. Planning these is a tenth of
+# a millisecond. (PGlite takes no startup options: its tests run with the default.)
+PLANNED_PER_EXECUTION = "-c plan_cache_mode=force_custom_plan"
+
+
+def with_options(database_url: str, options: str) -> str:
+    """The server options of the URL (libpq `options`), if any, with `options` after them."""
+    given = conninfo_to_dict(database_url).get("options")
+    return f"{given} {options}" if given else options
+
+
 def sync_catalog(conn: psycopg.Connection, catalog: Catalog) -> None:
     """Make the table indicator_catalog equal to the catalog file, in one transaction.
 

@@ -17,7 +17,7 @@ from tenacity import AsyncRetrying, RetryCallState, before_sleep_log, retry_if_e
 
 from indicators_core.catalog import Catalog
 from indicators_core.consumer_lag import ConsumerLagMetric
-from indicators_core.db import apply_migrations
+from indicators_core.db import PLANNED_PER_EXECUTION, apply_migrations, with_options
 from indicators_core.dead_letters import is_transient
 
 
@@ -45,7 +45,13 @@ async def open_pool_after_migrations(
     async for attempt in retrying:
         with attempt:
             await asyncio.to_thread(apply_migrations, database_url, catalog)
-    pool = AsyncConnectionPool(database_url, min_size=1, max_size=pool_max, open=False)
+    pool = AsyncConnectionPool(
+        database_url,
+        min_size=1,
+        max_size=pool_max,
+        open=False,
+        kwargs={"options": with_options(database_url, PLANNED_PER_EXECUTION)},
+    )
     await pool.open(wait=True, timeout=60)
     return pool
 

@@ -15,7 +15,7 @@ from typing import Any
 
 import psycopg
 
-from indicators_core.db import describe_database, with_connect_timeout
+from indicators_core.db import PLANNED_PER_EXECUTION, describe_database, with_connect_timeout, with_options
 
 
 class ReadOnlyConnections:
@@ -58,7 +58,11 @@ class ReadOnlyConnections:
         return psycopg.connect(
             self.database_url,
             autocommit=True,
-            options=f"-c statement_timeout={max(1, int(self.timeout_s * 1000))} -c default_transaction_read_only=on",
+            options=with_options(
+                self.database_url,
+                f"-c statement_timeout={max(1, int(self.timeout_s * 1000))} -c default_transaction_read_only=on"
+                f" {PLANNED_PER_EXECUTION}",
+            ),
         )
 
     def _release(self, conn: psycopg.Connection) -> None:

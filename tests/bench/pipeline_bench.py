@@ -40,6 +40,7 @@ import orjson
 import psycopg
 from kafka.admin import KafkaAdminClient
 
+from indicators_core.db import PLANNED_PER_EXECUTION
 from stack.kafka import KafkaBroker, default_jars_dir
 from stack.ports import free_port
 from stack.postgres import PostgresServer
@@ -164,9 +165,11 @@ def watch_visible(
     A batch is one message, stored by one worker in its order, one transaction after another: once the progress
     row of its last observation is visible, all are. So the poller looks up that one row of each zone posted and
     not yet visible, by the key, and rests three times as long as its query took (at most 0.2 s): counting every
-    zone's rows every 20 ms cost PostgreSQL a third of a core in a long burst, taken from the pipeline it measured."""
+    zone's rows every 20 ms cost PostgreSQL a third of a core in a long burst, taken from the pipeline it measured.
+    Planned per execution, as the services' reads are (indicators_core.db.PLANNED_PER_EXECUTION): the table is
+    empty when the poller's first plans are made."""
     indicator, period = last_row(rows)
-    with psycopg.connect(database_url, autocommit=True) as conn:
+    with psycopg.connect(database_url, autocommit=True, options=PLANNED_PER_EXECUTION) as conn:
         while not done.is_set():
             pending = [zone for zone in list(sent_at) if zone not in visible_at]
             asked = time.perf_counter()
