@@ -9,6 +9,7 @@ import signal
 import subprocess
 import time
 import uuid
+from collections.abc import Sequence
 from pathlib import Path
 
 from kafka.admin import KafkaAdminClient
@@ -93,6 +94,15 @@ def new_cluster_id() -> str:
             return cluster_id
 
 
+# The local broker shares a small machine with the whole pipeline (make run, the tests, make bench on 2 cores).
+# There the JVM's optimising compiler (C2) was 40% of the broker's CPU through a 45-second burst, still compiling
+# at its end, and G1's concurrent threads another 10% (CPU per thread from /proc). The first tier's compiler only
+# (C1) and the serial collector (a 512 MB heap): the broker's CPU per observation in the burst 41 → 14 µs, and its
+# own ceiling (produce + consume, no work) no lower: 86,404 → 100,413 obs/s (docs/benchmark.md). A production
+# broker (the apache/kafka image of docker-compose.yml) keeps its own JVM settings.
+SMALL_MACHINE_JVM = ("-XX:TieredStopAtLevel=1", "-XX:+UseSerialGC")
+
+
 class KafkaBroker:
     """One KRaft broker+controller on loopback, its data in `data_dir` (kept across restarts)."""
 
@@ -103,12 +113,14 @@ class KafkaBroker:
         controller_port: int | None = None,
         jars_dir: Path | None = None,
         heap: str = "512m",
+        jvm_options: Sequence[str] = SMALL_MACHINE_JVM,
     ):
         self.data_dir = Path(data_dir).resolve()
         self.port = port or free_port()
         self.controller_port = controller_port or free_port()
         self.jars_dir = jars_dir or default_jars_dir()
         self.heap = heap
+        self.jvm_options = tuple(jvm_options)
         self.process: subprocess.Popen[bytes] | None = None
 
     @property
@@ -123,6 +135,7 @@ class KafkaBroker:
         return [
             "java",
             f"-Xmx{self.heap}",
+            *self.jvm_options,
             "-cp",
             f"{libs}/*",
             f"-Dlog4j.configuration=file:{self.data_dir / 'log4j.properties'}",
