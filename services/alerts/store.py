@@ -19,6 +19,7 @@ identities, and advisory locks share PostgreSQL's lock table.
 from __future__ import annotations
 
 import logging
+from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -163,14 +164,18 @@ def _by_year(
     return by_year
 
 
-def _swing_values(indicator: Indicator, series: dict[tuple[int, int], MonthProgress]) -> dict[int, Decimal]:
-    """A series' month values by month number (year × 12 + month − 1), found once for every month judged: none for a
-    month without one, nor for 1-2月 without a January report (two months in one value, not a month's)."""
-    return {
-        year * 12 + month - 1: row.month_value
+def _swing_values(
+    indicator: Indicator, series: dict[tuple[int, int], MonthProgress]
+) -> tuple[list[int], list[Decimal]]:
+    """A series' month values in order with their month numbers (year × 12 + month − 1), found once for every month
+    judged: none for a month without one, nor for 1-2月 without a January report (two months in one value, not a
+    month's)."""
+    found = sorted(
+        (year * 12 + month - 1, row.month_value)
         for (year, month), row in series.items()
         if row.month_value is not None and (indicator.january or month != 2)
-    }
+    )
+    return [number for number, _ in found], [value for _, value in found]
 
 
 def _key_columns(keys: Sequence[AlertKey]) -> tuple[list[str], list[str], list[str], list[date]]:
@@ -290,7 +295,7 @@ class AlertStore:
     ) -> dict[AlertKey, R.Finding | None]:
         findings: dict[AlertKey, R.Finding | None] = {}
         by_year = _by_year(rows)
-        swing_values: dict[tuple[str, str], dict[int, Decimal]] = {}  # by series, for all its years judged
+        swing_values: dict[tuple[str, str], tuple[list[int], list[Decimal]]] = {}  # by series, for all its years
         for (zone, code, year), changed in sorted(months.items()):
             indicator = self.catalog.indicators[code]
             ruleset = self.rules.for_indicator(code)
@@ -325,17 +330,19 @@ class AlertStore:
             findings[finding.key] = finding
 
     def _swing(
-        self, zone: str, indicator: Indicator, year: int, month: int, values: dict[int, Decimal]
+        self, zone: str, indicator: Indicator, year: int, month: int, values: tuple[list[int], list[Decimal]]
     ) -> R.Finding | None:
-        """`values`: the series' month values the rule reads, by month number (_swing_values)."""
+        """`values`: the series' month numbers and values in order (_swing_values); the month's own and the window's
+        before it are found by bisection, not by looking up each month of the window."""
         if not indicator.january and month == 2:
             return None  # 1-2月 of a series without a January report: two months in one value
         config = self.rules.for_indicator(indicator.code).sharp_swing
+        numbers, month_values = values
         position = year * 12 + month - 1
-        history = [
-            value for p in range(position - config.window_months, position) if (value := values.get(p)) is not None
-        ]
-        return R.sharp_swing(zone, indicator, year, month, values.get(position), history, config)
+        at = bisect_left(numbers, position)
+        this_month = month_values[at] if at < len(numbers) and numbers[at] == position else None
+        history = month_values[bisect_left(numbers, position - config.window_months, 0, at) : at]
+        return R.sharp_swing(zone, indicator, year, month, this_month, history, config)
 
     def _implausible(
         self,

@@ -65,36 +65,55 @@ def _flag(value: bool | None) -> str:
 def progress_result(
     zone: str, indicator: str, row: MonthProgress, computed_at: datetime, frequency: str = "month"
 ) -> pb.ProgressResult:
-    result = pb.ProgressResult(
-        zone=zone,
-        indicator=indicator,
-        year=row.year,
-        month=row.month,
-        ytd_value=decimal_text(row.ytd_value),
-        month_value=decimal_text(row.month_value),
-        ytd_last_year=decimal_text(row.ytd_last_year),
-        month_last_year=decimal_text(row.month_last_year),
-        yoy_base=decimal_text(row.yoy_base),
-        yoy_base_comparable=row.yoy_base_comparable,
-        yoy_pct=decimal_text(row.yoy_pct),
-        month_yoy_pct=decimal_text(row.month_yoy_pct),
-        target_value=decimal_text(row.target_value),
-        completion_pct=decimal_text(row.completion_pct),
-        time_progress_pct=decimal_text(row.time_progress_pct),
-        progress_gap_pp=decimal_text(row.progress_gap_pp),
-        on_track=_flag(row.on_track),
-        computed_at=to_timestamp(computed_at),
-        yoy_source=row.yoy_source or "",
-        reported_yoy_pct=decimal_text(row.reported_yoy_pct),
-        growth_target_pct=decimal_text(row.growth_target_pct),
-        growth_gap_pp=decimal_text(row.growth_gap_pp),
-        growth_on_track=_flag(row.growth_on_track),
-        frequency=frequency,
-        period=period_text(row.year, row.month, 3 if frequency == "quarter" else 1),
-    )
+    result = pb.ProgressResult()
+    fill_progress_result(result, zone, indicator, row, to_timestamp(computed_at), frequency)
+    return result
+
+
+def fill_progress_result(
+    result: pb.ProgressResult, zone: str, indicator: str, row: MonthProgress, computed_at: Timestamp, frequency: str
+) -> None:
+    """Set a new result's fields in place, only the known ones (proto3 sends no empty string): the processor builds
+    each transaction's results straight into their messages (progress_result_messages), not apart and copied in."""
+    result.zone = zone
+    result.indicator = indicator
+    result.year = row.year
+    result.month = row.month
+    for name in _DECIMAL_FIELDS:
+        value = getattr(row, name)
+        if value is not None:
+            setattr(result, name, format(value, "f"))
+    result.yoy_base_comparable = row.yoy_base_comparable
+    if row.on_track is not None:
+        result.on_track = _flag(row.on_track)
+    result.computed_at.CopyFrom(computed_at)
+    if row.yoy_source:
+        result.yoy_source = row.yoy_source
+    if row.growth_on_track is not None:
+        result.growth_on_track = _flag(row.growth_on_track)
+    result.frequency = frequency
+    result.period = period_text(row.year, row.month, 3 if frequency == "quarter" else 1)
     if row.reported_at is not None:
         result.reported_at.CopyFrom(to_timestamp(row.reported_at))
-    return result
+
+
+# The figures of a MonthProgress a result carries as decimal text, under the same names.
+_DECIMAL_FIELDS = (
+    "ytd_value",
+    "month_value",
+    "ytd_last_year",
+    "month_last_year",
+    "yoy_base",
+    "yoy_pct",
+    "month_yoy_pct",
+    "target_value",
+    "completion_pct",
+    "time_progress_pct",
+    "progress_gap_pp",
+    "reported_yoy_pct",
+    "growth_target_pct",
+    "growth_gap_pp",
+)
 
 
 # Results per message on the results topic: ~100 KB, well under the producer's and the broker's 1 MB.
@@ -107,6 +126,24 @@ def result_batches(results: Sequence[pb.ProgressResult]) -> list[bytes]:
         pb.ProgressResultBatch(results=results[first : first + RESULTS_PER_MESSAGE]).SerializeToString()
         for first in range(0, len(results), RESULTS_PER_MESSAGE)
     ]
+
+
+def progress_result_messages(
+    results: Sequence[tuple[str, str, MonthProgress, datetime, str]],
+) -> list[tuple[tuple[str, str], bytes]]:
+    """(zone, indicator, row, computed_at, frequency) as messages of the results topic, RESULTS_PER_MESSAGE to a
+    message (as result_batches), each with the (zone, indicator) of its first result."""
+    stamps: dict[datetime, Timestamp] = {}  # a transaction's results share one computed_at
+    messages: list[tuple[tuple[str, str], bytes]] = []
+    for first in range(0, len(results), RESULTS_PER_MESSAGE):
+        batch = pb.ProgressResultBatch()
+        for zone, indicator, row, computed_at, frequency in results[first : first + RESULTS_PER_MESSAGE]:
+            stamp = stamps.get(computed_at)
+            if stamp is None:
+                stamp = stamps[computed_at] = to_timestamp(computed_at)
+            fill_progress_result(batch.results.add(), zone, indicator, row, stamp, frequency)
+        messages.append(((results[first][0], results[first][1]), batch.SerializeToString()))
+    return messages
 
 
 def results_of(value: bytes) -> list[pb.ProgressResult]:

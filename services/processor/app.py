@@ -46,7 +46,7 @@ from indicators_core.dead_letters import (
     dead_letter_topic,
 )
 from indicators_core.dead_letters import send_dead_letters as _send_dead_letters
-from indicators_core.events import RESULTS_PER_MESSAGE, epoch_seconds, progress_result, result_batches
+from indicators_core.events import epoch_seconds, progress_result_messages
 from indicators_core.faust_worker import (
     acked_chunks,
     database_retrying,
@@ -223,15 +223,12 @@ async def queue_results(pending: PendingSends, results: Sequence[SeriesResult]) 
     metrics.RESULTS_WRITTEN.inc(len(results))
     if not results:
         return
-    messages = [progress_result(r.zone, r.indicator, r.row, r.computed_at, frequency_of(r.indicator)) for r in results]
+    messages = progress_result_messages(
+        [(r.zone, r.indicator, r.row, r.computed_at, frequency_of(r.indicator)) for r in results]
+    )
     # Keyed by the first result's series: the messages spread over the partitions (and the evaluator's workers),
     # which judge the stored figures in whatever order the results come.
-    await pending.add(
-        [
-            (series_key(messages[first].zone, messages[first].indicator), value)
-            for first, value in zip(range(0, len(messages), RESULTS_PER_MESSAGE), result_batches(messages), strict=True)
-        ]
-    )
+    await pending.add([(series_key(zone, indicator), value) for (zone, indicator), value in messages])
 
 
 async def publish_results(results: Sequence[SeriesResult]) -> None:
