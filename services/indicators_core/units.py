@@ -89,6 +89,9 @@ def plain(value: Decimal, shift: int = 0) -> Decimal:
     exponent += shift
     if value.is_zero():
         return Decimal(0)  # also for -0: a figure has no signed zero
+    already_plain = exponent == 0 or (-MAX_PLAIN_DIGITS <= exponent < 0 and digits[-1] != 0)
+    if shift == 0 and already_plain and len(digits) <= MAX_PLAIN_DIGITS:
+        return value  # already plain, as most figures come (75.02 in the unit they are kept in)
     significant = len(digits)
     while digits[significant - 1] == 0 and exponent < 0:
         significant -= 1

@@ -85,6 +85,16 @@ def batch_rows(zone: str, rows: int) -> list[dict]:
     return out
 
 
+JSON = {"Content-Type": "application/json"}
+
+
+def batch_bodies(zones: list[str], rows: int) -> dict[str, bytes]:
+    """Each zone's request body, written before the clock starts: the load generator shares the two cores with what
+    it measures (upstream systems post from machines of their own), and building and encoding each body as it
+    posted cost 0.22 ms a batch, about a tenth of its CPU."""
+    return {zone: orjson.dumps({"observations": batch_rows(zone, rows)}) for zone in zones}
+
+
 def percentile(values: list[float], pct: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, round(pct / 100 * (len(ordered) - 1)))]
@@ -200,11 +210,11 @@ def burst(stack: Stack, zones: list[str], rows: int, clients: int, pause: float 
     def poll() -> None:
         watch_visible(stack.database_url, rows, sent_at, visible_at, len(zones), done, 0.02)
 
+    bodies = batch_bodies(zones, rows)
+
     def post(zone: str) -> None:
         sent_at[zone] = time.perf_counter()
-        client.post(
-            f"{stack.ingest_url}/v1/observations", json={"observations": batch_rows(zone, rows)}
-        ).raise_for_status()
+        client.post(f"{stack.ingest_url}/v1/observations", content=bodies[zone], headers=JSON).raise_for_status()
         if pause:
             time.sleep(pause)
 
@@ -252,6 +262,7 @@ def paced(stack: Stack, prefix: str, rate: float, seconds: float, rows: int) -> 
     def poll() -> None:
         watch_visible(stack.database_url, rows, sent_at, visible_at, len(zones), done, 0.01)
 
+    bodies = batch_bodies(zones, rows)
     poller = threading.Thread(target=poll, daemon=True)
     poller.start()
     start = time.perf_counter()
@@ -261,9 +272,7 @@ def paced(stack: Stack, prefix: str, rate: float, seconds: float, rows: int) -> 
             time.sleep(max(0.0, start + index * interval - time.perf_counter()))
             sent_at[zone] = time.perf_counter()
             futures.append(
-                pool.submit(
-                    client.post, f"{stack.ingest_url}/v1/observations", json={"observations": batch_rows(zone, rows)}
-                )
+                pool.submit(client.post, f"{stack.ingest_url}/v1/observations", content=bodies[zone], headers=JSON)
             )
         for future in futures:
             future.result().raise_for_status()

@@ -2,7 +2,7 @@ from decimal import Decimal as D
 
 import pytest
 
-from indicators_core.units import UnitError, convert
+from indicators_core.units import MAX_PLAIN_DIGITS, FigureTooLong, UnitError, convert, plain
 
 
 @pytest.mark.parametrize(
@@ -31,3 +31,29 @@ def test_currency_does_not_convert_into_another():
 def test_unknown_unit_is_named():
     with pytest.raises(UnitError, match="unknown unit '亿'"):
         convert(D("1"), "亿", "亿元", "cny")
+
+
+@pytest.mark.parametrize(
+    ("value", "shift", "expected"),
+    [
+        ("75.02", 0, "75.02"),  # already plain: kept as it is
+        ("7502", 0, "7502"),
+        ("-3.1", 0, "-3.1"),
+        ("1.50", 0, "1.5"),  # trailing zeros after the point go
+        ("1.500", 1, "15"),
+        ("1E+2", 0, "100"),  # no positive exponent
+        ("-0.00", 0, "0"),  # no signed zero
+        ("7502", -4, "0.7502"),
+        ("0.000012", 4, "0.12"),
+    ],
+)
+def test_plain_writes_the_digits_out(value, shift, expected):
+    assert str(plain(D(value), shift)) == expected
+
+
+def test_plain_refuses_more_digits_than_it_writes_out():
+    assert format(plain(D("1E-1000")), "f") == "0." + "0" * 999 + "1"
+    with pytest.raises(FigureTooLong):
+        plain(D("1E-1001"))
+    with pytest.raises(FigureTooLong):
+        plain(D("1" * (MAX_PLAIN_DIGITS + 1) + "E-1"))
