@@ -316,10 +316,6 @@ def _zone_params(report: events.Report) -> tuple[object, ...]:
     )
 
 
-def is_growth_target(report: events.Report) -> bool:
-    return report.HasField("target") and report.target.kind == "growth"
-
-
 def _growth_target_params(report: events.Report) -> tuple[object, ...]:
     target = report.target
     return (
@@ -392,15 +388,17 @@ def json_parameter(payload: bytes) -> Json:
     return Json(payload, dumps=_written)
 
 
-def group_changes(reports: Iterable[events.Report]) -> dict[tuple[str, str], SeriesChange]:
+def group_changes(
+    observations: Iterable[events.Report], targets: Iterable[events.Report]
+) -> dict[tuple[str, str], SeriesChange]:
+    """The series the reports change, with the years their reports (observations) and targets touch."""
     changes: dict[tuple[str, str], SeriesChange] = defaultdict(SeriesChange)
-    for report in reports:
-        if report.HasField("observation"):
-            obs = report.observation
-            changes[(obs.zone, obs.indicator)].report_years.add(obs.year)
-        elif report.HasField("target"):
-            target = report.target
-            changes[(target.zone, target.indicator)].target_years.add(target.year)
+    for report in observations:
+        obs = report.observation
+        changes[(obs.zone, obs.indicator)].report_years.add(obs.year)
+    for report in targets:
+        target = report.target
+        changes[(target.zone, target.indicator)].target_years.add(target.year)
     return dict(changes)
 
 
@@ -461,9 +459,14 @@ class ProgressStore:
 
     async def apply(self, reports: Sequence[events.Report]) -> list[SeriesResult]:
         """Store the reports and recompute every figure they affect, in one transaction."""
-        changes = group_changes(reports)
-        zones = [r for r in reports if r.HasField("zone")]
-        projects = [r for r in reports if r.HasField("project")]
+        # Each report's kind asked once (a transaction holds up to take_max of them), not once per kind.
+        by_kind: dict[str | None, list[events.Report]] = defaultdict(list)
+        for report in reports:
+            by_kind[report.WhichOneof("payload")].append(report)
+        observations, zones, projects = by_kind["observation"], by_kind["zone"], by_kind["project"]
+        targets = [r for r in by_kind["target"] if r.target.kind != "growth"]
+        growth_targets = [r for r in by_kind["target"] if r.target.kind == "growth"]
+        changes = group_changes(observations, by_kind["target"])
         if not changes and not zones and not projects:
             return []
         async with self.pool.connection() as conn, conn.transaction():
@@ -487,9 +490,6 @@ class ProgressStore:
                 await cur.execute(LOCK_SERIES, (sorted(keys),))
                 if projects:
                     await store_projects(conn, projects)
-                observations = [r for r in reports if r.HasField("observation")]
-                targets = [r for r in reports if r.HasField("target") and not is_growth_target(r)]
-                growth_targets = [r for r in reports if is_growth_target(r)]
                 if observations:
                     records = json_records(OBSERVATION_COLUMNS, [_observation_params(r) for r in observations])
                     await cur.execute(UPSERT_OBSERVATIONS, (json_parameter(records),))
