@@ -223,6 +223,9 @@ class BatchPublisher:
             bootstrap_timeout_ms=int(self.connect_timeout_s * 1000),
             request_timeout_ms=int(self.publish_timeout_s * 1000),
             delivery_timeout_ms=int(self.publish_timeout_s * 1000) + 1000,
+            # kafka-python's own sensors, which nothing reads (ingest's metrics are its own): recorded on every
+            # request by the sender thread, which holds the GIL the requests' handlers need.
+            metrics_enabled=False,
         )
 
     def _checkout(self) -> _Lease:
