@@ -37,7 +37,8 @@ def with_connect_timeout(database_url: str, seconds: int = 10) -> str:
 # PostgreSQL may keep one generic plan per connection; made while a fresh installation's tables are nearly empty
 # it reads the whole table for every batch (a hash join over `observations`: 10 ms a batch at 100,000 rows,
 # growing, against 0.3 ms by the key), until the next ANALYZE, which a burst outruns. Planning these is a tenth of
-# a millisecond. (PGlite takes no startup options: its tests run with the default.)
+# a millisecond. Ingest's read-only connections send it as a startup option; the workers' pools set it in each new
+# session (faust_worker.plan_per_execution), which PgBouncer and PGlite also take.
 PLANNED_PER_EXECUTION = "-c plan_cache_mode=force_custom_plan"
 
 

@@ -12,12 +12,13 @@ from typing import Any
 import faust
 from faust.exceptions import ConsumerNotStarted
 from prometheus_client import CONTENT_TYPE_LATEST, Counter, generate_latest
+from psycopg import AsyncConnection
 from psycopg_pool import AsyncConnectionPool
 from tenacity import AsyncRetrying, RetryCallState, before_sleep_log, retry_if_exception, wait_exponential
 
 from indicators_core.catalog import Catalog
 from indicators_core.consumer_lag import ConsumerLagMetric
-from indicators_core.db import PLANNED_PER_EXECUTION, apply_migrations, with_options
+from indicators_core.db import apply_migrations
 from indicators_core.dead_letters import is_transient
 
 
@@ -38,6 +39,13 @@ def database_retrying(max_wait_s: float, retries: Counter, worker_log: logging.L
     )
 
 
+async def plan_per_execution(conn: AsyncConnection[Any]) -> None:
+    """Each new connection of a worker's pool: indicators_core.db.PLANNED_PER_EXECUTION, set in the session rather
+    than as a startup option, which PgBouncer refuses unless told to ignore it."""
+    await conn.execute("SELECT set_config('plan_cache_mode', 'force_custom_plan', false)")
+    await conn.commit()
+
+
 async def open_pool_after_migrations(
     database_url: str, catalog: Catalog, pool_max: int, retrying: AsyncRetrying
 ) -> AsyncConnectionPool:
@@ -45,13 +53,7 @@ async def open_pool_after_migrations(
     async for attempt in retrying:
         with attempt:
             await asyncio.to_thread(apply_migrations, database_url, catalog)
-    pool = AsyncConnectionPool(
-        database_url,
-        min_size=1,
-        max_size=pool_max,
-        open=False,
-        kwargs={"options": with_options(database_url, PLANNED_PER_EXECUTION)},
-    )
+    pool = AsyncConnectionPool(database_url, min_size=1, max_size=pool_max, open=False, configure=plan_per_execution)
     await pool.open(wait=True, timeout=60)
     return pool
 
