@@ -80,18 +80,18 @@ class Catalog:
     def codes(self) -> list[str]:
         return list(self.indicators)
 
-    def parts(self, code: str) -> list[Indicator]:
+    def parts(self, code: str) -> tuple[Indicator, ...]:
         """The indicators that are parts of `code` (part_of), in catalog order."""
-        return self._parts_by_whole.get(code, [])
+        return self._parts_by_whole.get(code, ())
 
     @cached_property
-    def _parts_by_whole(self) -> dict[str, list[Indicator]]:
+    def _parts_by_whole(self) -> dict[str, tuple[Indicator, ...]]:
         # Asked for every row a plausibility check reads: found once, not by a scan of the catalog per row.
         found: dict[str, list[Indicator]] = {}
         for indicator in self.indicators.values():
             if indicator.part_of is not None:
                 found.setdefault(indicator.part_of, []).append(indicator)
-        return found
+        return {whole: tuple(parts) for whole, parts in found.items()}
 
     def find(self, name: str) -> Indicator | None:
         """The indicator a person's name for it means: its code, its Chinese name or an alias (spaces ignored)."""

@@ -102,3 +102,14 @@ def test_a_broken_catalog_fails_at_load_with_the_reason():
         parse_catalog('[[indicator]]\ncode="a"\nname_zh="甲"\nunit="亿元"\nscale="cny"\npart_of="nothing"\n')
     with pytest.raises(CatalogError, match="unit '万美元' not in scale 'cny'"):
         parse_catalog('[[indicator]]\ncode="a"\nname_zh="甲"\nunit="万美元"\nscale="cny"\n')
+
+
+def test_a_wholes_parts_are_found_in_catalog_order():
+    catalog = load_catalog()
+    assert [part.code for part in catalog.parts("fixed_asset_investment")] == [
+        "manufacturing_investment",
+        "industrial_investment",
+    ]
+    assert [part.code for part in catalog.parts("import_export")] == ["export", "import"]
+    assert catalog.parts("export") == ()  # a part with no parts of its own
+    assert catalog.parts("no_such_indicator") == ()
