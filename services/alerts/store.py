@@ -19,7 +19,6 @@ identities, and advisory locks share PostgreSQL's lock table.
 from __future__ import annotations
 
 import logging
-from bisect import bisect_left
 from collections import defaultdict
 from collections.abc import Awaitable, Callable, Iterable, Sequence
 from dataclasses import dataclass
@@ -38,7 +37,7 @@ from alerts.lifecycle import State, StoredAlert, decide
 from alerts.model import AlertKey, AlertTransition, Rule, Severity, Transition
 from alerts.zone_names import named, zone_names
 from indicators_core.catalog import Catalog, Indicator
-from indicators_core.progress import MonthProgress
+from indicators_core.progress import MonthProgress, month_number, months_before
 from indicators_core.projects import Project, load_deadlines, project_from_record, project_status
 
 log = logging.getLogger(__name__)
@@ -167,11 +166,11 @@ def _by_year(
 def _swing_values(
     indicator: Indicator, series: dict[tuple[int, int], MonthProgress]
 ) -> tuple[list[int], list[Decimal]]:
-    """A series' month values in order with their month numbers (year × 12 + month − 1), found once for every month
+    """A series' month values in order with their month numbers (progress.month_number), found once for every month
     judged: none for a month without one, nor for 1-2月 without a January report (two months in one value, not a
     month's)."""
     found = sorted(
-        (year * 12 + month - 1, row.month_value)
+        (month_number(year, month), row.month_value)
         for (year, month), row in series.items()
         if row.month_value is not None and (indicator.january or month != 2)
     )
@@ -332,16 +331,15 @@ class AlertStore:
     def _swing(
         self, zone: str, indicator: Indicator, year: int, month: int, values: tuple[list[int], list[Decimal]]
     ) -> R.Finding | None:
-        """`values`: the series' month numbers and values in order (_swing_values); the month's own and the window's
-        before it are found by bisection, not by looking up each month of the window."""
+        """`values`: the series' month numbers and values in order (_swing_values)."""
         if not indicator.january and month == 2:
             return None  # 1-2月 of a series without a January report: two months in one value
         config = self.rules.for_indicator(indicator.code).sharp_swing
         numbers, month_values = values
-        position = year * 12 + month - 1
-        at = bisect_left(numbers, position)
-        this_month = month_values[at] if at < len(numbers) and numbers[at] == position else None
-        history = month_values[bisect_left(numbers, position - config.window_months, 0, at) : at]
+        position = month_number(year, month)
+        start, end = months_before(numbers, position, config.window_months)
+        this_month = month_values[end] if end < len(numbers) and numbers[end] == position else None
+        history = month_values[start:end]
         return R.sharp_swing(zone, indicator, year, month, this_month, history, config)
 
     def _implausible(

@@ -39,7 +39,8 @@ def with_connect_timeout(database_url: str, seconds: int = 10) -> str:
 # growing, against 0.3 ms by the key), until the next ANALYZE, which a burst outruns. Planning these is a tenth of
 # a millisecond. Ingest's read-only connections send it as a startup option; the workers' pools set it in each new
 # session (faust_worker.plan_per_execution), which PgBouncer and PGlite also take.
-PLANNED_PER_EXECUTION = "-c plan_cache_mode=force_custom_plan"
+PLAN_CACHE_MODE = "force_custom_plan"
+PLANNED_PER_EXECUTION = f"-c plan_cache_mode={PLAN_CACHE_MODE}"
 
 
 def with_options(database_url: str, options: str) -> str:

@@ -82,7 +82,7 @@ def fill_progress_result(
     for name in _DECIMAL_FIELDS:
         value = getattr(row, name)
         if value is not None:
-            setattr(result, name, format(value, "f"))
+            setattr(result, name, decimal_text(value))
     result.yoy_base_comparable = row.yoy_base_comparable
     if row.on_track is not None:
         result.on_track = _flag(row.on_track)

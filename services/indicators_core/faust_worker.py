@@ -18,7 +18,7 @@ from tenacity import AsyncRetrying, RetryCallState, before_sleep_log, retry_if_e
 
 from indicators_core.catalog import Catalog
 from indicators_core.consumer_lag import ConsumerLagMetric
-from indicators_core.db import apply_migrations
+from indicators_core.db import PLAN_CACHE_MODE, apply_migrations
 from indicators_core.dead_letters import is_transient
 
 
@@ -40,9 +40,9 @@ def database_retrying(max_wait_s: float, retries: Counter, worker_log: logging.L
 
 
 async def plan_per_execution(conn: AsyncConnection[Any]) -> None:
-    """Each new connection of a worker's pool: indicators_core.db.PLANNED_PER_EXECUTION, set in the session rather
+    """Each new connection of a worker's pool: indicators_core.db.PLAN_CACHE_MODE, set in the session rather
     than as a startup option, which PgBouncer refuses unless told to ignore it."""
-    await conn.execute("SELECT set_config('plan_cache_mode', 'force_custom_plan', false)")
+    await conn.execute("SELECT set_config('plan_cache_mode', %s, false)", (PLAN_CACHE_MODE,))
     await conn.commit()
 
 

@@ -20,7 +20,6 @@ reports (`merge`), through progress.cumulate_year and progress.growth_pct, never
 from __future__ import annotations
 
 import tomllib
-from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, fields, replace
 from decimal import Decimal
@@ -34,6 +33,8 @@ from indicators_core.progress import (
     cumulate_stock,
     cumulate_year,
     growth_pct,
+    month_number,
+    months_before,
     quantize_pct,
     round_half_up,
 )
@@ -332,13 +333,13 @@ class _Series:
         return self.year(year)[1].get(month)
 
     def month_values(self) -> tuple[list[int], list[Decimal]]:
-        """Every month value of the series in order, with its month number (year * 12 + month - 1)."""
+        """Every month value of the series in order, with its month number (progress.month_number)."""
         if self._months is None:
             numbers: list[int] = []
             values: list[Decimal] = []
             for year in sorted(self.years):
                 for month, value in self.year(year)[1].items():  # in month order (cumulate_year)
-                    numbers.append(year * 12 + month - 1)
+                    numbers.append(month_number(year, month))
                     values.append(value)
             self._months = numbers, values
         return self._months
@@ -454,12 +455,9 @@ def _history(
     value = mine.month_value(row.year, row.month)
     if value is None:
         return None
-    # The window's months found by bisection in the series' ordered month values, found once per series: this
-    # runs for every row of a batch, most of ingest's time in a backfill.
+    # The series' ordered month values are found once per series: this runs for every row of a batch.
     numbers, values = mine.month_values()
-    position = row.year * 12 + row.month - 1
-    start = bisect_left(numbers, position - check.window_months)
-    end = bisect_left(numbers, position, start)
+    start, end = months_before(numbers, month_number(row.year, row.month), check.window_months)
     history = values[start:end]
     if len(history) < check.min_months:
         return None

@@ -8,7 +8,8 @@ compare exact values, never rounded ones.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from bisect import bisect_left
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import ROUND_HALF_UP, Decimal
@@ -105,6 +106,18 @@ def period_time_progress_pct(month: int, step: int) -> Decimal:
             raise ValueError(f"a quarter is stored at month 3, 6, 9 or 12, got {month}")
         return quarter_time_progress_pct(month // 3)
     return time_progress_pct(month)
+
+
+def month_number(year: int, month: int) -> int:
+    """The month counted from year 0: consecutive months differ by one across a year's end."""
+    return year * 12 + month - 1
+
+
+def months_before(numbers: Sequence[int], number: int, window: int) -> tuple[int, int]:
+    """[start, end): where, in the ascending month numbers of a series, the `window` months before month `number`
+    lie (found by bisection: the plausibility check and the swing rule ask it for every month they judge)."""
+    end = bisect_left(numbers, number)
+    return bisect_left(numbers, number - window, 0, end), end
 
 
 def period_text(year: int, month: int, step: int = 1) -> str:

@@ -143,3 +143,16 @@ def test_compute_year_without_last_year_gives_no_growth():
 def test_affected_years_include_next_years_growth():
     assert affected_years([2025], []) == {2025, 2026}
     assert affected_years([2026], [2027]) == {2026, 2027}
+
+
+def test_the_months_before_a_month_cross_the_years_end():
+    from indicators_core.progress import month_number, months_before
+
+    assert month_number(2025, 12) + 1 == month_number(2026, 1)
+    numbers = [month_number(2025, m) for m in (3, 10, 11, 12)] + [month_number(2026, m) for m in (1, 2, 4)]
+    # The 3 months before 2026-02 are 2025-11, 2025-12 and 2026-01; 2025-10 is a fourth back.
+    assert months_before(numbers, month_number(2026, 2), 3) == (2, 5)
+    # The 2 months before 2026-04 are February and March: March is missing, and leaves a gap, never a zero.
+    assert months_before(numbers, month_number(2026, 4), 2) == (5, 6)
+    assert months_before(numbers, month_number(2026, 4), 1) == (6, 6)  # March alone, missing; April is not its own
+    assert months_before(numbers, month_number(2025, 3), 24) == (0, 0)
