@@ -34,6 +34,7 @@ from indicators_core.progress import (
     cumulate_year,
     growth_pct,
     month_number,
+    month_of_number,
     months_before,
     quantize_pct,
     round_half_up,
@@ -464,9 +465,7 @@ def _history(
     median = _median(history)
     if median <= 0 or (value <= median * check.factor and value * check.factor >= median):
         return None
-    first_period, last_period = (
-        _period(year, month + 1) for year, month in (divmod(numbers[start], 12), divmod(numbers[end - 1], 12))
-    )
+    first_period, last_period = _period(*month_of_number(numbers[start])), _period(*month_of_number(numbers[end - 1]))
     unit = indicator.unit
     apart = (
         f"{_times(value / median)} times"

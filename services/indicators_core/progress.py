@@ -113,6 +113,12 @@ def month_number(year: int, month: int) -> int:
     return year * 12 + month - 1
 
 
+def month_of_number(number: int) -> tuple[int, int]:
+    """(year, month) of a month number: the inverse of `month_number`, so month arithmetic crosses a year's end."""
+    year, month_index = divmod(number, 12)
+    return year, month_index + 1
+
+
 def months_before(numbers: Sequence[int], number: int, window: int) -> tuple[int, int]:
     """[start, end): where, in the ascending month numbers of a series, the `window` months before month `number`
     lie (found by bisection: the plausibility check and the swing rule ask it for every month they judge)."""

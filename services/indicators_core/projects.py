@@ -30,7 +30,15 @@ from pathlib import Path
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from indicators_core.progress import HUNDRED, Basis, MonthReport, cumulate_year, quantize_pct
+from indicators_core.progress import (
+    HUNDRED,
+    Basis,
+    MonthReport,
+    cumulate_year,
+    month_number,
+    month_of_number,
+    quantize_pct,
+)
 from indicators_core.vocabulary import PROJECT_TIER_ZH, PROJECT_TIERS
 
 SHANGHAI = ZoneInfo("Asia/Shanghai")
@@ -89,9 +97,7 @@ def shanghai_today(now: datetime) -> date:
 
 def add_months(day: date, months: int) -> date:
     """`day` plus calendar months, the day clamped to the month's end: Jan 31 + 1 month = Feb 28 (29 in a leap year)."""
-    index = day.year * 12 + day.month - 1 + months
-    year, month = divmod(index, 12)
-    month += 1
+    year, month = month_of_number(month_number(day.year, day.month) + months)
     return date(year, month, min(day.day, calendar.monthrange(year, month)[1]))
 
 

@@ -20,6 +20,7 @@ import httpx
 
 from cli.main import progress_bar
 from cli.uploading import FileRows, UploadFailed, upload
+from indicators_core.progress import month_number, month_of_number
 
 # zone → (scale of its economy, this year's growth factor, target ambition)
 ZONES = {
@@ -119,9 +120,7 @@ def latest_release(today: date) -> tuple[int, int]:
     calendar, January and February included.
     """
     months_back = 1 if today.day >= 15 else 2
-    index = today.year * 12 + (today.month - 1) - months_back
-    year, month = divmod(index, 12)
-    month += 1
+    year, month = month_of_number(month_number(today.year, today.month) - months_back)
     if month == 1:  # January is released with February only
         year, month = year - 1, 12
     return year, month

@@ -156,3 +156,12 @@ def test_the_months_before_a_month_cross_the_years_end():
     assert months_before(numbers, month_number(2026, 4), 2) == (5, 6)
     assert months_before(numbers, month_number(2026, 4), 1) == (6, 6)  # March alone, missing; April is not its own
     assert months_before(numbers, month_number(2025, 3), 24) == (0, 0)
+
+
+def test_a_month_number_turns_back_into_its_year_and_month():
+    from indicators_core.progress import month_number, month_of_number
+
+    assert month_of_number(month_number(2026, 1) - 1) == (2025, 12)
+    assert month_of_number(month_number(2026, 12) + 1) == (2027, 1)
+    assert month_of_number(month_number(2024, 2) - 14) == (2022, 12)
+    assert all(month_of_number(month_number(2026, month)) == (2026, month) for month in range(1, 13))
