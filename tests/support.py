@@ -16,6 +16,7 @@ import httpx
 import psycopg
 from kafka import KafkaAdminClient, KafkaConsumer, TopicPartition
 
+from indicators_core import events
 from indicators_core.db import apply_migrations
 from stack.ports import free_port
 from stack.postgres import PostgresServer
@@ -247,3 +248,12 @@ def fresh_database(postgres_server: PostgresServer, prefix: str) -> str:
     url = postgres_server.create_database(f"{prefix}_{uuid4().hex[:8]}")
     apply_migrations(url)
     return url
+
+
+def result_messages(results: Sequence[events.ProgressResult]) -> list[bytes]:
+    """Ready-made results as messages of the results topic, RESULTS_PER_MESSAGE to a message, as the processor
+    sends them (progress_result_messages builds its own from its rows): for tests that post results by hand."""
+    return [
+        events.ProgressResultBatch(results=results[first : first + events.RESULTS_PER_MESSAGE]).SerializeToString()
+        for first in range(0, len(results), events.RESULTS_PER_MESSAGE)
+    ]

@@ -120,19 +120,11 @@ _DECIMAL_FIELDS = (
 RESULTS_PER_MESSAGE = 500
 
 
-def result_batches(results: Sequence[pb.ProgressResult]) -> list[bytes]:
-    """The results as messages of the results topic, RESULTS_PER_MESSAGE to a message."""
-    return [
-        pb.ProgressResultBatch(results=results[first : first + RESULTS_PER_MESSAGE]).SerializeToString()
-        for first in range(0, len(results), RESULTS_PER_MESSAGE)
-    ]
-
-
 def progress_result_messages(
     results: Sequence[tuple[str, str, MonthProgress, datetime, str]],
 ) -> list[tuple[tuple[str, str], bytes]]:
     """(zone, indicator, row, computed_at, frequency) as messages of the results topic, RESULTS_PER_MESSAGE to a
-    message (as result_batches), each with the (zone, indicator) of its first result."""
+    message, each with the (zone, indicator) of its first result."""
     stamps: dict[datetime, Timestamp] = {}  # a transaction's results share one computed_at
     messages: list[tuple[tuple[str, str], bytes]] = []
     for first in range(0, len(results), RESULTS_PER_MESSAGE):

@@ -25,7 +25,7 @@ from indicators_core.topics import series_key
 from processor.dead_letters import read_letters
 from processor.store import PROGRESS_COLUMNS, UPSERT_PROGRESS, json_parameter, json_records, progress_params
 from tests.metrics import metric
-from tests.support import Pipeline, alert_state, caught_up, wait_for
+from tests.support import Pipeline, alert_state, caught_up, result_messages, wait_for
 
 pytestmark = pytest.mark.integration
 
@@ -156,7 +156,7 @@ def test_a_poison_result_inside_a_batch_is_dead_lettered_alone_and_the_rest_of_t
         good.extend(store_progress(pipeline.database_url, zone, ["6", "13", "20", "27", "35"], "100"))
     fillers = [result_of(f"隔离批空区{i:03d}", 1 + i % 12) for i in range(40)]
     poison = result_of(POISON_ZONE, 4)
-    (value,) = events.result_batches(fillers[:20] + good[:3] + [poison] + good[3:] + fillers[20:])
+    (value,) = result_messages(fillers[:20] + good[:3] + [poison] + good[3:] + fillers[20:])
 
     producer = KafkaProducer(bootstrap_servers=pipeline.kafka_bootstrap, acks="all")
     try:

@@ -11,6 +11,7 @@ from google.protobuf.message import DecodeError
 
 from indicators_core import events
 from indicators_core.progress import MonthProgress
+from tests.support import result_messages
 
 
 def result(zone: str, month: int) -> events.ProgressResult:
@@ -21,10 +22,10 @@ def result(zone: str, month: int) -> events.ProgressResult:
 
 def test_results_go_500_to_a_message_in_their_order():
     results = [result(f"区{i:04d}", 1 + i % 12) for i in range(1201)]
-    messages = events.result_batches(results)
+    messages = result_messages(results)
     assert [len(events.results_of(m)) for m in messages] == [500, 500, 201]
     assert [r for m in messages for r in events.results_of(m)] == results
-    assert events.result_batches([]) == []
+    assert result_messages([]) == []
 
 
 def test_a_single_result_reads_as_itself_not_as_a_batch():
@@ -34,7 +35,7 @@ def test_a_single_result_reads_as_itself_not_as_a_batch():
 
 
 def test_a_batch_of_one_is_not_mistaken_for_a_single_result():
-    (message,) = events.result_batches([result("宁波高新区", 6)])
+    (message,) = result_messages([result("宁波高新区", 6)])
     assert events.ProgressResult.FromString(message).zone == ""  # the batch's field is unknown to a single result
     assert events.results_of(message) == [result("宁波高新区", 6)]
 
