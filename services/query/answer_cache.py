@@ -53,6 +53,14 @@ class RowPieces(Generic[Piece]):
         self.pieces: dict[Hashable, Piece] = {}
         self.rendered = 0
 
+    @property
+    def reusable(self) -> Callable[[dict[str, Any]], bool] | None:
+        """Whether a row's piece is kept, by the row's key columns (None when nothing is: every row is rendered),
+        so that a kept row's other columns need not be read (query.repository.ProgressRepository.progress_reusing)."""
+        if not self.previous:
+            return None
+        return lambda row: self.key(row) in self.previous
+
     def of(self, row: dict[str, Any]) -> Piece:
         key = self.key(row)
         piece = self.previous.get(key)

@@ -85,12 +85,12 @@ async def get_progress(
     version = await repository.progress_version(year, month)
     body = cache.get(key, version)
     if body is None:
-        rows = await repository.progress(year, month, zones, indicators)
         pieces = RowPieces(
             cache.pieces(key),
             lambda row: orjson.Fragment(dumps_bytes(progress_item_fields(row, catalog, places))),
             row_key,
         )
+        rows = await repository.progress_reusing(year, month, indicators, pieces.reusable)
         body = dumps_bytes({"year": year, "month": month, "items": [pieces.of(row) for row in rows]})
         cache.put(key, version, body, pieces.pieces)
     return Response(body, media_type="application/json")

@@ -9,7 +9,7 @@ filters are composed into the SQL (psycopg.sql) rather than written as
 from __future__ import annotations
 
 import time
-from collections.abc import AsyncIterator, Sequence
+from collections.abc import AsyncIterator, Callable, Sequence
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import date
@@ -63,11 +63,35 @@ ALERTS_VERSION = sql.SQL(
 # Lagging first (the largest shortfall first), then on track, then rows with a
 # target but no judgement, then rows without a target; within each, by zone and
 # indicator in code-point order (COLLATE "C": the same on every cluster).
+# Qualified: the month's keys (PROGRESS_KEYS) read the progress table twice, the second time for the parents.
 PROGRESS_ORDER = sql.SQL(
-    "CASE WHEN on_track IS FALSE THEN 0 WHEN on_track THEN 1 WHEN target_value IS NOT NULL THEN 2 ELSE 3 END, "
-    "CASE WHEN on_track IS FALSE THEN progress_gap_pp END ASC NULLS LAST, "
-    'zone COLLATE "C", indicator COLLATE "C"'
+    "CASE WHEN progress.on_track IS FALSE THEN 0 WHEN progress.on_track THEN 1 "
+    "WHEN progress.target_value IS NOT NULL THEN 2 ELSE 3 END, "
+    "CASE WHEN progress.on_track IS FALSE THEN progress.progress_gap_pp END ASC NULLS LAST, "
+    'progress.zone COLLATE "C", progress.indicator COLLATE "C"'
 )
+
+# A month's rows, every zone, as the columns a row's kept rendering is keyed by (query.progress_items.row_key),
+# in PROGRESS_ORDER: the first of ProgressRepository.progress_reusing's two reads. The same figures as
+# PROGRESS_COLUMNS's subqueries, by joins: for a whole month PostgreSQL hashes the zones and the parents' rows once
+# instead of probing three indexes for each of 10,000 rows (22 against 46 ms, measured alone). The parent's row is
+# matched on its year and month too (implied by its period) so that its side is read by the month's index.
+PROGRESS_KEYS = sql.SQL(
+    "SELECT progress.zone, progress.indicator, progress.year, progress.month, progress.xmin::text AS row_version, "
+    "z.name_zh AS zone_name, o.explanation, parent.ytd_value AS parent_ytd_value FROM progress "
+    "LEFT JOIN observations o "
+    "ON o.zone = progress.zone AND o.indicator = progress.indicator AND o.period = progress.period "
+    "LEFT JOIN zones z ON z.code = progress.zone "
+    "LEFT JOIN progress parent ON parent.zone = z.parent AND parent.indicator = progress.indicator "
+    "AND parent.period = progress.period AND parent.year = progress.year AND parent.month = progress.month "
+    "WHERE progress.year = %(year)s AND progress.month = %(month)s{indicators} ORDER BY {order}"
+)
+
+# Every column of the named series' rows of one month: the second read, of the rows that changed.
+PROGRESS_OF_SERIES = sql.SQL(
+    "SELECT {columns} FROM progress WHERE year = %(year)s AND month = %(month)s AND period = %(period)s "
+    "AND (zone, indicator) IN (SELECT * FROM unnest(%(zones)s::text[], %(indicators)s::text[]))"
+).format(columns=PROGRESS_COLUMNS)
 
 # Alerts most severe first, then the most recently changed, then zone (code points), catalog order, rule,
 # period: /v1/alerts, the board's 当前预警 and the Grafana overview's panel list them in this order.
@@ -240,6 +264,48 @@ class ProgressRepository:
             cursor = conn.cursor(row_factory=dict_row)
             await cursor.execute(query, params)
             return await cursor.fetchall()
+
+    async def progress_reusing(
+        self,
+        year: int,
+        month: int,
+        indicators: Sequence[str] | None,
+        reusable: Callable[[dict[str, Any]], bool] | None,
+    ) -> list[dict[str, Any]]:
+        """Every zone's progress rows of one month, lagging first, for an answer whose rows' renderings were
+        kept (query.answer_cache.RowPieces): a row `reusable` accepts by its key columns (PROGRESS_KEYS) comes
+        with those columns only, every other row with all of them (as `progress` reads them). A report changes a
+        few of a month's ten thousand rows, and reading and decoding every figure of the rest was most of a
+        rebuilt answer's time. Both reads see one snapshot (REPEATABLE READ), so a row's key and its figures are
+        of the same version. Without `reusable` (nothing kept yet) it is one read, `progress`'s own."""
+        if reusable is None:
+            return await self.progress(year, month, None, indicators)
+        params: dict[str, Any] = {"year": year, "month": month}
+        only = sql.SQL("")
+        if indicators:
+            only = sql.SQL(" AND progress.indicator = ANY(%(indicators)s::text[])")
+            params["indicators"] = list(indicators)
+        async with self.pool.connection() as conn, timed("progress_reusing"):
+            async with conn.transaction():
+                await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
+                cursor = conn.cursor(row_factory=dict_row)
+                await cursor.execute(PROGRESS_KEYS.format(indicators=only, order=PROGRESS_ORDER), params)
+                keyed = [(row, reusable(row)) for row in await cursor.fetchall()]
+                changed = [row for row, kept in keyed if not kept]
+                if not changed:
+                    return [row for row, _ in keyed]
+                await cursor.execute(
+                    PROGRESS_OF_SERIES,
+                    {
+                        "year": year,
+                        "month": month,
+                        "period": date(year, month, 1),
+                        "zones": [row["zone"] for row in changed],
+                        "indicators": [row["indicator"] for row in changed],
+                    },
+                )
+                full = {(row["zone"], row["indicator"]): row for row in await cursor.fetchall()}
+        return [row if kept else full[(row["zone"], row["indicator"])] for row, kept in keyed]
 
     async def progress_version(self, year: int, month: int) -> tuple[Any, ...]:
         """What changes whenever an answer about the month could (query.answer_cache): its progress rows, its

@@ -195,3 +195,56 @@ async def test_a_kept_ranking_changes_with_the_indicators_year(client: httpx.Asy
     with psycopg.connect(migrated) as conn:
         conn.execute("UPDATE progress SET ytd_value = 60 WHERE zone = %s AND year = %s", (b, YEAR))
     assert await order() == [(1, b, 60), (2, a, 50)]
+
+
+async def test_a_parents_figure_changes_its_childrens_shares_in_a_rebuilt_answer(
+    client: httpx.AsyncClient, migrated: str
+):
+    parent, a, b = zones("缓存份额园区", "缓存份额甲", "缓存份额乙")
+    with psycopg.connect(migrated) as conn:
+        for code, above in ((parent, None), (a, parent), (b, parent)):
+            conn.execute(
+                "INSERT INTO zones (code, name_zh, level, kind, parent, source, batch_id, row_index, reported_at)"
+                " VALUES (%s, %s, 'other', '经开区', %s, 'test', gen_random_uuid(), 0, now())",
+                (code, code.split("-")[0], above),
+            )
+    for zone, ytd in ((parent, "200"), (a, "50"), (b, "30")):  # month 3: this test's alone
+        seed(migrated, zone, "industrial_output", YEAR, 3, ytd=ytd, target=400)
+    month = {"year": YEAR, "month": 3}
+
+    async def shares(params: dict) -> dict[str, object]:
+        response = await client.get("/v1/progress", params=params)
+        assert response.status_code == 200, response.text
+        return {i["zone"]: i["share_of_parent_pct"] for i in response.json()["items"]}
+
+    assert await shares(month) == {parent: None, a: 25.0, b: 15.0}  # kept, with each row's item
+    with psycopg.connect(migrated) as conn:  # only the parent's row changes: its children's keys carry its figure
+        conn.execute("UPDATE progress SET ytd_value = 250 WHERE zone = %s AND year = %s AND month = 3", (parent, YEAR))
+    assert await shares(month) == {parent: None, a: 20.0, b: 12.0}
+    assert await shares({**month, "zone": [parent, a, b]}) == {parent: None, a: 20.0, b: 12.0}  # built afresh
+
+
+async def test_the_kept_rows_of_a_month_are_read_by_their_keys_only(migrated: str):
+    from psycopg_pool import AsyncConnectionPool
+
+    from query.progress_items import ROW_KEY_COLUMNS
+    from query.repository import ProgressRepository
+
+    a, b, c = zones("缓存键读甲", "缓存键读乙", "缓存键读丙")
+    for zone, ytd in ((a, "10"), (b, "35"), (c, "20")):  # month 2: this test's alone
+        seed(migrated, zone, "export", YEAR, 2, ytd=ytd, target=100)
+    async with AsyncConnectionPool(migrated, min_size=1, max_size=1, open=False) as pool:
+        await pool.wait(timeout=30)
+        repository = ProgressRepository(pool)
+        whole = await repository.progress(YEAR, 2, None, ["export"])
+        mine = [row for row in whole if row["zone"] in (a, b, c)]
+        reused = await repository.progress_reusing(YEAR, 2, ["export"], lambda row: row["zone"] != b)
+    read = [row for row in reused if row["zone"] in (a, b, c)]
+    # Lagging first, as `progress` orders them (10 and 20 of 100 by February's 16.67%: a lags), every row keyed
+    # alike by both reads; the kept rows' other columns are not read, the changed row's are, all of them.
+    assert [row["zone"] for row in read] == [row["zone"] for row in mine] == [a, c, b]
+    assert [tuple(row[k] for k in ROW_KEY_COLUMNS) for row in read] == [
+        tuple(row[k] for k in ROW_KEY_COLUMNS) for row in mine
+    ]
+    assert [set(row) == set(ROW_KEY_COLUMNS) for row in read] == [True, True, False]
+    assert read[2] == mine[2] and read[2]["ytd_value"] == Decimal("35")
