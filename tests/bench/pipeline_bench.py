@@ -370,12 +370,18 @@ def database_profile(database_url: str, count: int, phase: str) -> str:
     with psycopg.connect(database_url) as conn:
         wal_bytes, records, images = conn.execute("SELECT wal_bytes, wal_records, wal_fpi FROM pg_stat_wal").fetchone()
         timed, requested = conn.execute("SELECT checkpoints_timed, checkpoints_req FROM pg_stat_bgwriter").fetchone()
+        # JIT compiles a statement whose estimated cost passes jit_above_cost: time spent before it runs at all.
+        compiled, jit_ms = conn.execute(
+            "SELECT coalesce(sum(jit_functions), 0), coalesce(sum(jit_generation_time + jit_inlining_time"
+            " + jit_optimization_time + jit_emission_time), 0) FROM pg_stat_statements"
+        ).fetchone()
     return "\n".join(
         [
             f"PostgreSQL, the {count} statements of most execution time in the {phase}:",
             *top_statements(database_url, count),
             f"  WAL: {int(wal_bytes) / 1e6:.0f} MB in {records} records, {images} full-page images; "
             f"checkpoints {timed} timed, {requested} requested",
+            f"  JIT: {compiled} functions compiled in {float(jit_ms) / 1000:.2f} s",
         ]
     )
 
