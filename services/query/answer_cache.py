@@ -54,17 +54,21 @@ class RowPieces(Generic[Piece]):
         self.rendered = 0
 
     @property
-    def reusable(self) -> Callable[[dict[str, Any]], bool] | None:
-        """Whether a row's piece is kept, by the row's key columns (None when nothing is: every row is rendered),
-        so that a kept row's other columns need not be read (query.repository.ProgressRepository.progress_reusing)."""
-        if not self.previous:
-            return None
-        return lambda row: self.key(row) in self.previous
+    def kept(self) -> Callable[[Hashable], bool] | None:
+        """Whether a row's piece is kept, by its key (None when nothing is: every row is rendered), so that a kept
+        row's other columns need not be read (query.repository.ProgressRepository.progress_reusing)."""
+        return self.previous.__contains__ if self.previous else None
 
     def of(self, row: dict[str, Any]) -> Piece:
-        key = self.key(row)
+        return self.of_keyed(self.key(row), row)
+
+    def of_keyed(self, key: Hashable, row: dict[str, Any] | None) -> Piece:
+        """The piece of the row with this key: the kept one, else the row rendered (`row` is None only for a key
+        `kept` accepted, read without its other columns)."""
         piece = self.previous.get(key)
         if piece is None:
+            if row is None:
+                raise KeyError(f"no kept piece for the row {key!r}, and the row was not read")
             piece = self.render(row)
             self.rendered += 1
         self.pieces[key] = piece

@@ -359,7 +359,7 @@ async def board(
     kept: tuple[tuple[Any, ...], tuple[Any, ...]] | None = None
     try:
         shown_year, shown_month = query.year, query.month
-        rows: list[dict[str, Any]] = []
+        shown_lines: list[BoardLine] = []
         if shown_year is None or shown_month is None:
             latest = await repository.latest_period(query.zones, query.indicators, shown_year)
             if latest is not None:
@@ -380,10 +380,12 @@ async def board(
         marker_left = "" if shown_month is None else format(round_half_up(time_progress_pct(shown_month), 2), "f")
         previous = {} if kept is None else cache.pieces(kept[0])
         lines = RowPieces(previous, lambda row: board_line(row, catalog, marker_left), row_key)
-        if shown_year is not None and shown_month is not None and kept is not None:
-            rows = await repository.progress_reusing(shown_year, shown_month, query.indicators, lines.reusable)
+        if shown_year is not None and shown_month is not None and lines.kept is not None:
+            keyed = await repository.progress_reusing(shown_year, shown_month, query.indicators, lines.kept)
+            shown_lines = [lines.of_keyed(key_of_row, row) for key_of_row, row in keyed]
         elif shown_year is not None and shown_month is not None:
             rows = await repository.progress(shown_year, shown_month, query.zones, query.indicators)
+            shown_lines = [lines.of(row) for row in rows]
         alert_records = (
             [] if shown_year is None else await open_alerts(repository.pool, shown_year, query.zones, query.indicators)
         )
@@ -396,7 +398,7 @@ async def board(
             headers={"Retry-After": str(UNAVAILABLE_REFRESH_S)},
             refresh_s=UNAVAILABLE_REFRESH_S,
         )
-    sections = build_sections([lines.of(row) for row in rows], catalog)
+    sections = build_sections(shown_lines, catalog)
     alerts = None if shown_year is None else alerts_panel(shown_year, alert_records, catalog)
     time_progress = None if shown_month is None else round_half_up(time_progress_pct(shown_month), BOARD_DIGITS)
     reported = [line.reported_at for line in lines.pieces.values() if line.reported_at is not None]

@@ -90,8 +90,12 @@ async def get_progress(
             lambda row: orjson.Fragment(dumps_bytes(progress_item_fields(row, catalog, places))),
             row_key,
         )
-        rows = await repository.progress_reusing(year, month, indicators, pieces.reusable)
-        body = dumps_bytes({"year": year, "month": month, "items": [pieces.of(row) for row in rows]})
+        if pieces.kept is None:
+            items = [pieces.of(row) for row in await repository.progress(year, month, None, indicators)]
+        else:
+            keyed = await repository.progress_reusing(year, month, indicators, pieces.kept)
+            items = [pieces.of_keyed(key_of_row, row) for key_of_row, row in keyed]
+        body = dumps_bytes({"year": year, "month": month, "items": items})
         cache.put(key, version, body, pieces.pieces)
     return Response(body, media_type="application/json")
 

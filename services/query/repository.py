@@ -72,7 +72,7 @@ PROGRESS_ORDER = sql.SQL(
 )
 
 # A month's rows, every zone, as the columns a row's kept rendering is keyed by (query.progress_items.row_key),
-# in PROGRESS_ORDER: the first of ProgressRepository.progress_reusing's two reads. The same figures as
+# in ROW_KEY_COLUMNS' order (so each row read is its key), in PROGRESS_ORDER: the first of ProgressRepository.progress_reusing's two reads. The same figures as
 # PROGRESS_COLUMNS's subqueries, by joins: for a whole month PostgreSQL hashes the zones and the parents' rows once
 # instead of probing three indexes for each of 10,000 rows (22 against 46 ms, measured alone). The parent's row is
 # matched on its year and month too (implied by its period) so that its side is read by the month's index.
@@ -92,6 +92,10 @@ PROGRESS_OF_SERIES = sql.SQL(
     "SELECT {columns} FROM progress WHERE year = %(year)s AND month = %(month)s AND period = %(period)s "
     "AND (zone, indicator) IN (SELECT * FROM unnest(%(zones)s::text[], %(indicators)s::text[]))"
 ).format(columns=PROGRESS_COLUMNS)
+
+# A row of a month read for a kept answer (ProgressRepository.progress_reusing): its key, and the whole row
+# when its rendering is not kept (None when it is).
+KeyedRow = tuple[tuple[Any, ...], dict[str, Any] | None]
 
 # Alerts most severe first, then the most recently changed, then zone (code points), catalog order, rule,
 # period: /v1/alerts, the board's 当前预警 and the Grafana overview's panel list them in this order.
@@ -270,16 +274,15 @@ class ProgressRepository:
         year: int,
         month: int,
         indicators: Sequence[str] | None,
-        reusable: Callable[[dict[str, Any]], bool] | None,
-    ) -> list[dict[str, Any]]:
+        kept: Callable[[tuple[Any, ...]], bool],
+    ) -> list[KeyedRow]:
         """Every zone's progress rows of one month, lagging first, for an answer whose rows' renderings were
-        kept (query.answer_cache.RowPieces): a row `reusable` accepts by its key columns (PROGRESS_KEYS) comes
-        with those columns only, every other row with all of them (as `progress` reads them). A report changes a
-        few of a month's ten thousand rows, and reading and decoding every figure of the rest was most of a
-        rebuilt answer's time. Both reads see one snapshot (REPEATABLE READ), so a row's key and its figures are
-        of the same version. Without `reusable` (nothing kept yet) it is one read, `progress`'s own."""
-        if reusable is None:
-            return await self.progress(year, month, None, indicators)
+        kept (query.answer_cache.RowPieces): each row's key (its PROGRESS_KEYS columns, in
+        query.progress_items.ROW_KEY_COLUMNS' order) with, for a key `kept` does not accept, the whole row (as
+        `progress` reads it), and None for one it accepts. A report changes a few of a month's ten thousand
+        rows, and reading and decoding every figure of the rest was most of a rebuilt answer's time. The keys
+        are read as tuples, which are the keys, not as dicts to take them from. Both reads see one snapshot
+        (REPEATABLE READ), so a row's key and its figures are of the same version."""
         params: dict[str, Any] = {"year": year, "month": month}
         only = sql.SQL("")
         if indicators:
@@ -288,24 +291,25 @@ class ProgressRepository:
         async with self.pool.connection() as conn, timed("progress_reusing"):
             async with conn.transaction():
                 await conn.execute("SET TRANSACTION ISOLATION LEVEL REPEATABLE READ")
-                cursor = conn.cursor(row_factory=dict_row)
-                await cursor.execute(PROGRESS_KEYS.format(indicators=only, order=PROGRESS_ORDER), params)
-                keyed = [(row, reusable(row)) for row in await cursor.fetchall()]
-                changed = [row for row, kept in keyed if not kept]
+                cursor = await conn.execute(PROGRESS_KEYS.format(indicators=only, order=PROGRESS_ORDER), params)
+                keys: list[tuple[Any, ...]] = await cursor.fetchall()
+                changed = [key for key in keys if not kept(key)]
                 if not changed:
-                    return [row for row, _ in keyed]
-                await cursor.execute(
+                    return [(key, None) for key in keys]
+                reading = conn.cursor(row_factory=dict_row)
+                await reading.execute(
                     PROGRESS_OF_SERIES,
                     {
                         "year": year,
                         "month": month,
                         "period": date(year, month, 1),
-                        "zones": [row["zone"] for row in changed],
-                        "indicators": [row["indicator"] for row in changed],
+                        "zones": [key[0] for key in changed],
+                        "indicators": [key[1] for key in changed],
                     },
                 )
-                full = {(row["zone"], row["indicator"]): row for row in await cursor.fetchall()}
-        return [row if kept else full[(row["zone"], row["indicator"])] for row, kept in keyed]
+                full = {(row["zone"], row["indicator"]): row for row in await reading.fetchall()}
+        changed_keys = set(changed)
+        return [(key, full[key[:2]] if key in changed_keys else None) for key in keys]
 
     async def progress_version(self, year: int, month: int) -> tuple[Any, ...]:
         """What changes whenever an answer about the month could (query.answer_cache): its progress rows, its

@@ -148,7 +148,7 @@ async def measure(url: str, reads: int, oldest: int) -> list[tuple[str, list[flo
             ),
             (
                 f"the keys of a month of every zone, {oldest}",
-                await timed_calls(reads, lambda: repository.progress_reusing(oldest, 6, None, lambda row: True)),
+                await timed_calls(reads, lambda: repository.progress_reusing(oldest, 6, None, lambda key: True)),
             ),
             (
                 "one zone and indicator, every year",

@@ -227,7 +227,7 @@ async def test_a_parents_figure_changes_its_childrens_shares_in_a_rebuilt_answer
 async def test_the_kept_rows_of_a_month_are_read_by_their_keys_only(migrated: str):
     from psycopg_pool import AsyncConnectionPool
 
-    from query.progress_items import ROW_KEY_COLUMNS
+    from query.progress_items import row_key
     from query.repository import ProgressRepository
 
     a, b, c = zones("缓存键读甲", "缓存键读乙", "缓存键读丙")
@@ -238,13 +238,25 @@ async def test_the_kept_rows_of_a_month_are_read_by_their_keys_only(migrated: st
         repository = ProgressRepository(pool)
         whole = await repository.progress(YEAR, 2, None, ["export"])
         mine = [row for row in whole if row["zone"] in (a, b, c)]
-        reused = await repository.progress_reusing(YEAR, 2, ["export"], lambda row: row["zone"] != b)
-    read = [row for row in reused if row["zone"] in (a, b, c)]
+        reused = await repository.progress_reusing(YEAR, 2, ["export"], lambda key: key[0] != b)
+    read = [(key, row) for key, row in reused if key[0] in (a, b, c)]
     # Lagging first, as `progress` orders them (10 and 20 of 100 by February's 16.67%: a lags), every row keyed
     # alike by both reads; the kept rows' other columns are not read, the changed row's are, all of them.
-    assert [row["zone"] for row in read] == [row["zone"] for row in mine] == [a, c, b]
-    assert [tuple(row[k] for k in ROW_KEY_COLUMNS) for row in read] == [
-        tuple(row[k] for k in ROW_KEY_COLUMNS) for row in mine
-    ]
-    assert [set(row) == set(ROW_KEY_COLUMNS) for row in read] == [True, True, False]
-    assert read[2] == mine[2] and read[2]["ytd_value"] == Decimal("35")
+    assert [key[0] for key, _ in read] == [row["zone"] for row in mine] == [a, c, b]
+    assert [key for key, _ in read] == [row_key(row) for row in mine]
+    assert [row is None for _, row in read] == [True, True, False]
+    assert read[2][1] == mine[2] and read[2][1]["ytd_value"] == Decimal("35")
+
+
+def test_a_piece_not_kept_is_rendered_and_a_kept_one_reused_by_its_key():
+    cache = AnswerCache()
+    first = RowPieces(cache.pieces("month"), lambda row: f"<{row['zone']}>", lambda row: (row["zone"],))
+    assert first.kept is None  # nothing kept yet: every row is read whole
+    assert first.of({"zone": "甲"}) == "<甲>"
+    cache.put("month", 1, b"...", first.pieces)
+    again = RowPieces(cache.pieces("month"), lambda row: f"[{row['zone']}]", lambda row: (row["zone"],))
+    assert again.kept is not None and again.kept(("甲",)) and not again.kept(("乙",))
+    assert (again.of_keyed(("甲",), None), again.of_keyed(("乙",), {"zone": "乙"})) == ("<甲>", "[乙]")
+    assert again.rendered == 1
+    with pytest.raises(KeyError, match="丙"):  # a row said to be kept that is not: never rendered from nothing
+        again.of_keyed(("丙",), None)
