@@ -72,10 +72,11 @@ PROGRESS_ORDER = sql.SQL(
 )
 
 # A month's rows, every zone, as the columns a row's kept rendering is keyed by (query.progress_items.row_key),
-# in ROW_KEY_COLUMNS' order (so each row read is its key), in PROGRESS_ORDER: the first of ProgressRepository.progress_reusing's two reads. The same figures as
-# PROGRESS_COLUMNS's subqueries, by joins: for a whole month PostgreSQL hashes the zones and the parents' rows once
-# instead of probing three indexes for each of 10,000 rows (22 against 46 ms, measured alone). The parent's row is
-# matched on its year and month too (implied by its period) so that its side is read by the month's index.
+# in ROW_KEY_COLUMNS' order (so each row read is its key), in PROGRESS_ORDER: the first of
+# ProgressRepository.progress_reusing's two reads. The same figures as PROGRESS_COLUMNS's subqueries, by joins:
+# for a whole month PostgreSQL hashes the zones and the parents' rows once instead of probing three indexes for
+# each of 10,000 rows (22 against 46 ms, measured alone). The parent's row is matched on its year and month too
+# (implied by its period) so that its side is read by the month's index.
 PROGRESS_KEYS = sql.SQL(
     "SELECT progress.zone, progress.indicator, progress.year, progress.month, progress.xmin::text AS row_version, "
     "z.name_zh AS zone_name, o.explanation, parent.ytd_value AS parent_ytd_value FROM progress "
@@ -308,8 +309,8 @@ class ProgressRepository:
                     },
                 )
                 full = {(row["zone"], row["indicator"]): row for row in await reading.fetchall()}
-        changed_keys = set(changed)
-        return [(key, full[key[:2]] if key in changed_keys else None) for key in keys]
+        # A month has one row per zone and indicator, so the rows read whole are the changed ones.
+        return [(key, full.get(key[:2])) for key in keys]
 
     async def progress_version(self, year: int, month: int) -> tuple[Any, ...]:
         """What changes whenever an answer about the month could (query.answer_cache): its progress rows, its
